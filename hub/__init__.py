@@ -1,0 +1,1 @@
+"""The embedded hub: a local server speaking the Supabase Realtime protocol."""

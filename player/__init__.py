@@ -1,0 +1,1 @@
+"""The libmpv adapter. Knows libmpv, nothing of the network or of Textual."""

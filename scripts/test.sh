@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Install the test dependencies and run the whole test suite, then the linters.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --test
+.venv/bin/python -m pytest "$@"
+.venv/bin/python -m ruff check .
+.venv/bin/python -m ruff format --check .
+.venv/bin/python -m mypy

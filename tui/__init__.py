@@ -1,0 +1,1 @@
+"""The Textual app: CLI entry, config, screens, widgets and stylesheets."""
