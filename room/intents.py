@@ -1,0 +1,70 @@
+"""What a member asks the room to do, and whether the room lets them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from room.state import RoomState
+
+
+@dataclass(frozen=True, slots=True)
+class TogglePlay:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SeekBy:
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class SeekTo:
+    position: float
+
+
+@dataclass(frozen=True, slots=True)
+class PostComment:
+    message: str
+    parent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimHost:
+    """Take the host role in a room that has none."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestHost:
+    """Ask the current host to hand the role over."""
+
+
+@dataclass(frozen=True, slots=True)
+class HandOverHost:
+    user_id: str
+
+
+Intent = TogglePlay | SeekBy | SeekTo | PostComment | ClaimHost | RequestHost | HandOverHost
+PLAYBACK_INTENTS = (TogglePlay, SeekBy, SeekTo)
+
+
+def refusal(state: RoomState, intent: Intent) -> str | None:
+    """Why ``intent`` can't be done now, in words for the user; None when it can."""
+    if not state.is_connected:
+        detail = f" ({state.connection.detail})" if state.connection.detail else ""
+        return f"Not connected to the room{detail}: try again once connected."
+    host = state.host
+    if isinstance(intent, PLAYBACK_INTENTS) and not state.may_control_playback:
+        assert host is not None
+        return f"{host.username} is the host and controls playback. Press h to ask for the role."
+    if isinstance(intent, ClaimHost) and host is not None and not state.is_self_host:
+        return f"{host.username} is already the host. Press h to ask for the role."
+    if isinstance(intent, HandOverHost):
+        if not state.is_self_host:
+            return "Only the host can hand the host role over."
+        if intent.user_id == state.self_user_id or state.member(intent.user_id) is None:
+            return "Pick another member of the room to hand the host role to."
+    if isinstance(intent, RequestHost) and (host is None or state.is_self_host):
+        return "There is no other host to ask: press h to take the role."
+    if isinstance(intent, PostComment) and not intent.message.strip():
+        return "The comment is empty."
+    return None

@@ -1,0 +1,155 @@
+"""The room as the panes show it: a pure, immutable model the network layer feeds.
+
+Widgets render from a ``RoomState``; every change makes a new one (``dataclasses.replace``),
+so a pane never sees a half-applied update and tests can build any room by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+COMMENT_WINDOW = 500
+"""How many comments the room keeps in memory; older ones are dropped (and reloaded on demand)."""
+
+
+class SyncStatus(StrEnum):
+    """How a member's player stands against the host's."""
+
+    SYNCED = "synced"
+    OUT_OF_SYNC = "out_of_sync"
+    BUFFERING = "buffering"
+    UNKNOWN = "unknown"
+
+
+class ConnectionStatus(StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    OFFLINE = "offline"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    user_id: str
+    username: str
+    is_host: bool = False
+    is_playing: bool = False
+    current_time: float = 0.0
+    sync: SyncStatus = SyncStatus.UNKNOWN
+    last_update_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    id: str
+    user_id: str
+    username: str
+    message: str
+    created_at: datetime
+    video_timestamp: float | None = None
+    parent_id: str | None = None
+    is_system: bool = False
+    is_anchor: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Playback:
+    media_title: str | None = None
+    position: float = 0.0
+    duration: float | None = None
+    is_playing: bool = False
+    buffering: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    status: ConnectionStatus = ConnectionStatus.CONNECTING
+    detail: str = ""
+    """Why we are offline or what we are waiting for, in plain words."""
+    retry_in_s: float | None = None
+    server: str = ""
+    """Where we connect to, shown to the user (never with a key in it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoomState:
+    room_id: str
+    self_user_id: str
+    self_username: str = ""
+    members: tuple[Member, ...] = ()
+    comments: tuple[Comment, ...] = ()
+    playback: Playback = field(default_factory=Playback)
+    connection: Connection = field(default_factory=Connection)
+
+    @property
+    def host(self) -> Member | None:
+        return next((member for member in self.members if member.is_host), None)
+
+    @property
+    def is_self_host(self) -> bool:
+        host = self.host
+        return host is not None and host.user_id == self.self_user_id
+
+    @property
+    def may_control_playback(self) -> bool:
+        """The host drives playback; in a room with no host, anyone may (as the web client does)."""
+        return self.host is None or self.is_self_host
+
+    @property
+    def is_connected(self) -> bool:
+        return self.connection.status is ConnectionStatus.CONNECTED
+
+    def member(self, user_id: str) -> Member | None:
+        return next((member for member in self.members if member.user_id == user_id), None)
+
+    def with_member(self, member: Member) -> RoomState:
+        """Add ``member`` or replace the member with the same user id, keeping list order."""
+        if self.member(member.user_id) is None:
+            return replace(self, members=(*self.members, member))
+        members = tuple(member if m.user_id == member.user_id else m for m in self.members)
+        return replace(self, members=members)
+
+    def without_member(self, user_id: str) -> RoomState:
+        return replace(self, members=tuple(m for m in self.members if m.user_id != user_id))
+
+    def with_comment(self, comment: Comment) -> RoomState:
+        """Add ``comment`` (once: a repeated id replaces), keeping the newest ``COMMENT_WINDOW``."""
+        kept = tuple(c for c in self.comments if c.id != comment.id)
+        return replace(self, comments=(*kept, comment)[-COMMENT_WINDOW:])
+
+    def with_playback(self, playback: Playback) -> RoomState:
+        return replace(self, playback=playback)
+
+    def with_connection(self, connection: Connection) -> RoomState:
+        return replace(self, connection=connection)
+
+
+MAX_THREAD_DEPTH = 4
+
+
+def threaded(comments: tuple[Comment, ...]) -> Iterator[tuple[Comment, int]]:
+    """Comments in reading order with their indent depth: replies under their parent.
+
+    Top-level comments keep their order; a reply whose parent is not in the window is shown
+    at the top level rather than lost.
+    """
+    by_id = {comment.id: comment for comment in comments}
+    children: dict[str, list[Comment]] = {}
+    roots: list[Comment] = []
+    for comment in comments:
+        if comment.parent_id is not None and comment.parent_id in by_id:
+            children.setdefault(comment.parent_id, []).append(comment)
+        else:
+            roots.append(comment)
+
+    def walk(comment: Comment, depth: int, seen: frozenset[str]) -> Iterator[tuple[Comment, int]]:
+        yield comment, min(depth, MAX_THREAD_DEPTH)
+        for child in children.get(comment.id, ()):
+            if child.id not in seen:  # a reply cycle in hostile data must not loop forever
+                yield from walk(child, depth + 1, seen | {child.id})
+
+    for root in roots:
+        yield from walk(root, 0, frozenset({root.id}))

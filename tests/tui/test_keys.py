@@ -1,0 +1,167 @@
+"""Each key posts the intent a user expects, or says plainly why it can't."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from textual.pilot import Pilot
+
+from room.intents import (
+    ClaimHost,
+    HandOverHost,
+    PostComment,
+    RequestHost,
+    SeekBy,
+    SeekTo,
+    TogglePlay,
+)
+from room.state import Connection, ConnectionStatus, Member
+from tests.rooms import busy_room, empty_room
+from tests.tui.conftest import AppFactory
+from tui.app import WatchPartyApp
+
+
+def notices(app: WatchPartyApp) -> list[str]:
+    return [notification.message for notification in app._notifications]
+
+
+async def press(pilot: Pilot[None], *keys: str) -> None:
+    await pilot.press(*keys)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize(
+    ("key", "intent"),
+    [
+        ("space", TogglePlay()),
+        ("left", SeekBy(-5.0)),
+        ("right", SeekBy(5.0)),
+        ("down", SeekBy(-60.0)),
+        ("up", SeekBy(60.0)),
+    ],
+)
+async def test_host_playback_keys_post_intents(
+    make_app: AppFactory, key: str, intent: object
+) -> None:
+    app, room = make_app(busy_room(self_is_host=True))
+    async with app.run_test() as pilot:
+        await press(pilot, key)
+    assert room.intents == [intent]
+
+
+@pytest.mark.parametrize("key", ["space", "left", "right", "up", "down", "g"])
+async def test_follower_playback_keys_explain_who_controls(make_app: AppFactory, key: str) -> None:
+    app, room = make_app(busy_room(self_is_host=False))
+    async with app.run_test() as pilot:
+        await press(pilot, key)
+        assert room.intents == []
+        assert any("alice is the host" in text for text in notices(app))
+        assert app.screen is app.room_screen  # no jump dialog for a follower
+
+
+async def test_room_without_host_lets_anyone_play_and_claim(make_app: AppFactory) -> None:
+    app, room = make_app(empty_room())
+    async with app.run_test() as pilot:
+        await press(pilot, "space", "h")
+    assert room.intents == [TogglePlay(), ClaimHost()]
+
+
+async def test_jump_to_typed_time(make_app: AppFactory) -> None:
+    app, room = make_app(busy_room(self_is_host=True))
+    async with app.run_test() as pilot:
+        await press(pilot, "g")
+        await press(pilot, "x", "enter")  # not a time: the dialog stays and says why
+        assert room.intents == []
+        assert app.screen is not app.room_screen
+        await press(pilot, "backspace", *"1:30", "enter")
+    assert room.intents == [SeekTo(90.0)]
+
+
+async def test_comment_is_posted_and_space_while_typing_is_text(make_app: AppFactory) -> None:
+    app, room = make_app(busy_room())
+    async with app.run_test() as pilot:
+        await press(pilot, "c", *"so good", "enter")
+    assert room.intents == [PostComment("so good")]
+
+
+async def test_escape_cancels_a_comment(make_app: AppFactory) -> None:
+    app, room = make_app(busy_room())
+    async with app.run_test() as pilot:
+        await press(pilot, "c", *"never mind", "escape")
+        assert app.screen is app.room_screen
+    assert room.intents == []
+
+
+async def test_reply_goes_to_the_highlighted_comment(make_app: AppFactory) -> None:
+    app, room = make_app(busy_room())
+    async with app.run_test() as pilot:
+        await press(pilot, "tab", "home", "down", "r", *"me too", "enter")
+    assert room.intents == [PostComment("me too", parent_id="c2")]
+
+
+async def test_reply_without_a_highlighted_comment_says_how(make_app: AppFactory) -> None:
+    app, room = make_app(busy_room())
+    async with app.run_test() as pilot:
+        await press(pilot, "r")
+        assert any("Highlight a comment first" in text for text in notices(app))
+    assert room.intents == []
+
+
+async def test_host_hands_role_over_to_chosen_member(make_app: AppFactory) -> None:
+    app, room = make_app(busy_room(self_is_host=True))
+    async with app.run_test() as pilot:
+        await press(pilot, "h", "down", "enter")  # alice is first, bob second
+    assert room.intents == [HandOverHost("u-bob")]
+
+
+async def test_follower_host_key_asks_the_host(make_app: AppFactory) -> None:
+    app, room = make_app(busy_room())
+    async with app.run_test() as pilot:
+        await press(pilot, "h")
+    assert room.intents == [RequestHost()]
+
+
+async def test_alone_host_has_nobody_to_hand_over_to(make_app: AppFactory) -> None:
+    alone = empty_room(members=(Member("u-self", "you", is_host=True),))
+    app, room = make_app(alone)
+    async with app.run_test() as pilot:
+        await press(pilot, "h")
+        assert any("nobody else" in text for text in notices(app))
+    assert room.intents == []
+
+
+@pytest.mark.parametrize("key", ["space", "c", "h", "g"])
+async def test_keys_that_need_a_connection_say_so(make_app: AppFactory, key: str) -> None:
+    offline = Connection(ConnectionStatus.OFFLINE, "no hub answered")
+    app, room = make_app(replace(busy_room(self_is_host=True), connection=offline))
+    async with app.run_test() as pilot:
+        await press(pilot, key)
+        assert any("Not connected to the room (no hub answered)" in t for t in notices(app))
+        assert app.screen is app.room_screen
+    assert room.intents == []
+
+
+async def test_help_lists_every_key_and_closes(make_app: AppFactory) -> None:
+    app, _ = make_app(busy_room())
+    async with app.run_test(size=(100, 40)) as pilot:
+        await press(pilot, "question_mark")
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        await press(pilot, "escape")
+        assert app.screen is app.room_screen
+
+
+async def test_command_palette_runs_room_commands(make_app: AppFactory) -> None:
+    app, room = make_app(busy_room(self_is_host=True))
+    async with app.run_test() as pilot:
+        await press(pilot, "ctrl+p", *"Play/Pause")
+        await pilot.wait_for_scheduled_animations()
+        await press(pilot, "enter")
+    assert room.intents == [TogglePlay()]
+
+
+async def test_q_quits(make_app: AppFactory) -> None:
+    app, _ = make_app(busy_room())
+    async with app.run_test() as pilot:
+        await press(pilot, "q")
+    assert app.return_code == 0

@@ -1,0 +1,126 @@
+"""Snapshot tests: the panes alone and the whole app, at fixed size, time and zone.
+
+Review the SVG report (pytest --snapshot-update writes new ones) before accepting changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.widget import Widget
+
+import tui
+from room.state import Connection, ConnectionStatus, Playback
+from tests.rooms import SELF_ID, busy_room, empty_room
+from tests.tui.conftest import AppFactory
+from tui.widgets.comment_feed import CommentFeed
+from tui.widgets.member_list import MemberList
+from tui.widgets.playback_pane import PlaybackPane
+
+NARROW = (80, 24)
+WIDE = (160, 40)
+
+
+class PaneApp(App[None]):
+    """One pane on its own, styled as in the app."""
+
+    CSS_PATH = Path(tui.__file__).parent / "app.tcss"
+    CSS = "Screen > .pane { height: 1fr; width: 1fr; max-width: 100%; }"
+
+    def __init__(self, pane: Widget) -> None:
+        super().__init__()
+        self.pane = pane
+
+    def compose(self) -> ComposeResult:
+        yield self.pane
+
+
+def member_list(room_members: object = None) -> MemberList:
+    pane = MemberList()
+    pane.self_user_id = SELF_ID
+    pane.members = busy_room().members if room_members is None else room_members  # type: ignore[assignment]
+    return pane
+
+
+def test_member_list_six_mixed(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(PaneApp(member_list()), terminal_size=(48, 10))
+
+
+def test_member_list_empty(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(PaneApp(member_list(())), terminal_size=(48, 6))
+
+
+def test_comment_feed_thread_and_system_message(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    feed = CommentFeed(tz=UTC)
+    feed.comments = busy_room().comments
+    assert snap_compare(PaneApp(feed), terminal_size=(60, 14))
+
+
+def test_comment_feed_empty(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(PaneApp(CommentFeed(tz=UTC)), terminal_size=(60, 6))
+
+
+@pytest.mark.parametrize(
+    ("name", "playback", "host_name", "is_self_host", "connection"),
+    [
+        ("playing_connected", busy_room().playback, "alice", False, busy_room().connection),
+        (
+            "self_host_paused",
+            Playback("Movie", 3725.0, 5400.0),
+            "you",
+            True,
+            busy_room().connection,
+        ),
+        (
+            "empty_offline",
+            Playback(),
+            None,
+            False,
+            Connection(ConnectionStatus.OFFLINE, "no hub answered on 127.0.0.1:54321"),
+        ),
+        (
+            "buffering_reconnecting",
+            Playback("Movie", 30.0, 5400.0, True, True),
+            "alice",
+            False,
+            Connection(ConnectionStatus.RECONNECTING, "connection lost", 4.0, "127.0.0.1:54321"),
+        ),
+    ],
+)
+def test_playback_pane(snap_compare, name, playback, host_name, is_self_host, connection) -> None:  # type: ignore[no-untyped-def]
+    pane = PlaybackPane()
+    pane.playback = playback
+    pane.host_name = host_name
+    pane.is_self_host = is_self_host
+    pane.connection = connection
+    assert snap_compare(PaneApp(pane), terminal_size=(80, 5))
+
+
+def test_app_empty_room_narrow(snap_compare, make_app: AppFactory) -> None:  # type: ignore[no-untyped-def]
+    app, _ = make_app(empty_room())
+    assert snap_compare(app, terminal_size=NARROW)
+
+
+def test_app_busy_room_narrow(snap_compare, make_app: AppFactory) -> None:  # type: ignore[no-untyped-def]
+    app, _ = make_app(busy_room())
+    assert snap_compare(app, terminal_size=NARROW)
+
+
+def test_app_busy_room_wide(snap_compare, make_app: AppFactory) -> None:  # type: ignore[no-untyped-def]
+    app, _ = make_app(busy_room(self_is_host=True))
+    assert snap_compare(app, terminal_size=WIDE)
+
+
+def test_app_offline_empty_room(snap_compare, make_app: AppFactory) -> None:  # type: ignore[no-untyped-def]
+    offline = Connection(ConnectionStatus.OFFLINE, "no hub answered on 127.0.0.1:54321")
+    app, _ = make_app(replace(empty_room(), connection=offline))
+    assert snap_compare(app, terminal_size=NARROW)
+
+
+def test_help_screen(snap_compare, make_app: AppFactory) -> None:  # type: ignore[no-untyped-def]
+    app, _ = make_app(busy_room())
+    assert snap_compare(app, terminal_size=NARROW, press=["question_mark"])

@@ -1,0 +1,64 @@
+"""The keyboard map: one table that the room screen binds and the help screen lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Key:
+    key: str
+    """Textual key name(s), comma-separated."""
+    shown_as: str
+    action: str
+    description: str
+    help: str
+    needs: str = ""
+    """What the key needs to act on the room: "host", "connection" or nothing."""
+    show_in_footer: bool = True
+
+
+ROOM_KEYS: tuple[Key, ...] = (
+    Key("space", "Space", "toggle_play", "Play/Pause", "Play or pause for the whole room", "host"),
+    Key("left", "←", "seek_small(-1)", "Back", "Seek back by the small step", "host", False),
+    Key("right", "→", "seek_small(1)", "Forward", "Seek forward by the small step", "host", False),
+    Key("down", "↓", "seek_large(-1)", "Back more", "Seek back by the large step", "host", False),
+    Key(
+        "up", "↑", "seek_large(1)", "Forward more", "Seek forward by the large step", "host", False
+    ),
+    Key("g", "g", "jump", "Jump", "Jump to a time you type (90, 1:30, 1:02:03)", "host"),
+    Key(
+        "c", "c", "comment", "Comment", "Write a comment stamped with the video time", "connection"
+    ),
+    Key("r", "r", "reply", "Reply", "Reply to the highlighted comment", "connection", False),
+    Key(
+        "h",
+        "h",
+        "host_role",
+        "Host",
+        "Take the host role, hand it over, or ask for it",
+        "connection",
+    ),
+    Key("question_mark", "?", "help", "Help", "Show this list of keys"),
+    Key("q", "q", "quit", "Quit", "Leave the room and quit"),
+)
+
+APP_KEYS: tuple[Key, ...] = (
+    Key("ctrl+p", "Ctrl+P", "command_palette", "Commands", "Open the command palette"),
+    Key("tab", "Tab", "focus_next", "Comments", "Move to the comment list (↑/↓ pick, Esc back)"),
+)
+
+
+def room_bindings() -> list[Binding | tuple[str, str] | tuple[str, str, str]]:
+    return [
+        Binding(
+            key.key,
+            key.action,
+            key.description,
+            show=key.show_in_footer,
+            key_display=key.shown_as,
+        )
+        for key in ROOM_KEYS
+    ]

@@ -1,0 +1,1 @@
+"""The app's screens: the room, and the modals it opens."""

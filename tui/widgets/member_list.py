@@ -1,0 +1,62 @@
+"""Who is in the room: host marker, play state, position and sync state for each member."""
+
+from __future__ import annotations
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from room.state import Member, SyncStatus
+from room.text import clean_name
+from room.timefmt import format_time
+
+SYNC_LABELS: dict[SyncStatus, tuple[str, str]] = {
+    SyncStatus.SYNCED: ("✓ sync", "green"),
+    SyncStatus.OUT_OF_SYNC: ("✗ off", "red"),
+    SyncStatus.BUFFERING: ("… buf", "yellow"),
+    SyncStatus.UNKNOWN: ("?", "dim"),
+}
+
+
+PAUSED = "‖"
+
+
+class MemberList(Widget):
+    """The member list pane. Set ``members`` and ``self_user_id``; it redraws itself.
+
+    Each row: ★ for the host and › for you, name, ▶ playing or ‖ paused, position, sync.
+    """
+
+    DEFAULT_CLASSES = "pane"
+
+    members: reactive[tuple[Member, ...]] = reactive(())
+    self_user_id: reactive[str] = reactive("")
+
+    def watch_members(self, members: tuple[Member, ...]) -> None:
+        self.border_title = f"Members ({len(members)})"
+
+    def render(self) -> RenderableType:
+        if not self.members:
+            return Text("Nobody here yet.", style="dim italic")
+        table = Table.grid(padding=(0, 1), expand=True)
+        table.add_column(width=2, no_wrap=True)  # ★ host, › you
+        table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        table.add_column(width=1)
+        table.add_column(justify="right", no_wrap=True)
+        table.add_column(no_wrap=True)
+        for member in self.members:
+            name = Text(clean_name(member.username), style="bold" if member.is_host else "")
+            marker = Text("★" if member.is_host else " ", style="yellow")
+            if member.user_id == self.self_user_id:
+                marker.append("›", style="bold cyan")
+            label, colour = SYNC_LABELS[member.sync]
+            table.add_row(
+                marker,
+                name,
+                Text("▶" if member.is_playing else PAUSED),
+                Text(format_time(member.current_time)),
+                Text(label, style=colour),
+            )
+        return table

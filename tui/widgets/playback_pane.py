@@ -1,0 +1,88 @@
+"""What is playing, where, who drives it, and whether we are connected."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from room.state import Connection, ConnectionStatus, Playback
+from room.text import clean_name
+from room.timefmt import format_time
+
+CONNECTION_LABELS: dict[ConnectionStatus, tuple[str, str]] = {
+    ConnectionStatus.CONNECTING: ("◌ Connecting", "yellow"),
+    ConnectionStatus.CONNECTED: ("● Connected", "green"),
+    ConnectionStatus.RECONNECTING: ("◌ Reconnecting", "yellow"),
+    ConnectionStatus.OFFLINE: ("✗ Offline", "red"),
+}
+
+
+def progress_bar(position: float, duration: float | None, width: int) -> Text:
+    """A one-line bar: played part, a head, the rest. Unknown duration: an empty track."""
+    if width <= 0:
+        return Text("")
+    if not duration or duration <= 0:
+        return Text("─" * width, style="dim")
+    fraction = min(max(position / duration, 0.0), 1.0)
+    played = min(int(fraction * width), width - 1)
+    bar = Text("━" * played, style="bold cyan")
+    bar.append("●", style="bold cyan")
+    bar.append("─" * (width - played - 1), style="dim")
+    return bar
+
+
+def connection_text(connection: Connection) -> Text:
+    label, colour = CONNECTION_LABELS[connection.status]
+    text = Text(label, style=colour)
+    if connection.status is ConnectionStatus.RECONNECTING and connection.retry_in_s is not None:
+        text.append(f" in {connection.retry_in_s:.0f} s", style=colour)
+    if connection.server:
+        text.append(f" · {connection.server}", style="dim")
+    if connection.detail:
+        text.append(f": {connection.detail}", style="dim")
+    return text
+
+
+class PlaybackPane(Widget):
+    """The playback pane. Set its attributes; it redraws itself."""
+
+    DEFAULT_CLASSES = "pane"
+
+    playback: reactive[Playback] = reactive(Playback)
+    host_name: reactive[str | None] = reactive(None)
+    is_self_host: reactive[bool] = reactive(False)
+    connection: reactive[Connection] = reactive(Connection)
+
+    def on_mount(self) -> None:
+        self.border_title = "Playback"
+
+    def render(self) -> RenderableType:
+        playback = self.playback
+        if playback.buffering:
+            state = Text("… Buffering", style="yellow")
+        elif playback.is_playing:
+            state = Text("▶ Playing", style="green")
+        else:
+            state = Text("‖ Paused", style="yellow")
+        title = Text(clean_name(playback.media_title or "Nothing loaded", 200), style="bold")
+        first = Text.assemble(state, "  ", title, no_wrap=True, overflow="ellipsis")
+
+        times = Text(f"{format_time(playback.position)} / {format_time(playback.duration)}  ")
+        bar_width = max(self.size.width - times.cell_len, 0)
+        second = Text.assemble(times, progress_bar(playback.position, playback.duration, bar_width))
+
+        if self.host_name is None:
+            host = Text("No host: anyone may play, pause and seek", style="dim")
+        else:
+            host = Text("Host: ")
+            host.append(clean_name(self.host_name), style="bold")
+            if self.is_self_host:
+                host.append(" (you)", style="dim")
+        third = Table.grid(expand=True)
+        third.add_column(no_wrap=True, overflow="ellipsis")
+        third.add_column(justify="right", no_wrap=True, overflow="ellipsis", ratio=1)
+        third.add_row(host, connection_text(self.connection))
+        return Group(first, second, third)
