@@ -40,7 +40,9 @@ Hello().run()
 """
 
 
-def time_to_marker(command: list[str], marker: bytes, env: dict[str, str], timeout_s: float = 30) -> float:
+def time_to_marker(
+    command: list[str], marker: bytes, env: dict[str, str], timeout_s: float = 30
+) -> float:
     controller, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     started = time.perf_counter()
@@ -94,7 +96,9 @@ def main() -> None:
         "first_frame_median_ms": round(statistics.median(ours), 1),
         "first_frame_max_ms": round(max(ours), 1),
         "baseline_hello_textual_median_ms": round(statistics.median(baseline), 1),
-        "overhead_over_baseline_ms": round(statistics.median(ours) - statistics.median(baseline), 1),
+        "overhead_over_baseline_ms": round(
+            statistics.median(ours) - statistics.median(baseline), 1
+        ),
     }
     print(f"watchparty-tui demo, first frame: {sorted(round(x) for x in ours)} ms")
     print(f"minimal Textual app, first frame: {sorted(round(x) for x in baseline)} ms")

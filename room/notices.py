@@ -1,0 +1,67 @@
+"""Room notifications, worded as the event spec words them, at most one a second."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from room.text import clean_message, clean_name
+from room.timefmt import format_time
+
+MAX_QUEUED = 20
+"""Beyond this many waiting notices the oldest are dropped: a flood must not pile up forever."""
+
+
+def playback_notice(event: str, username: str, current_time: float) -> str:
+    name = clean_name(username or "Someone")
+    if event == "play":
+        return f"{name} resumed playback"
+    if event == "pause":
+        return f"{name} paused playback"
+    return f"{name} seeked to {format_time(current_time)}"
+
+
+def joined_notice(username: str) -> str:
+    return f"{clean_name(username or 'Someone')} joined the room"
+
+
+def left_notice(username: str) -> str:
+    return f"{clean_name(username or 'Someone')} left the room"
+
+
+def comment_notice(username: str, message: str) -> str:
+    return f"{clean_name(username or 'Someone')}: {clean_message(message, 120)}"
+
+
+@dataclass
+class NoticeThrottle:
+    """Let one notice through per ``interval_s``; queue the rest in order."""
+
+    interval_s: float = 1.0
+    _last_shown: float | None = None
+    _queue: deque[str] = field(default_factory=deque)
+
+    def offer(self, text: str, now: float) -> str | None:
+        """The notice to show now, if any; otherwise ``text`` waits its turn."""
+        if not self._queue and self._ready(now):
+            self._last_shown = now
+            return text
+        self._queue.append(text)
+        while len(self._queue) > MAX_QUEUED:
+            self._queue.popleft()
+        return None
+
+    def due(self, now: float) -> str | None:
+        """The next queued notice if its turn has come."""
+        if self._queue and self._ready(now):
+            self._last_shown = now
+            return self._queue.popleft()
+        return None
+
+    def next_due_at(self) -> float | None:
+        if not self._queue:
+            return None
+        return (self._last_shown or 0.0) + self.interval_s
+
+    def _ready(self, now: float) -> bool:
+        return self._last_shown is None or now - self._last_shown >= self.interval_s

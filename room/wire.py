@@ -1,0 +1,173 @@
+"""Wire payloads of the room channel, validated once at the edge.
+
+Names and fields follow the room's event spec (shared with the web client); we only add
+fields. Anything from the network is untrusted: ``parse_broadcast`` turns a payload into a
+model or returns None and logs why, so the rest of the app only sees good values.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_MEDIA_SECONDS = 7 * 24 * 3600.0
+"""Longest media time we accept (a week); anything beyond is hostile or broken."""
+MAX_MESSAGE_CHARS = 4000
+"""Longer comment bodies are kept, cut to this length, rather than dropped."""
+
+
+def _finite_time(value: float) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise ValueError("must be a finite, non-negative number of seconds")
+    return min(value, MAX_MEDIA_SECONDS)
+
+
+def _cut(limit: int) -> AfterValidator:
+    return AfterValidator(lambda text: text[:limit])
+
+
+def _not_bool(value: Any) -> Any:
+    # JSON true/false must not pass as 1/0 seconds.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+MediaTime = Annotated[float, BeforeValidator(_not_bool), AfterValidator(_finite_time)]
+UserId = Annotated[str, Field(min_length=1, max_length=128)]
+Username = Annotated[str, _cut(64)]
+ShortText = Annotated[str, _cut(512)]
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=False)
+
+
+class PlaybackEvent(WireModel):
+    """``play``, ``pause`` and ``seek``: the web client's fields plus the sync anchor."""
+
+    user_id: UserId
+    username: Username = ""
+    current_time: MediaTime
+    # Added by us: the anchor the sync engine needs. The web client ignores them.
+    is_playing: bool | None = None
+    at: int | None = Field(default=None, ge=0)
+    """Host clock, ms since the epoch, at which the host was at ``current_time``."""
+    seq: int | None = Field(default=None, ge=0)
+    rate: float | None = Field(default=None, gt=0, le=4)
+    media: ShortText | None = None
+    duration: MediaTime | None = None
+
+
+class MemberEvent(WireModel):
+    """``member_joined`` and ``member_left``."""
+
+    user_id: UserId
+    username: Username = ""
+    is_host: bool | None = None
+
+
+class PresenceFields(WireModel):
+    """What every member publishes about itself: tracked in presence and sent as heartbeat."""
+
+    user_id: UserId
+    username: Username = ""
+    current_time: MediaTime = 0.0
+    is_playing: bool = False
+    last_update: int = Field(default=0, ge=0)
+    """ms since the epoch."""
+    # Added by us:
+    is_host: bool = False
+    is_synced: bool | None = None
+    buffering: bool = False
+
+
+class HeartbeatEvent(PresenceFields):
+    """``heartbeat``: ``{user_id, is_synced, ...}`` every 3 s."""
+
+    is_synced: bool = True
+
+
+class CommentRow(WireModel):
+    """A row of ``comments``, as in ``new_comment`` and postgres_changes."""
+
+    id: Annotated[str, Field(min_length=1, max_length=128)]
+    user_id: UserId
+    username: Username = ""
+    message: Annotated[str, _cut(MAX_MESSAGE_CHARS)]
+    room_id: ShortText | None = None
+    anime_id: ShortText | None = None
+    episode_number: int | None = None
+    parent_id: Annotated[str, Field(max_length=128)] | None = None
+    avatar_url: ShortText | None = None
+    video_timestamp: MediaTime | None = None
+    is_anchor: bool = False
+    is_system_message: bool = False
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class HostChanged(WireModel):
+    """``host_changed`` (ours): who hosts now, announced to everyone."""
+
+    user_id: UserId
+    """The new host."""
+    username: Username = ""
+    by_user_id: UserId | None = None
+
+
+class HostRequested(WireModel):
+    """``host_request`` (ours): a member asks the host for the role."""
+
+    user_id: UserId
+    username: Username = ""
+
+
+BROADCAST_MODELS: dict[str, type[WireModel]] = {
+    "play": PlaybackEvent,
+    "pause": PlaybackEvent,
+    "seek": PlaybackEvent,
+    "member_joined": MemberEvent,
+    "member_left": MemberEvent,
+    "heartbeat": HeartbeatEvent,
+    "new_comment": CommentRow,
+    "host_changed": HostChanged,
+    "host_request": HostRequested,
+}
+
+
+def describe_error(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False)[:3]:
+        where = ".".join(str(part) for part in item["loc"]) or "payload"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def parse_broadcast(event: str, payload: object) -> WireModel | None:
+    """The model for a broadcast, or None (logged) when the event is unknown or invalid."""
+    model = BROADCAST_MODELS.get(event)
+    if model is None:
+        return None  # events we don't handle (the sync engine's pings have their own parser)
+    if not isinstance(payload, dict):
+        log.warning(
+            "dropped %r broadcast: payload is %s, not an object", event, type(payload).__name__
+        )
+        return None
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        log.warning("dropped %r broadcast: %s", event, describe_error(error))
+        return None

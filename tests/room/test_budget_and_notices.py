@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from room.budget import SAFETY_MARGIN_S, PresenceBudget
+from room.notices import MAX_QUEUED, NoticeThrottle, playback_notice
+
+
+@given(st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=300))
+def test_budget_never_allows_more_than_supabase_in_any_window(gaps: list[float]) -> None:
+    """Supabase counts calls in 30 s windows; wherever its window starts, we stay within 5."""
+    budget = PresenceBudget(calls=5, window_s=30.0)
+    now, spent = 0.0, []
+    for gap in gaps:
+        now += gap * 20
+        if budget.try_spend(now):
+            spent.append(now)
+    for index, start in enumerate(spent):
+        in_window = [t for t in spent[index:] if t - start < 30.0 + SAFETY_MARGIN_S]
+        assert len(in_window) <= 5
+
+
+def test_budget_frees_calls_as_the_window_slides() -> None:
+    budget = PresenceBudget(calls=2, window_s=10.0)
+    assert budget.try_spend(0.0)
+    assert budget.try_spend(1.0)
+    assert not budget.try_spend(5.0)
+    assert budget.next_free_at(5.0) == 10.0 + SAFETY_MARGIN_S
+    assert budget.try_spend(11.0)
+    budget.reset()
+    assert budget.available(11.0) == 2
+
+
+def test_throttle_shows_one_a_second_in_order() -> None:
+    throttle = NoticeThrottle()
+    assert throttle.offer("a", 0.0) == "a"
+    assert throttle.offer("b", 0.1) is None
+    assert throttle.offer("c", 0.2) is None
+    assert throttle.due(0.5) is None
+    assert throttle.next_due_at() == 1.0
+    assert throttle.due(1.0) == "b"
+    assert throttle.offer("d", 1.5) is None  # c is still waiting: d goes behind it
+    assert throttle.due(2.0) == "c"
+    assert throttle.due(3.0) == "d"
+    assert throttle.due(9.0) is None
+
+
+def test_throttle_queue_is_bounded() -> None:
+    throttle = NoticeThrottle()
+    throttle.offer("first", 0.0)
+    for number in range(100):
+        throttle.offer(str(number), 0.5)
+    shown = []
+    now = 1.0
+    while (text := throttle.due(now)) is not None:
+        shown.append(text)
+        now += 1.0
+    assert len(shown) == MAX_QUEUED
+    assert shown[-1] == "99"
+
+
+def test_playback_notices_use_the_spec_words() -> None:
+    assert playback_notice("play", "ann", 0) == "ann resumed playback"
+    assert playback_notice("pause", "ann", 0) == "ann paused playback"
+    assert playback_notice("seek", "ann", 754) == "ann seeked to 12:34"
+    assert playback_notice("seek", "\x1b[2Jann", 5) == "ann seeked to 0:05"
