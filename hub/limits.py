@@ -43,21 +43,19 @@ class RateCounter:
 
     def _advance(self) -> None:
         now = self._clock()
+        due = int((now - self._started_at) // self.tick_s) - self._ticks_done
+        if due > 0:
+            # After max_buckets + 1 empty ticks the state no longer changes, so stop there.
+            for _ in range(min(due, self.max_buckets + 1)):
+                self._tick(self._pending)
+                self._pending = 0
+            self._ticks_done += due
         if (
             now - self._last_activity >= IDLE_RESET_S
             and not any(self._buckets)
             and not self._pending
         ):
             self._reset(now)
-            return
-        due = int((now - self._started_at) // self.tick_s) - self._ticks_done
-        if due <= 0:
-            return
-        # After max_buckets + 1 empty ticks the state no longer changes, so stop there.
-        for _ in range(min(due, self.max_buckets + 1)):
-            self._tick(self._pending)
-            self._pending = 0
-        self._ticks_done += due
 
     def _tick(self, count: int) -> None:
         self._buckets.appendleft(count)
