@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from hubkit import Inbox, RawClient, RawFactory, room_config, subscribed
+from hubkit import Inbox, RawClient, RawFactory, room_config
 
 from hub import HubSettings
 from hub.limits import FixedWindowLimit, RateCounter
