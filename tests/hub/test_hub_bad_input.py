@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -132,19 +133,15 @@ async def test_binary_garbage_closes_only_the_offender(
 
 @given(st.binary(max_size=300))
 def test_binary_decoder_accepts_or_refuses_but_never_crashes(data: bytes) -> None:
-    try:
+    with contextlib.suppress(ProtocolError):
         decode_binary(data)
-    except ProtocolError:
-        pass
 
 
 @given(st.text(max_size=200))
 def test_text_decoder_accepts_or_refuses_but_never_crashes(text: str) -> None:
     for vsn in Vsn:
-        try:
+        with contextlib.suppress(ProtocolError):
             decode_text(vsn, text)
-        except ProtocolError:
-            pass
 
 
 async def test_binary_broadcast_with_invalid_json_is_dropped(
@@ -353,14 +350,16 @@ async def test_client_that_stops_reading_is_dropped(
     await big_sender.join(TOPIC)
     try:
         chunk = {"type": "broadcast", "event": "bulk", "payload": {"blob": "z" * 60_000}}
-        for index in range(400):  # bounded: 24 MB at most
+        sent = 0
+        for _ in range(400):  # bounded: 24 MB at most
             await big_sender.send(TOPIC, "broadcast", chunk, join_ref="1")
+            sent += 1
             await bystanders.receiver.recv_event("broadcast")  # the reading member keeps up
             if "stopped reading" in warnings_logged():
                 break
         else:
             pytest.fail("the hub never dropped the client that stopped reading")
-        assert index > 0
+        assert sent > 1  # it was dropped for what it failed to read, not at once
         assert len(hub.state.connections) == 3
         await bystanders.assert_unaffected()
     finally:
