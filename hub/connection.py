@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +27,7 @@ from hub.protocol import (
     encode,
     encode_user_broadcast,
     encode_v1,
+    loads_strict,
 )
 from hub.rooms import EncodedOnce, HubState
 from hub.wsframe import binary_frame, text_frame
@@ -320,7 +320,7 @@ class Connection:
         json_payload: object = None
         if push.encoding == ENCODING_JSON:
             try:
-                json_payload = json.loads(push.user_payload)
+                json_payload = loads_strict(push.user_payload)
             except ValueError:
                 log.info("%r: binary broadcast with JSON encoding is not JSON; dropped", self)
                 return

@@ -22,7 +22,22 @@ USER_BROADCAST = 4
 ENCODING_BINARY = 0
 ENCODING_JSON = 1
 
-_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# ASCII output: a JSON string escape may decode to a lone surrogate, which has no UTF-8 form;
+# escaped again it stays valid for every receiver.
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads_strict(data: str | bytes) -> Any:
+    """Parse JSON as browsers do: NaN/Infinity refused (JSON.parse in realtime-js would throw on
+    them when we forwarded them); too deep or too long numbers refused instead of crashing."""
+    try:
+        return json.loads(data, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 class Vsn(Enum):
@@ -81,9 +96,10 @@ def _frame(topic: object, event: object, payload: object, ref: object, join_ref:
 
 def decode_text(vsn: Vsn, text: str) -> Frame:
     try:
-        message = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ProtocolError(f"text frame is not JSON ({error.msg})") from None
+        message = loads_strict(text)
+    except ValueError as error:
+        detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)[:80]
+        raise ProtocolError(f"text frame is not JSON ({detail})") from None
     if vsn is Vsn.V1:
         if not isinstance(message, dict):
             raise ProtocolError("vsn 1.0.0 frames must be JSON objects")

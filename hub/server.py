@@ -22,6 +22,7 @@ log = logging.getLogger("hub.server")
 WEBSOCKET_PATHS = ("/realtime/v1/websocket", "/socket/websocket")
 _HUB_STATE = web.AppKey("hub_state", HubState)
 GOING_AWAY = 1001
+INTERNAL_ERROR = 1011
 
 
 def _json_error(status: int, message: str) -> web.Response:
@@ -91,10 +92,8 @@ async def _read_loop(connection: Connection, ws: web.WebSocketResponse, idle_s: 
         except TimeoutError:
             connection.request_close(GOING_AWAY, f"idle: nothing received for {idle_s:g} s")
         else:
-            if message.type is WSMsgType.TEXT:
-                connection.handle_text(message.data)
-            elif message.type is WSMsgType.BINARY:
-                connection.handle_binary(message.data)
+            if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                _handle(connection, message.data)
             elif message.type is WSMsgType.ERROR:
                 log.warning("closing %r: %s", connection, ws.exception())
                 return
@@ -108,6 +107,18 @@ async def _read_loop(connection: Connection, ws: web.WebSocketResponse, idle_s: 
                     ws.close(code=request.code, message=request.reason[:120].encode()), 2.0
                 )
             return
+
+
+def _handle(connection: Connection, data: str | bytes) -> None:
+    try:
+        if isinstance(data, str):
+            connection.handle_text(data)
+        else:
+            connection.handle_binary(data)
+    except Exception:
+        # A bug must cost only this socket, never the loop that serves everyone else.
+        log.exception("internal error handling a frame from %r", connection)
+        connection.request_close(INTERNAL_ERROR, "internal error")
 
 
 def build_app(settings: HubSettings) -> tuple[web.Application, HubState]:

@@ -88,6 +88,14 @@ async def offender_closed(client: RawClient) -> int:
         ("1.0.0", '{"topic":5,"event":"e","payload":{},"ref":null}', "must be strings"),
         ("2.0.0", '[null,{"x":1},"t","e",{}]', "ref must be"),
         ("1.0.0", "12345", "must be JSON objects"),
+        ("1.0.0", '{"topic":"t","event":"e","payload":{"x":NaN},"ref":null}', "NaN is not JSON"),
+        ("2.0.0", '[null,null,"t","e",{"x":-Infinity}]', "Infinity is not JSON"),
+        ("2.0.0", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        (
+            "1.0.0",
+            '{"topic":"t","event":"e","ref":null,"payload":{"n":' + "9" * 5000 + "}}",
+            "not JSON",
+        ),
     ],
 )
 async def test_malformed_text_closes_only_the_offender(
@@ -152,6 +160,7 @@ async def test_binary_broadcast_with_invalid_json_is_dropped(
     await offender.join(TOPIC)
     header = struct.pack("7B", 3, 1, 1, len(TOPIC), 1, 0, 1)
     await offender.ws.send_bytes(header + b"11" + TOPIC.encode() + b"e" + b"{not json")
+    await offender.ws.send_bytes(header + b"11" + TOPIC.encode() + b"e" + b'{"x":NaN}')
     assert (await offender.heartbeat())["topic"] == "phoenix"  # still connected, nothing fanned out
     assert "not JSON; dropped" in warnings_logged()
     await bystanders.assert_unaffected()

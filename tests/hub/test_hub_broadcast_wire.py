@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import struct
 
+import aiohttp
 import pytest
 from hubkit import RawClient, RawFactory
 
@@ -178,3 +179,16 @@ async def test_broadcast_payload_survives_unicode_and_nesting(raw: RawFactory) -
     await sender.send(TOPIC, "broadcast", payload, ref=None, join_ref="1")
     got = await peer.recv_event("broadcast")
     assert json.dumps(got["payload"], sort_keys=True) == json.dumps(payload, sort_keys=True)
+
+
+async def test_lone_surrogate_escapes_are_forwarded_as_valid_json(raw: RawFactory) -> None:
+    sender = await joined(raw, "1.0.0")
+    peers = [await joined(raw, "1.0.0"), await joined(raw, "2.0.0")]
+    await sender.ws.send_str(
+        '{"topic":"realtime:room:abc","event":"broadcast","ref":null,"join_ref":"1",'
+        '"payload":{"type":"broadcast","event":"e","payload":{"text":"\\ud800 ok"}}}'
+    )
+    for peer in peers:
+        message = await peer.ws.receive(timeout=5)
+        assert message.type is aiohttp.WSMsgType.TEXT  # valid UTF-8, so the client keeps it
+        assert "\\ud800 ok" in message.data
