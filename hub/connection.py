@@ -64,9 +64,13 @@ class Connection:
         self.closed = False
         self.close_request: CloseRequest | None = None
         settings = hub.settings
-        self._flood_guard = TokenBucket(
-            settings.client_burst_messages, settings.client_messages_per_second
+        self._frame_guard = TokenBucket(
+            settings.client_burst_frames, settings.client_frames_per_second
         )
+        # In the tenant counter's units (a message sent plus each delivery), so one socket
+        # cannot spend the budget that Supabase's limit shares among everyone.
+        budget = settings.client_share_of_event_budget * settings.max_events_per_second
+        self._event_budget = TokenBucket(budget, budget / settings.rate_tick_s)
 
     def __repr__(self) -> str:
         return f"<Connection {self.id} {self.peer} vsn={self.vsn.value}>"
@@ -145,6 +149,8 @@ class Connection:
 
     # --- input -----------------------------------------------------------------------------
     def handle_text(self, text: str) -> None:
+        if self._too_many_frames():
+            return
         try:
             frame = decode_text(self.vsn, text)
         except ProtocolError as error:
@@ -153,6 +159,8 @@ class Connection:
         self.handle_frame(frame)
 
     def handle_binary(self, data: bytes) -> None:
+        if self._too_many_frames():
+            return
         if self.vsn is Vsn.V1:
             self.request_close(UNSUPPORTED_DATA, "binary frame on a vsn 1.0.0 socket")
             return
@@ -166,7 +174,7 @@ class Connection:
             if push.topic not in self.channels:
                 self.reply(push, error_reply("unmatched topic"))
             return
-        if self._flooding():
+        if self._over_event_budget(self._fan_out_cost(channel, "broadcast")):
             return
         self._broadcast_binary(channel, push)
 
@@ -186,7 +194,7 @@ class Connection:
             self.reply(frame, OK)
             self._close_channel(channel)
             return
-        if self._flooding():
+        if self._over_event_budget(self._fan_out_cost(channel, frame.event)):
             return
         if frame.event == "broadcast":
             self._broadcast_json(channel, frame)
@@ -206,14 +214,34 @@ class Connection:
             return None
         return channel
 
-    def _flooding(self) -> bool:
-        if self._flood_guard.take():
+    def _too_many_frames(self) -> bool:
+        if self._frame_guard.take():
             return False
         settings = self.hub.settings
         self.request_close(
             POLICY_VIOLATION,
-            f"flood: over {settings.client_burst_messages} messages at once or "
-            f"{settings.client_messages_per_second:g}/s",
+            f"flood: over {settings.client_burst_frames} frames at once or "
+            f"{settings.client_frames_per_second:g}/s",
+        )
+        return True
+
+    def _fan_out_cost(self, channel: ChannelJoin, event: str) -> int:
+        """What a message costs in tenant units: 1, plus its deliveries if it fans out."""
+        members = len(self.hub.rooms[channel.room_key].members)
+        if event == "broadcast":
+            return 1 + members - (0 if channel.request.self_broadcast else 1)
+        if event == "presence":
+            return 1 + members  # diffs reach the tracker too
+        return 1
+
+    def _over_event_budget(self, cost: int) -> bool:
+        if self._event_budget.take(cost):
+            return False
+        settings = self.hub.settings
+        self.request_close(
+            POLICY_VIOLATION,
+            f"flood: over {settings.client_share_of_event_budget:.0%} of the message budget "
+            f"({settings.max_events_per_second} per {settings.rate_tick_s:g} s tick)",
         )
         return True
 

@@ -73,6 +73,11 @@ class RateCounter:
         self._advance()
         return self.triggered
 
+    def current_tick_count(self) -> int:
+        """What the tick under way has counted so far (closed into a bucket at its end)."""
+        self._advance()
+        return self._pending
+
     def current_avg(self) -> float:
         self._advance()
         return self.avg
@@ -103,7 +108,7 @@ class FixedWindowLimit:
 
 @dataclass
 class TokenBucket:
-    """Hub-only flood guard: `capacity` messages at once, refilled at `rate` per second."""
+    """Hub-only flood guard: `capacity` tokens at once, refilled at `rate` per second."""
 
     capacity: float
     rate: float
@@ -115,11 +120,11 @@ class TokenBucket:
         self._tokens = self.capacity
         self._updated = self.clock()
 
-    def take(self) -> bool:
+    def take(self, cost: float = 1) -> bool:
         now = self.clock()
         self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
         self._updated = now
-        if self._tokens >= 1:
-            self._tokens -= 1
+        if self._tokens >= cost:
+            self._tokens -= cost
             return True
         return False

@@ -79,12 +79,17 @@ class HubSettings(BaseModel):
     """Close a socket that sends nothing for this long (Phoenix's transport timeout, 60 s;
     clients send a heartbeat every 25 s)."""
 
-    client_burst_messages: int = Field(default=50, ge=1)
-    """Per-socket flood guard: broadcast/presence/other channel messages one socket may send
-    in a burst before it is disconnected. Joins, leaves and heartbeats are not counted."""
+    client_share_of_event_budget: float = Field(default=0.25, gt=0, le=1)
+    """Per-socket flood guard, in the tenant counter's units (a message plus each delivery):
+    one socket may spend this share of `max_events_per_second` at once, refilled at the same
+    share per `rate_tick_s`, so at most twice the share in any tick. A flooder is then cut off
+    before it trips the tenant limit, which would close everyone's channels."""
 
-    client_messages_per_second: float = Field(default=20.0, gt=0)
-    """Per-socket flood guard refill rate."""
+    client_burst_frames: int = Field(default=500, ge=1)
+    """Per-socket frame guard over everything it sends (heartbeats and joins included)."""
+
+    client_frames_per_second: float = Field(default=100.0, gt=0)
+    """Refill rate of `client_burst_frames`."""
 
     max_outbound_buffer_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     """A socket whose unsent output grows past this stopped reading; it is disconnected so

@@ -29,9 +29,9 @@ TOPIC = "realtime:room:abc"
 LATENCY_SLACK_MS = 25.0  # the hub, the offender and the bystanders share one test process
 
 # The bystanders send 60 probes within a second or so. Supabase's tenant message limit (tested in
-# test_hub_limits) would close every channel at that rate and the default flood guard would cut
-# the probing client, so both are raised here; the flood test keeps a guard of its own.
-ROOMY = {"max_events_per_second": 1_000_000, "client_burst_messages": 200}
+# test_hub_limits) would close every channel at that rate, so it is raised here (and with it
+# each socket's share of it); the flood tests set their own.
+ROOMY = {"max_events_per_second": 1_000_000}
 
 
 @pytest.fixture
@@ -218,41 +218,73 @@ async def test_oversized_presence_payload_shuts_the_channel(
     await bystanders.assert_unaffected()
 
 
+async def flood(offender: RawClient, count: int) -> None:
+    message = json.dumps(
+        {
+            "topic": TOPIC,
+            "event": "broadcast",
+            "ref": None,
+            "join_ref": "1",
+            "payload": {"type": "broadcast", "event": "spam", "payload": {}},
+        }
+    )
+    with contextlib.suppress(ConnectionError):
+        for _ in range(count):
+            await offender.ws.send_str(message)
+
+
 async def test_flooding_client_is_disconnected_and_the_room_keeps_its_latency(
     make_hub,
     raw: RawFactory,
     warnings_logged: Callable[[], str],  # type: ignore[no-untyped-def]
 ) -> None:
-    # The tenant message limit is raised here: by Supabase's design it closes every channel
-    # that receives a message once tripped (tested in test_hub_limits); the flood guard is what
-    # singles out the flooder.
-    hub = await make_hub(max_events_per_second=1_000_000, client_burst_messages=100)
+    # A tenant budget the probing bystanders fit in; the flooder gets a quarter of it.
+    hub = await make_hub(max_events_per_second=3000)
     bystanders = await make_bystanders(raw, hub)
     offender = await raw(target=hub)
     await offender.join(TOPIC, {"broadcast": {"self": False}})
+    await bystanders.assert_unaffected(flood(offender, 2000))
+    assert await offender_closed(offender) == 1008
+    assert "flood: over 25% of the message budget" in warnings_logged()
+    assert not hub.state.events.is_triggered()
 
-    async def flood() -> None:
-        message = json.dumps(
-            {
-                "topic": TOPIC,
-                "event": "broadcast",
-                "ref": None,
-                "join_ref": "1",
-                "payload": {"type": "broadcast", "event": "spam", "payload": {}},
-            }
-        )
-        try:
-            for _ in range(2000):
-                await offender.ws.send_str(message)
-        except ConnectionError:
-            pass
 
-    async def probe_while_flooding() -> None:
-        await bystanders.assert_unaffected(flood())
-
-    await probe_while_flooding()
+async def test_flood_at_supabase_default_limits_is_cut_before_the_tenant_limit(
+    make_hub,
+    raw: RawFactory,
+    warnings_logged: Callable[[], str],  # type: ignore[no-untyped-def]
+) -> None:
+    hub = await make_hub(rate_tick_s=60.0)  # every count lands in one tick: the strictest case
+    sender, receiver = await raw("2.0.0", target=hub), await raw("1.0.0", target=hub)
+    await sender.join(TOPIC)
+    await receiver.join(TOPIC)
+    assert len(await round_trip_ms(sender, receiver, TOPIC, 3)) == 3
+    offender = await raw(target=hub)
+    await offender.join(TOPIC, {"broadcast": {"self": True}})
+    await flood(offender, 500)
     assert await offender_closed(offender) == 1008
     assert "flood" in warnings_logged()
+    # Well under Supabase's 100 per tick: the room's channels stay open and messages flow.
+    assert hub.state.events.current_tick_count() < 100 / 2
+    assert len(await round_trip_ms(sender, receiver, TOPIC, 3)) == 3
+    assert "Too many messages per second" not in warnings_logged()
+
+
+async def test_heartbeat_flood_is_cut_by_the_frame_guard(
+    raw: RawFactory, warnings_logged: Callable[[], str]
+) -> None:
+    bystanders = await make_bystanders(raw)
+    offender = await raw()
+    beat = json.dumps({"topic": "phoenix", "event": "heartbeat", "payload": {}, "ref": None})
+
+    async def beat_flood() -> None:
+        with contextlib.suppress(ConnectionError):
+            for _ in range(3000):
+                await offender.ws.send_str(beat)
+
+    await bystanders.assert_unaffected(beat_flood())
+    assert await offender_closed(offender) == 1008
+    assert "flood: over 500 frames" in warnings_logged()
 
 
 async def test_silent_client_is_closed_after_the_idle_timeout(
