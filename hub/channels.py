@@ -1,0 +1,100 @@
+"""A channel join: what one socket asked for when it joined one topic."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hub.limits import FixedWindowLimit
+from hub.protocol import JsonObject, dumps
+
+if TYPE_CHECKING:
+    from hub.connection import Connection
+
+TOPIC_PREFIX = "realtime:"
+_member_ids = itertools.count(1)
+_NOT_TRACKED = object()
+
+RoomKey = tuple[bool, str]
+"""(private, sub_topic): the server keeps public and private channels of one name apart."""
+
+
+def flexible_bool(value: object, default: bool = False) -> bool:
+    """Booleans as the server's FlexibleBoolean reads them ('true'/'false' strings too)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return default
+
+
+def _as_dict(value: object) -> JsonObject:
+    return value if isinstance(value, dict) else {}
+
+
+def binding_id(binding: JsonObject) -> int:
+    """A stable, non-zero id for a postgres_changes binding (the server uses phash2, whose
+    range is 0..2^27-1; realtime-py ignores callbacks whose id is falsy, so 0 is avoided)."""
+    digest = zlib.crc32(dumps(binding).encode()) & ((1 << 27) - 1)
+    return digest or 1
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRequest:
+    self_broadcast: bool
+    ack_broadcast: bool
+    presence_enabled: bool
+    presence_key: str
+    private: bool
+    wants_replay: bool
+    postgres_changes: list[JsonObject]
+
+    @classmethod
+    def parse(cls, payload: object) -> JoinRequest:
+        """Read a phx_join payload the way the server does: unknown keys are ignored and
+        malformed parts fall back to their defaults."""
+        config = _as_dict(_as_dict(payload).get("config"))
+        broadcast = _as_dict(config.get("broadcast"))
+        presence = _as_dict(config.get("presence"))
+        key: Any = presence.get("key")
+        changes = config.get("postgres_changes")
+        return cls(
+            self_broadcast=flexible_bool(broadcast.get("self")),
+            ack_broadcast=flexible_bool(broadcast.get("ack")),
+            presence_enabled=flexible_bool(presence.get("enabled")),
+            presence_key=str(uuid.uuid1()) if key in (None, "") else str(key),
+            private=flexible_bool(config.get("private")),
+            wants_replay="replay" in broadcast,
+            postgres_changes=[b for b in changes if b is not None]
+            if isinstance(changes, list)
+            else [],
+        )
+
+
+@dataclass(eq=False, slots=True)
+class ChannelJoin:
+    connection: Connection
+    topic: str
+    join_ref: str | None
+    request: JoinRequest
+    presence_limit: FixedWindowLimit
+    presence_enabled: bool
+    member_id: int = field(default_factory=lambda: next(_member_ids))
+    tracked_payload: object = _NOT_TRACKED
+
+    @property
+    def sub_topic(self) -> str:
+        return self.topic.removeprefix(TOPIC_PREFIX)
+
+    @property
+    def room_key(self) -> RoomKey:
+        return (self.request.private, self.sub_topic)
+
+    def is_tracking(self, payload: object) -> bool:
+        return self.tracked_payload is not _NOT_TRACKED and self.tracked_payload == payload
+
+    def forget_tracked(self) -> None:
+        self.tracked_payload = _NOT_TRACKED

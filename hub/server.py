@@ -1,0 +1,204 @@
+"""The hub's HTTP server: websocket endpoints, API-key check, start and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import signal
+from dataclasses import dataclass
+
+from aiohttp import WSMsgType, web
+
+from hub.connection import Connection
+from hub.errors import HubConfigError, ProtocolError
+from hub.protocol import Vsn
+from hub.rooms import HubState
+from hub.settings import HubSettings
+
+log = logging.getLogger("hub.server")
+
+WEBSOCKET_PATHS = ("/realtime/v1/websocket", "/socket/websocket")
+_HUB_STATE = web.AppKey("hub_state", HubState)
+GOING_AWAY = 1001
+INTERNAL_ERROR = 1011
+
+
+def _json_error(status: int, message: str) -> web.Response:
+    # Connect errors are plain HTTP responses with a JSON body, as the server sends them.
+    return web.json_response({"error": message}, status=status)
+
+
+def _is_loopback_peer(request: web.Request) -> bool:
+    peer = request.remote or ""
+    return peer in ("127.0.0.1", "::1", "localhost") or peer.startswith("127.")
+
+
+def _check_key(settings: HubSettings, request: web.Request) -> web.Response | None:
+    presented = (
+        request.headers.get("x-api-key")
+        or request.headers.get("apikey")
+        or request.query.get("apikey")
+    )
+    if not presented:
+        return _json_error(401, "API key is missing")
+    if settings.key is None:
+        # Without a key of its own the hub only ever talks to this machine.
+        return None if _is_loopback_peer(request) else _json_error(403, "loopback only")
+    expected = settings.key.get_secret_value().encode()
+    if not hmac.compare_digest(presented.encode(), expected):
+        return _json_error(403, "Invalid API key")
+    return None
+
+
+async def _websocket(request: web.Request) -> web.StreamResponse:
+    hub = request.app[_HUB_STATE]
+    settings = hub.settings
+    peer = f"{request.remote}"
+    refusal = _check_key(settings, request)
+    if refusal is not None:
+        log.warning("refused %s: HTTP %d (api key)", peer, refusal.status)
+        return refusal
+    try:
+        vsn = Vsn.from_query(request.query.get("vsn"))
+    except ProtocolError as error:
+        log.warning("refused %s: %s", peer, error)
+        return _json_error(400, str(error))
+    if len(hub.connections) >= settings.max_sockets:
+        log.warning("refused %s: %d sockets open", peer, len(hub.connections))
+        return _json_error(429, "Too many connections")
+    ws = web.WebSocketResponse(autoping=True, max_msg_size=settings.max_frame_bytes, compress=False)
+    await ws.prepare(request)
+    transport = request.transport
+    if transport is None:
+        return ws
+    assert isinstance(transport, asyncio.Transport)
+    connection = Connection(hub, vsn, transport, peer)
+    hub.connections.add(connection)
+    log.info("connected %r", connection)
+    try:
+        await _read_loop(connection, ws, settings.idle_timeout_s)
+    finally:
+        connection.teardown()
+        log.info("disconnected %r", connection)
+    return ws
+
+
+async def _read_loop(connection: Connection, ws: web.WebSocketResponse, idle_s: float) -> None:
+    while not connection.closed:
+        try:
+            message = await ws.receive(timeout=idle_s)
+        except TimeoutError:
+            connection.request_close(GOING_AWAY, f"idle: nothing received for {idle_s:g} s")
+        else:
+            if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                _handle(connection, message.data)
+            elif message.type is WSMsgType.ERROR:
+                log.warning("closing %r: %s", connection, ws.exception())
+                return
+            elif message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                return
+        request = connection.close_request
+        if request is not None:
+            connection.teardown()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    ws.close(code=request.code, message=request.reason[:120].encode()), 2.0
+                )
+            return
+
+
+def _handle(connection: Connection, data: str | bytes) -> None:
+    try:
+        if isinstance(data, str):
+            connection.handle_text(data)
+        else:
+            connection.handle_binary(data)
+    except Exception:
+        # A bug must cost only this socket, never the loop that serves everyone else.
+        log.exception("internal error handling a frame from %r", connection)
+        connection.request_close(INTERNAL_ERROR, "internal error")
+
+
+def build_app(settings: HubSettings) -> tuple[web.Application, HubState]:
+    hub = HubState(settings)
+    app = web.Application()
+    app[_HUB_STATE] = hub
+    for path in WEBSOCKET_PATHS:
+        app.router.add_get(path, _websocket)
+    return app, hub
+
+
+def check_bind(settings: HubSettings) -> None:
+    if settings.key is None and not settings.binds_loopback:
+        raise HubConfigError(
+            f"Refusing to listen on {settings.bind} without an API key: anyone on the network "
+            "could join. Pass --key SECRET (clients then use that key), or bind 127.0.0.1."
+        )
+
+
+@dataclass
+class RunningHub:
+    """A hub running in the current event loop."""
+
+    port: int
+    bind: str
+    state: HubState
+    _runner: web.AppRunner
+
+    @property
+    def url(self) -> str:
+        """What a client passes as its Supabase project URL."""
+        host = "127.0.0.1" if self.bind in ("0.0.0.0", "") else self.bind
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    async def close(self) -> None:
+        for connection in list(self.state.connections):
+            connection.abort("hub shutting down")
+        await self._runner.cleanup()
+
+
+async def start_hub(settings: HubSettings) -> RunningHub:
+    """Start listening in the running loop; port 0 picks a free port."""
+    check_bind(settings)
+    app, state = build_app(settings)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.bind, settings.port, reuse_address=True)
+    try:
+        await site.start()
+    except OSError as error:
+        await runner.cleanup()
+        raise HubConfigError(
+            f"cannot listen on {settings.bind}:{settings.port}: {error.strerror}"
+        ) from error
+    port = runner.addresses[0][1]
+    log.info(
+        "hub listening on %s:%d (key %s)",
+        settings.bind,
+        port,
+        "required" if settings.key else "any, loopback only",
+    )
+    return RunningHub(port=port, bind=settings.bind, state=state, _runner=runner)
+
+
+def serve_forever(settings: HubSettings) -> None:
+    """Run a hub until SIGINT/SIGTERM (the `watchparty-tui serve` subcommand)."""
+    check_bind(settings)
+
+    async def main() -> None:
+        hub = await start_hub(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, stop.set)
+        print(f"watchparty hub on {hub.url} (Ctrl-C stops it)", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await hub.close()
+
+    asyncio.run(main())

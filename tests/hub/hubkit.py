@@ -1,0 +1,339 @@
+"""Helpers and fixtures for the hub tests: a real hub on an ephemeral loopback port, raw
+protocol clients, realtime-py clients and realtime-js clients (node subprocesses)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+import statistics
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from realtime import AsyncRealtimeClient
+
+from hub import HubSettings, RunningHub, start_hub
+
+JS_DIR = Path(__file__).resolve().parents[1] / "js"
+WAIT_S = 5.0
+
+HubFactory = Callable[..., Awaitable[RunningHub]]
+
+
+@pytest.fixture
+async def make_hub() -> AsyncIterator[HubFactory]:
+    hubs: list[RunningHub] = []
+
+    async def factory(**overrides: Any) -> RunningHub:
+        hub = await start_hub(HubSettings(port=0, **overrides))
+        hubs.append(hub)
+        return hub
+
+    yield factory
+    for hub in hubs:
+        await hub.close()
+
+
+@pytest.fixture
+async def hub(make_hub: HubFactory) -> RunningHub:
+    return await make_hub()
+
+
+class RawClient:
+    """A bare websocket speaking frames by hand, to see exactly what the hub sends."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, ws: aiohttp.ClientWebSocketResponse, vsn: str
+    ):
+        self.session = session
+        self.ws = ws
+        self.vsn = vsn
+        self._ref = 0
+
+    def next_ref(self) -> str:
+        self._ref += 1
+        return str(self._ref)
+
+    async def send(
+        self,
+        topic: str,
+        event: str,
+        payload: Any,
+        ref: str | None = None,
+        join_ref: str | None = None,
+    ) -> str | None:
+        if self.vsn == "1.0.0":
+            await self.ws.send_str(
+                json.dumps(
+                    {
+                        "topic": topic,
+                        "event": event,
+                        "payload": payload,
+                        "ref": ref,
+                        "join_ref": join_ref,
+                    }
+                )
+            )
+        else:
+            await self.ws.send_str(json.dumps([join_ref, ref, topic, event, payload]))
+        return ref
+
+    async def join(
+        self, topic: str, config: dict[str, Any] | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        ref = self.next_ref()
+        await self.send(topic, "phx_join", {"config": config or {}, **extra}, ref=ref, join_ref=ref)
+        reply = await self.recv_event("phx_reply")
+        assert reply["ref"] == ref
+        return reply
+
+    async def recv(self, within: float = WAIT_S) -> dict[str, Any] | bytes:
+        """The next frame, normalised to a dict with topic/event/payload/ref/join_ref."""
+        message = await self.ws.receive(timeout=within)
+        if message.type is aiohttp.WSMsgType.BINARY:
+            return bytes(message.data)
+        if message.type is not aiohttp.WSMsgType.TEXT:
+            raise ConnectionError(
+                f"socket closed: {message.type.name} {message.data!r} {message.extra!r}"
+            )
+        decoded = json.loads(message.data)
+        if self.vsn == "1.0.0":
+            assert set(decoded) == {"topic", "event", "payload", "ref"}, decoded
+            return {**decoded, "join_ref": None}
+        join_ref, ref, topic, event, payload = decoded
+        return {
+            "join_ref": join_ref,
+            "ref": ref,
+            "topic": topic,
+            "event": event,
+            "payload": payload,
+        }
+
+    async def recv_event(self, event: str, within: float = WAIT_S) -> dict[str, Any]:
+        deadline = time.monotonic() + within
+        while True:
+            frame = await self.recv(max(0.01, deadline - time.monotonic()))
+            if isinstance(frame, dict) and frame["event"] == event:
+                return frame
+
+    async def heartbeat(self) -> dict[str, Any]:
+        """Send a heartbeat and return everything received before its reply (and the reply)."""
+        ref = f"hb{self.next_ref()}"
+        await self.send("phoenix", "heartbeat", {}, ref=ref)
+        return await self.recv_event("phx_reply")
+
+    async def closed(self, within: float = WAIT_S) -> aiohttp.WSMessage:
+        """Wait for the hub to close the socket; returns the close message."""
+        deadline = time.monotonic() + within
+        while True:
+            message = await self.ws.receive(timeout=max(0.01, deadline - time.monotonic()))
+            if message.type in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSED,
+                aiohttp.WSMsgType.ERROR,
+            ):
+                return message
+
+    async def close(self) -> None:
+        await self.ws.close()
+        await self.session.close()
+
+
+RawFactory = Callable[..., Awaitable[RawClient]]
+
+
+@pytest.fixture
+async def raw(hub: RunningHub) -> AsyncIterator[RawFactory]:
+    clients: list[RawClient] = []
+
+    async def connect(
+        vsn: str = "1.0.0",
+        target: RunningHub | None = None,
+        path: str = "/realtime/v1/websocket",
+        **params: str,
+    ) -> RawClient:
+        session = aiohttp.ClientSession()
+        url = f"{(target or hub).url}{path}"
+        ws = await session.ws_connect(
+            url, params={"apikey": "anon", "vsn": vsn, **params}, autoping=True
+        )
+        client = RawClient(session, ws, vsn)
+        clients.append(client)
+        return client
+
+    yield connect
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+async def py_client(hub: RunningHub) -> AsyncIterator[Callable[..., AsyncRealtimeClient]]:
+    clients: list[AsyncRealtimeClient] = []
+
+    def make(target: RunningHub | None = None, **kwargs: Any) -> AsyncRealtimeClient:
+        client = AsyncRealtimeClient(f"{(target or hub).url}/realtime/v1", "anon", **kwargs)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.close(), 2)
+
+
+def room_config(key: str, *, self_broadcast: bool = True, ack: bool = False) -> dict[str, Any]:
+    return {
+        "config": {
+            "broadcast": {"self": self_broadcast, "ack": ack},
+            "presence": {"key": key, "enabled": True},
+            "private": False,
+        }
+    }
+
+
+async def subscribed(channel: Any) -> None:
+    """Subscribe a realtime-py channel and wait until the hub confirmed the join."""
+    joined: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_state(state: Any, error: Any) -> None:
+        if state.value == "SUBSCRIBED" and not joined.done():
+            joined.set_result(None)
+        elif state.value != "SUBSCRIBED" and not joined.done():
+            joined.set_exception(AssertionError(f"subscribe ended in {state} {error}"))
+
+    await channel.subscribe(on_state)
+    await asyncio.wait_for(joined, WAIT_S)
+
+
+class Inbox:
+    """Collects callback arguments and lets a test await the one it wants."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self._changed = asyncio.Event()
+
+    def put(self, item: Any) -> None:
+        self.items.append(item)
+        self._changed.set()
+
+    async def wait_for(self, predicate: Callable[[Any], bool], within: float = WAIT_S) -> Any:
+        async def scan() -> Any:
+            seen = 0
+            while True:
+                for item in self.items[seen:]:
+                    if predicate(item):
+                        return item
+                seen = len(self.items)
+                self._changed.clear()
+                await self._changed.wait()
+
+        return await asyncio.wait_for(scan(), within)
+
+
+class JsClient:
+    """realtime-js in a node process (tests/js/realtime_client.mjs), scripted line by line."""
+
+    def __init__(self, process: asyncio.subprocess.Process):
+        self.process = process
+        self.inbox = Inbox()
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(
+        cls, url: str, topic: str, presence_key: str, heartbeat_ms: int = 25000
+    ) -> JsClient:
+        process = await asyncio.create_subprocess_exec(
+            "node",
+            str(JS_DIR / "realtime_client.mjs"),
+            url,
+            "anon",
+            topic,
+            presence_key,
+            str(heartbeat_ms),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            cwd=JS_DIR,
+        )
+        return cls(process)
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        while line := await self.process.stdout.readline():
+            self.inbox.put(json.loads(line))
+
+    async def command(self, **command: Any) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write((json.dumps(command) + "\n").encode())
+        await self.process.stdin.drain()
+
+    async def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], within: float = WAIT_S
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = await self.inbox.wait_for(predicate, within)
+        return result
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+        self._reader.cancel()
+
+
+def node_ready() -> bool:
+    return (
+        shutil.which("node") is not None
+        and (JS_DIR / "node_modules" / "@supabase" / "realtime-js").is_dir()
+    )
+
+
+@pytest.fixture
+async def js_client() -> AsyncIterator[Callable[..., Awaitable[JsClient]]]:
+    if not node_ready():
+        pytest.fail(
+            "realtime-js is not installed: run scripts/setup.sh --test (npm ci in tests/js)"
+        )
+    clients: list[JsClient] = []
+
+    async def start(*args: Any, **kwargs: Any) -> JsClient:
+        client = await JsClient.start(*args, **kwargs)
+        clients.append(client)
+        return client
+
+    yield start
+    for client in clients:
+        await client.stop()
+
+
+async def round_trip_ms(
+    sender: RawClient, receiver: RawClient, topic: str, count: int
+) -> list[float]:
+    """Latency of `count` broadcasts from sender to receiver, one at a time."""
+    samples = []
+    for index in range(count):
+        started = time.perf_counter()
+        await sender.send(
+            topic,
+            "broadcast",
+            {"type": "broadcast", "event": "probe", "payload": {"n": index}},
+            ref=None,
+            join_ref="1",
+        )
+        while True:
+            frame = await receiver.recv()
+            if (
+                isinstance(frame, dict)
+                and frame["event"] == "broadcast"
+                and frame["payload"]["payload"] == {"n": index}
+            ):
+                break
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1] if len(samples) > 1 else samples[0]
