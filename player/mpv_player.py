@@ -185,7 +185,10 @@ class MpvPlayer:
         with self._lock:
             self._seek_pending = True
         self._mpv.command("seek", f"{max(0.0, position):.6f}", "absolute+exact")
-        self._deliver()  # callers (and drift measurement) must see `seeking` at once
+        # Callers (and drift measurement) must see `seeking` at once; listeners hear of it
+        # with the next delivery, so a listener that seeks is never re-entered.
+        self._state = replace(self._state, seeking=True)
+        self._schedule_delivery()
 
     def set_speed(self, speed: float) -> None:
         self._mpv.speed = speed

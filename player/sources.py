@@ -41,7 +41,7 @@ def render_demo_file(
         of="matroska",
         ovc="mpeg4",
         ovcopts=f"g={max(1, round(fps * keyframe_every_s))},b=1500000",
-        oac="pcm_s16le",
+        oac="aac",  # PCM in Matroska stalls playback for ~200 ms after seeks
         vo="null",
         ao="null",
         end=str(duration_s),
