@@ -123,8 +123,8 @@ class MpvPlayer:
     def state(self) -> PlayerState:
         return self._state
 
-    def mpv_property(self, name: str) -> Any:
-        """Read any mpv property by its mpv name (diagnostics and tests)."""
+    def mpv_option(self, name: str) -> Any:
+        """Read an mpv option by its mpv name (diagnostics and tests)."""
         return self._mpv[name]
 
     def add_listener(self, listener: StateListener) -> None:
