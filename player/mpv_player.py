@@ -1,0 +1,316 @@
+"""`Player` over libmpv (python-mpv), driven by property observers.
+
+Threading: libmpv calls observers and event callbacks on python-mpv's event thread. Those
+callbacks only record the new value under a short lock and schedule one delivery on the
+asyncio loop with `call_soon_threadsafe`; everything else (listeners, waiters, buffering
+debounce) runs on the loop. Several changes between two deliveries are coalesced into one
+state, and counters (`restarts`) make sure no finished seek is lost in the coalescing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from player.base import PlayerState, StateListener
+from player.errors import LibmpvMissingError, MediaLoadError, MediaNotFoundError, PlayerError
+from player.settings import PlayerSettings, resolve_outputs
+
+OBSERVED_PROPERTIES = (
+    "time-pos",
+    "pause",
+    "speed",
+    "duration",
+    "seeking",
+    "paused-for-cache",
+    "eof-reached",
+)
+
+# libmpv's numeric ids (mpv_event_id, mpv_end_file_reason), stable across versions.
+_EVENT_SHUTDOWN = 1
+_EVENT_END_FILE = 7
+_EVENT_FILE_LOADED = 8
+_EVENT_PLAYBACK_RESTART = 21
+_END_FILE_ERROR = 4
+
+
+def import_mpv() -> ModuleType:
+    """Import python-mpv, turning a missing libmpv into a one-line `PlayerError`."""
+    try:
+        import mpv
+    except OSError as error:  # python-mpv raises OSError when libmpv cannot be loaded
+        raise LibmpvMissingError(str(error)) from None
+    except ImportError as error:
+        raise PlayerError(f"python-mpv is not installed ({error})") from None
+    module: ModuleType = mpv
+    return module
+
+
+def _resolve_source(source: str) -> str:
+    """A URL as given, or a local path with `~` expanded; a missing file is a clear error."""
+    if "://" in source:
+        return source
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise MediaNotFoundError(source)
+    return str(path)
+
+
+class MpvPlayer:
+    """A libmpv player. Create it on the asyncio loop that should receive its states."""
+
+    def __init__(
+        self,
+        *,
+        settings: PlayerSettings | None = None,
+        on_state: StateListener | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        mpv_options: dict[str, str] | None = None,
+    ) -> None:
+        self._settings = settings or PlayerSettings()
+        self._loop = loop or asyncio.get_running_loop()
+        self._listeners: list[StateListener] = [on_state] if on_state else []
+        self._waiters: list[tuple[Callable[[PlayerState], bool], asyncio.Future[PlayerState]]] = []
+        self._lock = threading.Lock()
+        # Written by mpv's thread under _lock, turned into a PlayerState on the loop.
+        self._raw: dict[str, Any] = {}
+        self._position_at = 0.0
+        self._restarts = 0
+        self._seek_pending = False
+        self._loaded = False
+        self._error: str | None = None
+        self._source: str | None = None
+        self._delivery_scheduled = False
+        self._closed = False
+        self._recent_errors: deque[str] = deque(maxlen=5)
+        self._buffering = False
+        self._buffering_timer: asyncio.TimerHandle | None = None
+        self._state = PlayerState()
+
+        mpv = import_mpv()
+        options = {
+            "idle": "yes",
+            "keep_open": "yes",  # stay on the last frame at the end, so the room can seek back
+            "pause": "yes",
+            "hr_seek": "yes",
+            "audio_pitch_correction": "yes",
+        }
+        outputs = resolve_outputs(self._settings)
+        options.update(outputs)
+        if outputs.get("vo") != "null":
+            # A window: let the host use mpv's own keys; the adapter reports what they do.
+            options.update(input_default_bindings="yes", input_vo_keyboard="yes", osc="yes")
+        options.update(mpv_options or {})
+        try:
+            self._mpv = mpv.MPV(log_handler=self._on_log, loglevel="error", **options)
+        except (OSError, SystemError, AttributeError, TypeError) as error:
+            raise PlayerError(f"libmpv could not start: {error}") from None
+        for name in OBSERVED_PROPERTIES:
+            self._mpv.observe_property(name, self._on_property)
+        self._mpv.register_event_callback(self._on_event)
+
+    # -- state and subscriptions (loop thread) ------------------------------------------
+
+    @property
+    def state(self) -> PlayerState:
+        return self._state
+
+    def mpv_option(self, name: str) -> Any:
+        """Read an mpv option by its mpv name (diagnostics and tests)."""
+        return self._mpv[name]
+
+    def add_listener(self, listener: StateListener) -> None:
+        self._listeners.append(listener)
+
+    async def wait_for(self, condition: Callable[[PlayerState], bool]) -> PlayerState:
+        """Wait until a delivered state satisfies `condition`, checking the current one first.
+
+        No time limit of its own: callers wrap it in `asyncio.timeout(...)`.
+        """
+        if condition(self._state):
+            return self._state
+        future: asyncio.Future[PlayerState] = self._loop.create_future()
+        entry = (condition, future)
+        self._waiters.append(entry)
+        try:
+            return await future
+        finally:
+            if entry in self._waiters:
+                self._waiters.remove(entry)
+
+    # -- commands (loop thread) ---------------------------------------------------------
+
+    async def load(self, source: str, *, paused: bool = True) -> None:
+        """Open a local file or URL and wait until its first frame is ready.
+
+        Raises `MediaNotFoundError` or `MediaLoadError` with a message fit for the user.
+        """
+        path = _resolve_source(source)
+        timeout = self._settings.load_timeout_s
+        with self._lock:
+            self._loaded = False
+            self._error = None
+            self._source = source
+            self._raw.clear()
+            restarts_before = self._restarts
+        self._schedule_delivery()
+        self._mpv.pause = paused
+        self._mpv.loadfile(path)
+        try:
+            async with asyncio.timeout(timeout):
+                state = await self.wait_for(
+                    lambda s: s.error is not None or (s.loaded and s.restarts > restarts_before)
+                )
+        except TimeoutError:
+            raise MediaLoadError(source, f"no picture or sound after {timeout:g} s") from None
+        if state.error is not None:
+            raise MediaLoadError(source, state.error)
+
+    def play(self) -> None:
+        self._mpv.pause = False
+
+    def pause(self) -> None:
+        self._mpv.pause = True
+
+    def seek(self, position: float) -> None:
+        """Exact seek to `position` seconds; `state.seeking` stays true until playback restarts."""
+        with self._lock:
+            self._seek_pending = True
+        self._mpv.command("seek", f"{max(0.0, position):.6f}", "absolute+exact")
+        # Callers (and drift measurement) must see `seeking` at once; listeners hear of it
+        # with the next delivery, so a listener that seeks is never re-entered.
+        self._state = replace(self._state, seeking=True)
+        self._schedule_delivery()
+
+    def set_speed(self, speed: float) -> None:
+        self._mpv.speed = speed
+
+    async def seek_and_wait(self, position: float) -> PlayerState:
+        """Seek, then wait for mpv's `playback-restart` (the first frame at the target)."""
+        restarts_before = self._restarts
+        self.seek(position)
+        return await self.wait_for(lambda s: s.restarts > restarts_before and not s.seeking)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._buffering_timer is not None:
+            self._buffering_timer.cancel()
+        for _, future in self._waiters:
+            if not future.done():
+                future.set_exception(PlayerError("player closed"))
+        self._mpv.terminate()
+
+    # -- mpv's event thread: record, schedule, return ----------------------------------
+
+    def _on_property(self, name: str, value: Any) -> None:
+        stamp = time.monotonic()
+        with self._lock:
+            self._raw[name] = value
+            if name == "time-pos":
+                self._position_at = stamp
+        self._schedule_delivery()
+
+    def _on_event(self, event: Any) -> None:
+        event_id = event.event_id.value
+        # Precise restart position: read it here, stamped, rather than wait for the observer.
+        if event_id == _EVENT_PLAYBACK_RESTART:
+            stamp = time.monotonic()
+            with contextlib.suppress(Exception):
+                position = self._mpv.time_pos
+                with self._lock:
+                    self._raw["time-pos"] = position
+                    self._position_at = stamp
+            with self._lock:
+                self._restarts += 1
+                self._seek_pending = False
+                # mpv queues the `seeking` change after this event; the seek is over now.
+                self._raw["seeking"] = False
+                self._loaded = True
+        elif event_id == _EVENT_FILE_LOADED:
+            with self._lock:
+                self._error = None
+        elif event_id == _EVENT_END_FILE:
+            data = event.data
+            if data is not None and data.reason == _END_FILE_ERROR:
+                reason = self._recent_errors[-1] if self._recent_errors else "unsupported media"
+                with self._lock:
+                    self._error = reason
+                    self._loaded = False
+        elif event_id == _EVENT_SHUTDOWN:
+            with self._lock:
+                self._loaded = False
+        else:
+            return
+        self._schedule_delivery()
+
+    def _on_log(self, level: str, prefix: str, text: str) -> None:
+        self._recent_errors.append(f"{prefix}: {text.strip()}")
+
+    def _schedule_delivery(self) -> None:
+        with self._lock:
+            if self._delivery_scheduled or self._closed:
+                return
+            self._delivery_scheduled = True
+        with contextlib.suppress(RuntimeError):  # the loop closed while mpv still reported
+            self._loop.call_soon_threadsafe(self._deliver)
+
+    # -- loop thread ---------------------------------------------------------------------
+
+    def _deliver(self) -> None:
+        with self._lock:
+            self._delivery_scheduled = False
+            raw = dict(self._raw)
+            position_at = self._position_at
+            seeking = self._seek_pending or bool(raw.get("seeking"))
+            state = PlayerState(
+                source=self._source,
+                loaded=self._loaded,
+                position=_as_float(raw.get("time-pos")),
+                position_at=position_at,
+                duration=_as_float(raw.get("duration")),
+                paused=bool(raw.get("pause", True)),
+                speed=_as_float(raw.get("speed")) or 1.0,
+                seeking=seeking,
+                eof=bool(raw.get("eof-reached")),
+                restarts=self._restarts,
+                error=self._error,
+            )
+        self._update_buffering(bool(raw.get("paused-for-cache")))
+        self._publish(replace(state, buffering=self._buffering))
+
+    def _update_buffering(self, waiting_for_cache: bool) -> None:
+        if not waiting_for_cache:
+            if self._buffering_timer is not None:
+                self._buffering_timer.cancel()
+                self._buffering_timer = None
+            self._buffering = False
+        elif not self._buffering and self._buffering_timer is None:
+            delay = self._settings.buffering_debounce_ms / 1000
+            self._buffering_timer = self._loop.call_later(delay, self._confirm_buffering)
+
+    def _confirm_buffering(self) -> None:
+        self._buffering_timer = None
+        self._buffering = True
+        self._publish(replace(self._state, buffering=True))
+
+    def _publish(self, state: PlayerState) -> None:
+        self._state = state
+        for condition, future in list(self._waiters):
+            if not future.done() and condition(state):
+                future.set_result(state)
+        for listener in list(self._listeners):
+            listener(state)
+
+
+def _as_float(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None

@@ -1,0 +1,157 @@
+"""Estimate the host's clock by NTP-style ping/pong over the room channel.
+
+Works over a plain broadcast channel: the host answers pings with its own clock readings,
+no server clock is involved. Of the last few samples the one with the smallest round trip
+is trusted, because queueing delay only ever adds to a trip and is rarely symmetric.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EVENT_PING = "sync_ping"
+EVENT_PONG = "sync_pong"
+
+
+class SyncPing(BaseModel):
+    """Follower -> host. `sent_at` is the follower's clock (ms)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    from_user: str
+    to_user: str
+    ping_id: int = Field(ge=0)
+    sent_at: float
+
+
+class SyncPong(BaseModel):
+    """Host -> follower: the ping's `sent_at` plus the host clock when it got and answered it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    from_user: str
+    to_user: str
+    ping_id: int = Field(ge=0)
+    ping_sent_at: float
+    received_at: float
+    sent_at: float
+
+
+def answer_ping(ping: SyncPing, received_at: float, sent_at: float) -> SyncPong:
+    """Host side: the pong for `ping`, with the host's clock at receipt and at reply."""
+    return SyncPong(
+        from_user=ping.to_user,
+        to_user=ping.from_user,
+        ping_id=ping.ping_id,
+        ping_sent_at=ping.sent_at,
+        received_at=received_at,
+        sent_at=sent_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClockSample:
+    offset_ms: float
+    """host clock - local clock"""
+    rtt_ms: float
+    taken_at_ms: float
+
+
+def clock_sample(pong: SyncPong, received_at_ms: float) -> ClockSample:
+    """NTP's formulas: offset = ((t1 - t0) + (t2 - t3)) / 2, rtt = (t3 - t0) - (t2 - t1)."""
+    t0, t1, t2, t3 = pong.ping_sent_at, pong.received_at, pong.sent_at, received_at_ms
+    return ClockSample(
+        offset_ms=((t1 - t0) + (t2 - t3)) / 2,
+        rtt_ms=max(0.0, (t3 - t0) - (t2 - t1)),
+        taken_at_ms=t3,
+    )
+
+
+class ClockSync:
+    """Follower-side offset estimate. Pings quickly until it has a few samples, then rarely."""
+
+    def __init__(
+        self,
+        user_id: str,
+        host_user_id: str,
+        *,
+        window: int = 8,
+        warmup_samples: int = 5,
+        warmup_interval_ms: float = 300.0,
+        refresh_interval_ms: float = 10_000.0,
+        ping_timeout_ms: float = 5_000.0,
+    ) -> None:
+        self.user_id = user_id
+        self.host_user_id = host_user_id
+        self._samples: deque[ClockSample] = deque(maxlen=window)
+        self._warmup_samples = warmup_samples
+        self._warmup_interval_ms = warmup_interval_ms
+        self._refresh_interval_ms = refresh_interval_ms
+        self._ping_timeout_ms = ping_timeout_ms
+        self._next_ping_id = 0
+        self._outstanding: dict[int, float] = {}
+        self._last_ping_ms: float | None = None
+
+    def reset(self, host_user_id: str) -> None:
+        """A new host means a new clock to learn."""
+        self.host_user_id = host_user_id
+        self._samples.clear()
+        self._outstanding.clear()
+        self._last_ping_ms = None
+
+    @property
+    def ready(self) -> bool:
+        return bool(self._samples)
+
+    @property
+    def best(self) -> ClockSample | None:
+        return min(self._samples, key=lambda s: s.rtt_ms) if self._samples else None
+
+    @property
+    def offset_ms(self) -> float | None:
+        best = self.best
+        return best.offset_ms if best else None
+
+    @property
+    def rtt_ms(self) -> float | None:
+        best = self.best
+        return best.rtt_ms if best else None
+
+    def host_now_ms(self, local_now_ms: float) -> float | None:
+        offset = self.offset_ms
+        return None if offset is None else local_now_ms + offset
+
+    def ping_due(self, now_ms: float) -> bool:
+        if self._last_ping_ms is None:
+            return True
+        warming_up = len(self._samples) < self._warmup_samples
+        interval = self._warmup_interval_ms if warming_up else self._refresh_interval_ms
+        return now_ms - self._last_ping_ms >= interval
+
+    def make_ping(self, now_ms: float) -> SyncPing:
+        self._outstanding = {
+            ping_id: sent
+            for ping_id, sent in self._outstanding.items()
+            if now_ms - sent < self._ping_timeout_ms
+        }
+        ping_id = self._next_ping_id
+        self._next_ping_id += 1
+        self._outstanding[ping_id] = now_ms
+        self._last_ping_ms = now_ms
+        return SyncPing(
+            from_user=self.user_id, to_user=self.host_user_id, ping_id=ping_id, sent_at=now_ms
+        )
+
+    def on_pong(self, pong: SyncPong, now_ms: float) -> ClockSample | None:
+        """Take a pong meant for us; forged, foreign or duplicate pongs are ignored."""
+        if pong.to_user != self.user_id or pong.from_user != self.host_user_id:
+            return None
+        sent = self._outstanding.pop(pong.ping_id, None)
+        if sent is None or sent != pong.ping_sent_at or pong.sent_at < pong.received_at:
+            return None
+        sample = clock_sample(pong, now_ms)
+        self._samples.append(sample)
+        return sample

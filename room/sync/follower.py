@@ -1,0 +1,242 @@
+"""A follower's sync engine: host anchors and local player samples in, `Decision`s out."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+from room.sync.anchor import Anchor, anchor_position
+from room.sync.clock import ClockSync
+from room.sync.echo import EchoGuard, IntentKind, LocalIntent
+from room.sync.policy import NO_CHANGE, CorrectionKind, CorrectionState, Decision, correct
+from room.sync.sample import PlaybackSample
+from room.sync.settings import SyncSettings
+from room.sync.status import SyncStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """The answer to a player sample: what to do to the player, and what the user did."""
+
+    decision: Decision = NO_CHANGE
+    intents: tuple[LocalIntent, ...] = ()
+
+
+class Follower:
+    """Keeps one local player on the host's timeline.
+
+    Feed it `on_anchor` (host play/pause/seek/refresh, any order, duplicates welcome) and
+    `on_player_state` (every player state), with the caller's monotonic clock in ms, and
+    apply the returned decisions. Host clock estimates come from `clock` (feed it pongs).
+    A local user action (pause in the mpv window, say) detaches the follower until the
+    host's next action, so correction never fights the user.
+    """
+
+    def __init__(self, settings: SyncSettings | None = None, clock: ClockSync | None = None):
+        self.settings = settings or SyncSettings()
+        self.clock = clock
+        self.anchor: Anchor | None = None
+        self.detached = False
+        self.status = SyncStatus(self.settings.in_sync_threshold_ms)
+        self._guard = EchoGuard(expiry_ms=self.settings.echo_expiry_ms)
+        self._correction = CorrectionState()
+        self._sample: PlaybackSample | None = None
+        self._fallback_offset_ms = 0.0
+        self._needs_follow = False
+        self._pending_seek_since_ms: float | None = None
+        self._pending_resume_ms: float | None = None
+        self._settle_until_ms = -math.inf
+        self._last_follow_ms = -math.inf
+        self._seek_durations_ms: deque[float] = deque(maxlen=5)
+
+    # -- clocks --------------------------------------------------------------------------
+
+    def host_now_ms(self, now_ms: float) -> float:
+        """The host's clock now: from ping/pong when ready, else the last anchor's send time
+        (as if it had arrived instantly, which is all a client without clock sync can do)."""
+        offset = self.clock.offset_ms if self.clock is not None else None
+        return now_ms + (self._fallback_offset_ms if offset is None else offset)
+
+    def host_position_now(self, now_ms: float) -> float | None:
+        if self.anchor is None:
+            return None
+        return anchor_position(self.anchor, self.host_now_ms(now_ms))
+
+    @property
+    def seek_lead_ms(self) -> float:
+        """How far ahead a seek aims: twice the slowest recent seek, within the settings."""
+        slowest = max(self._seek_durations_ms, default=0.0)
+        lead = max(self.settings.min_seek_lead_ms, 2 * slowest + 30)
+        return min(self.settings.max_seek_lead_ms, lead)
+
+    @property
+    def gave_up(self) -> bool:
+        return self._correction.gave_up
+
+    # -- measurements ---------------------------------------------------------------------
+
+    def drift_ms(self, now_ms: float) -> float | None:
+        """Follower minus host position (ms), or None while it cannot be measured fairly
+        (mid-seek, waiting for a scheduled start, buffering, playing vs paused)."""
+        sample, host_position = self._sample, self.host_position_now(now_ms)
+        if sample is None or host_position is None or self.anchor is None:
+            return None
+        if self._pending_seek_since_ms is not None or self._pending_resume_ms is not None:
+            return None
+        if sample.seeking or sample.buffering or sample.paused == self.anchor.is_playing:
+            return None
+        return (sample.position_at(now_ms) - host_position) * 1000
+
+    def is_synced(self, now_ms: float) -> bool:
+        return not self.detached and not self.gave_up and self.status.is_synced(now_ms)
+
+    # -- inputs ---------------------------------------------------------------------------
+
+    def on_anchor(self, anchor: Anchor, now_ms: float) -> Decision:
+        """A host anchor arrived. Stale and duplicate ones (seq not newer) change nothing."""
+        if self.anchor is not None and anchor.seq <= self.anchor.seq:
+            return NO_CHANGE
+        self.anchor = anchor
+        if self.clock is None or not self.clock.ready:
+            self._fallback_offset_ms = anchor.at - now_ms
+        self.detached = False
+        self._correction = CorrectionState(speed_factor=self._correction.speed_factor)
+        if self._sample is None:
+            self._needs_follow = True
+            return NO_CHANGE
+        return self._follow(now_ms, reason="host")
+
+    def on_player_state(self, sample: PlaybackSample, now_ms: float) -> Reaction:
+        previous, self._sample = self._sample, sample
+        intents = tuple(self._guard.observe(sample, now_ms))
+        self._note_landings(previous, sample, now_ms)
+        if intents:
+            self.detached = True
+            self._pending_seek_since_ms = self._pending_resume_ms = None
+            return Reaction(self._release_speed(now_ms), intents)
+        drift = self.drift_ms(now_ms)
+        if drift is not None:
+            self.status.record(drift, now_ms)
+        if self._needs_follow and self.anchor is not None:
+            return Reaction(self._follow(now_ms, reason="host"))
+        return Reaction(self._correct(drift, now_ms))
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _note_landings(
+        self, previous: PlaybackSample | None, sample: PlaybackSample, now_ms: float
+    ) -> None:
+        restarted = previous is not None and sample.restarts > previous.restarts
+        if restarted and self._pending_seek_since_ms is not None:
+            self._seek_durations_ms.append(now_ms - self._pending_seek_since_ms)
+            self._pending_seek_since_ms = None
+            self._settle_until_ms = now_ms + self.settings.settle_ms
+        if self._pending_resume_ms is not None and not sample.paused:
+            self._pending_resume_ms = None
+            self._settle_until_ms = now_ms + self.settings.settle_ms
+
+    def _follow(self, now_ms: float, *, reason: str) -> Decision:
+        """Bring the player onto the anchor: pause on the host's frame, or start on it."""
+        anchor, sample = self.anchor, self._sample
+        if anchor is None or sample is None:
+            return NO_CHANGE
+        self._needs_follow = False
+        self._last_follow_ms = now_ms
+        cancel_resume = self._pending_resume_ms is not None
+        if cancel_resume:
+            # A newer command supersedes a scheduled start: `pause=True` cancels the timer.
+            self._pending_resume_ms = None
+            self._guard.withdraw(IntentKind.PLAY)
+        rate = anchor.rate
+        if not anchor.is_playing:
+            on_frame = (
+                sample.paused
+                and not sample.seeking
+                and abs(sample.position_s - anchor.current_time) * 1000
+                <= self.settings.pause_tolerance_ms
+            )
+            return self._apply(
+                Decision(
+                    pause=True if cancel_resume or not sample.paused else None,
+                    seek_to_s=None if on_frame else anchor.current_time,
+                    speed=self._speed_if_changed(rate),
+                    reason=f"{reason}: pause",
+                ),
+                now_ms,
+            )
+        drift = self.drift_ms(now_ms)
+        if drift is not None and abs(drift) < self.settings.seek_threshold_ms:
+            speed = self._speed_if_changed(rate * self._correction.speed_factor)
+            return self._apply(Decision(speed=speed, reason=f"{reason}: on course"), now_ms)
+        return self._start_on_frame(now_ms, reason=reason)
+
+    def _start_on_frame(self, now_ms: float, *, reason: str) -> Decision:
+        """Park on the frame the host will show `seek_lead_ms` from now (or at its
+        scheduled start, if later), then resume exactly when the host gets there."""
+        anchor, sample = self.anchor, self._sample
+        if anchor is None or sample is None:
+            return NO_CHANGE
+        offset = self.host_now_ms(now_ms) - now_ms
+        start_ms = max(now_ms + self.seek_lead_ms, anchor.at - offset)
+        target = anchor_position(anchor, start_ms + offset)
+        on_frame = (
+            sample.paused
+            and not sample.seeking
+            and abs(sample.position_s - target) * 1000 <= self.settings.pause_tolerance_ms
+        )
+        return self._apply(
+            Decision(
+                pause=None if sample.paused else True,
+                seek_to_s=None if on_frame else target,
+                speed=self._speed_if_changed(anchor.rate),
+                resume_at_ms=start_ms,
+                reason=f"{reason}: start on frame",
+            ),
+            now_ms,
+        )
+
+    def _correct(self, drift: float | None, now_ms: float) -> Decision:
+        anchor, sample = self.anchor, self._sample
+        if anchor is None or sample is None or self.detached:
+            return NO_CHANGE
+        if self._pending_seek_since_ms is not None or self._pending_resume_ms is not None:
+            return NO_CHANGE
+        if anchor.is_playing and sample.paused and not sample.eof:
+            # Paused while the host plays and not by the user: a lost resume. Retry, slowly.
+            if now_ms - self._last_follow_ms >= self.settings.seek_cooldown_ms:
+                return self._follow(now_ms, reason="resume lost")
+            return NO_CHANGE
+        if drift is None or now_ms < self._settle_until_ms or not anchor.is_playing:
+            return NO_CHANGE
+        correction, self._correction = correct(drift, now_ms, self._correction, self.settings)
+        if correction.kind is CorrectionKind.SEEK:
+            return self._start_on_frame(now_ms, reason=f"drift {drift:+.0f} ms")
+        if correction.speed is not None:
+            speed = self._speed_if_changed(anchor.rate * correction.speed)
+            return self._apply(Decision(speed=speed, reason=f"drift {drift:+.1f} ms"), now_ms)
+        return NO_CHANGE
+
+    def _release_speed(self, now_ms: float) -> Decision:
+        self._correction = CorrectionState()
+        rate = self.anchor.rate if self.anchor is not None else 1.0
+        return self._apply(Decision(speed=self._speed_if_changed(rate)), now_ms)
+
+    def _speed_if_changed(self, speed: float) -> float | None:
+        sample = self._sample
+        if sample is not None and abs(sample.speed - speed) < 1e-6:
+            return None
+        return speed
+
+    def _apply(self, decision: Decision, now_ms: float) -> Decision:
+        """Register what the decision will make the player report, so it is not an intent."""
+        sample = self._sample
+        if decision.pause and sample is not None and not sample.paused:
+            self._guard.expect(IntentKind.PAUSE, now_ms)
+        if decision.seek_to_s is not None:
+            self._guard.expect(IntentKind.SEEK, now_ms, position_s=decision.seek_to_s)
+            self._pending_seek_since_ms = now_ms
+        if decision.resume_at_ms is not None:
+            self._guard.expect(IntentKind.PLAY, now_ms, not_before_ms=decision.resume_at_ms)
+            self._pending_resume_ms = decision.resume_at_ms
+        return decision

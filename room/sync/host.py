@@ -1,0 +1,94 @@
+"""The host's side: turn its own player's states into anchors worth publishing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from room.sync.anchor import Anchor, anchor_position
+from room.sync.echo import EchoGuard, IntentKind
+from room.sync.sample import PlaybackSample
+from room.sync.settings import SyncSettings
+
+AnchorEvent = Literal["play", "pause", "seek", "sync_anchor"]
+"""`play`/`pause`/`seek` are the web client's events (their payload gains the anchor
+fields); `sync_anchor` is a silent refresh that only our clients read."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorUpdate:
+    event: AnchorEvent
+    anchor: Anchor
+
+
+class HostAnchorPublisher:
+    """Publishes an anchor when the host acts (any source: TUI keys or the mpv window),
+    when its real playback strays from the last anchor, and every `anchor_refresh_ms`.
+
+    `first_seq` should grow across restarts of the host (e.g. wall-clock ms), so followers
+    never drop a restarted host's anchors as stale.
+    """
+
+    def __init__(self, settings: SyncSettings | None = None, *, first_seq: int = 0) -> None:
+        self.settings = settings or SyncSettings()
+        self._next_seq = first_seq
+        self._anchor: Anchor | None = None
+        self._guard = EchoGuard(expiry_ms=self.settings.echo_expiry_ms)
+        self._scheduled_start_ms: float | None = None
+
+    @property
+    def anchor(self) -> Anchor | None:
+        return self._anchor
+
+    def plan_play(self, sample: PlaybackSample, now_ms: float, delay_ms: float) -> AnchorUpdate:
+        """Start everyone on the same frame: publish a play at `now_ms + delay_ms` and let the
+        caller unpause the host's own player at that instant (its unpause is then expected,
+        not a new intent). A delay above the followers' latency means nobody has to seek."""
+        start_ms = now_ms + delay_ms
+        self._scheduled_start_ms = start_ms
+        self._guard.expect(IntentKind.PLAY, now_ms, not_before_ms=start_ms)
+        return self._publish("play", sample.position_s, start_ms, True, sample.speed)
+
+    def on_player_state(self, sample: PlaybackSample, now_ms: float) -> AnchorUpdate | None:
+        intents = self._guard.observe(sample, now_ms)
+        if sample.seeking:
+            return None  # the landing (playback-restart) publishes the new position
+        playing = sample.advancing
+        for intent in intents:
+            event: AnchorEvent = "seek" if intent.kind is IntentKind.SEEK else intent.kind.value
+            self._scheduled_start_ms = None
+            return self._publish_now(event, sample, now_ms, playing)
+        anchor = self._anchor
+        if anchor is None:
+            return self._publish_now("sync_anchor", sample, now_ms, playing)
+        if self._scheduled_start_ms is not None:
+            if now_ms < self._scheduled_start_ms + self.settings.echo_expiry_ms and not playing:
+                return None
+            self._scheduled_start_ms = None
+        if anchor.is_playing != playing or (playing and sample.speed != anchor.rate):
+            return self._publish_now("sync_anchor", sample, now_ms, playing)
+        if playing:
+            stray_ms = abs(sample.position_at(now_ms) - anchor_position(anchor, now_ms)) * 1000
+            stale = now_ms - anchor.at >= self.settings.anchor_refresh_ms
+            if stray_ms > self.settings.anchor_deviation_ms or stale:
+                return self._publish_now("sync_anchor", sample, now_ms, playing)
+        return None
+
+    def _publish_now(
+        self, event: AnchorEvent, sample: PlaybackSample, now_ms: float, playing: bool
+    ) -> AnchorUpdate:
+        return self._publish(event, sample.position_at(now_ms), now_ms, playing, sample.speed)
+
+    def _publish(
+        self, event: AnchorEvent, position_s: float, at_ms: float, playing: bool, rate: float
+    ) -> AnchorUpdate:
+        anchor = Anchor(
+            is_playing=playing,
+            current_time=max(0.0, position_s),
+            at=at_ms,
+            seq=self._next_seq,
+            rate=rate if rate > 0 else 1.0,
+        )
+        self._next_seq += 1
+        self._anchor = anchor
+        return AnchorUpdate(event, anchor)

@@ -1,0 +1,149 @@
+"""Drift correction as a pure function: dead zone, speed nudge, exact seek, cooldown, give-up.
+
+Drift is follower position minus host position in ms (positive: the follower is ahead).
+The nudge is proportional (it aims to remove the drift over `correction_horizon_ms`), so
+it slows as the gap closes and cannot overshoot while the player obeys within a fraction
+of the horizon; it also ends the moment the drift changes sign, so it never oscillates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from room.sync.settings import SyncSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the driver should do to the local player, in this order.
+
+    `resume_at_ms` (caller's clock) is a scheduled unpause: the driver waits until both the
+    seek has landed and that instant has come, then plays. That is how a follower starts on
+    the host's frame even though the command reached it late. `pause=True` cancels a
+    resume still scheduled from an earlier decision.
+    """
+
+    pause: bool | None = None
+    seek_to_s: float | None = None
+    speed: float | None = None
+    resume_at_ms: float | None = None
+    reason: str = ""
+
+    @property
+    def is_noop(self) -> bool:
+        return (
+            self.pause is None
+            and self.seek_to_s is None
+            and self.speed is None
+            and self.resume_at_ms is None
+        )
+
+
+NO_CHANGE = Decision()
+
+
+class CorrectionKind(Enum):
+    NONE = "none"
+    SPEED = "speed"
+    SEEK = "seek"
+    GIVE_UP = "give_up"
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    kind: CorrectionKind
+    speed: float | None = None
+
+
+NOTHING = Correction(CorrectionKind.NONE)
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionState:
+    """What the policy remembers between calls. Start from `CorrectionState()`."""
+
+    speed_factor: float = 1.0
+    """The nudge currently applied, relative to the host's rate (1.0: none)."""
+    nudge_sign: int = 0
+    """+1 while slowing down (we were ahead), -1 while speeding up, 0 when not nudging."""
+    last_speed_change_ms: float = -math.inf
+    last_seek_ms: float = -math.inf
+    failed_seeks: int = 0
+    gave_up_at_ms: float | None = None
+
+    @property
+    def gave_up(self) -> bool:
+        return self.gave_up_at_ms is not None
+
+
+def nudge_factor(drift_ms: float, settings: SyncSettings) -> float:
+    """Relative speed that removes `drift_ms` over the correction horizon, within bounds."""
+    factor = -drift_ms / settings.correction_horizon_ms
+    return 1.0 + max(-settings.max_nudge, min(settings.max_nudge, factor))
+
+
+def correct(
+    drift_ms: float, now_ms: float, state: CorrectionState, settings: SyncSettings
+) -> tuple[Correction, CorrectionState]:
+    """Decide how to correct a measured drift. Pure: same inputs, same answer."""
+    if not settings.correction_enabled:
+        return _stop_nudge(state, now_ms)
+    if state.gave_up_at_ms is not None:
+        if now_ms - state.gave_up_at_ms < settings.give_up_retry_ms:
+            return NOTHING, state
+        state = CorrectionState(speed_factor=state.speed_factor)
+
+    magnitude = abs(drift_ms)
+    if magnitude <= settings.dead_zone_ms and state.failed_seeks:
+        state = replace(state, failed_seeks=0)
+
+    # Within the cooldown after a seek, large drift is nudged rather than left alone.
+    cooled_down = now_ms - state.last_seek_ms >= settings.seek_cooldown_ms
+    if magnitude >= settings.seek_threshold_ms and cooled_down:
+        if state.failed_seeks >= settings.max_failed_seeks:
+            return Correction(CorrectionKind.GIVE_UP, speed=1.0), CorrectionState(
+                gave_up_at_ms=now_ms, last_seek_ms=state.last_seek_ms
+            )
+        return Correction(CorrectionKind.SEEK, speed=1.0), replace(
+            state,
+            speed_factor=1.0,
+            nudge_sign=0,
+            last_seek_ms=now_ms,
+            failed_seeks=state.failed_seeks + 1,
+        )
+
+    sign = 1 if drift_ms > 0 else -1
+    if state.nudge_sign:
+        if magnitude <= settings.release_ms or sign != state.nudge_sign:
+            return _stop_nudge(state, now_ms)
+        return _retune(drift_ms, now_ms, state, settings)
+    if magnitude > settings.dead_zone_ms:
+        factor = nudge_factor(drift_ms, settings)
+        return Correction(CorrectionKind.SPEED, speed=factor), replace(
+            state, speed_factor=factor, nudge_sign=sign, last_speed_change_ms=now_ms
+        )
+    return NOTHING, state
+
+
+def _retune(
+    drift_ms: float, now_ms: float, state: CorrectionState, settings: SyncSettings
+) -> tuple[Correction, CorrectionState]:
+    factor = nudge_factor(drift_ms, settings)
+    if (
+        now_ms - state.last_speed_change_ms < settings.min_speed_interval_ms
+        or abs(factor - state.speed_factor) < settings.speed_step
+    ):
+        return NOTHING, state
+    return Correction(CorrectionKind.SPEED, speed=factor), replace(
+        state, speed_factor=factor, last_speed_change_ms=now_ms
+    )
+
+
+def _stop_nudge(state: CorrectionState, now_ms: float) -> tuple[Correction, CorrectionState]:
+    if state.speed_factor == 1.0 and state.nudge_sign == 0:
+        return NOTHING, state
+    return Correction(CorrectionKind.SPEED, speed=1.0), replace(
+        state, speed_factor=1.0, nudge_sign=0, last_speed_change_ms=now_ms
+    )

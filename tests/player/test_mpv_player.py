@@ -1,0 +1,204 @@
+"""The mpv adapter against real libmpv, headless (vo=null, ao=null)."""
+
+from __future__ import annotations
+
+import builtins
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from player.base import PlayerState
+from player.errors import LibmpvMissingError, MediaLoadError, MediaNotFoundError
+from player.mpv_player import MpvPlayer, import_mpv
+from player.settings import PlayerSettings
+from player.sources import demo_source
+from tests.player.conftest import DEMO_FPS, seek_within, wait_within
+
+FRAME_S = 1 / DEMO_FPS
+
+
+async def test_load_opens_paused_at_start(player: MpvPlayer, demo_file: Path) -> None:
+    await player.load(str(demo_file))
+    state = player.state
+    assert state.loaded
+    assert state.paused
+    # Starts where the first audio frame does: AAC's encoder priming shifts it by ~21 ms.
+    assert state.position == pytest.approx(0.0, abs=0.03)
+    assert state.duration == pytest.approx(20.0, abs=0.2)
+
+
+@pytest.mark.parametrize("target", [7.37, 0.5, 15.0, 3.21])
+async def test_seek_lands_exactly_where_asked(
+    player: MpvPlayer, demo_file: Path, target: float
+) -> None:
+    await player.load(str(demo_file))
+    state = await seek_within(player, target)
+    assert state.position == pytest.approx(target, abs=FRAME_S / 2)
+    assert not state.seeking
+
+
+async def test_seeking_is_reported_until_playback_restarts(
+    player: MpvPlayer, demo_file: Path
+) -> None:
+    await player.load(str(demo_file))
+    restarts_before = player.state.restarts
+    player.seek(12.0)
+    assert player.state.seeking, "a seek in flight must be visible at once"
+    state = await wait_within(player, lambda s: s.restarts > restarts_before)
+    assert not state.seeking
+    assert state.position == pytest.approx(12.0, abs=FRAME_S / 2)
+
+
+async def test_play_advances_and_pause_stops_position(player: MpvPlayer, demo_file: Path) -> None:
+    await player.load(str(demo_file))
+    player.play()
+    await wait_within(player, lambda s: (s.position or 0) > 0.3)
+    player.pause()
+    paused = await wait_within(player, lambda s: s.paused)
+    stopped_at = paused.position
+    with pytest.raises(TimeoutError):
+        await wait_within(player, lambda s: s.position != stopped_at, 0.3)
+
+
+async def test_double_speed_moves_position_twice_as_fast(
+    player: MpvPlayer, demo_file: Path
+) -> None:
+    await player.load(str(demo_file))
+    player.set_speed(2.0)
+    player.play()
+    start = await wait_within(player, lambda s: (s.position or 0) > 0.2)
+    began = time.monotonic()
+    assert start.position is not None
+    await wait_within(player, lambda s: (s.position or 0) >= start.position + 1.0, 3)
+    elapsed = time.monotonic() - began
+    assert elapsed == pytest.approx(0.5, abs=0.15)
+    assert player.state.speed == 2.0
+
+
+async def test_speed_changes_keep_audio_pitch(player: MpvPlayer) -> None:
+    assert player.mpv_option("audio-pitch-correction") is True
+    assert player.mpv_option("hr-seek") in (True, "yes")
+
+
+async def test_position_extrapolates_between_frames(player: MpvPlayer, demo_file: Path) -> None:
+    await player.load(str(demo_file))
+    player.play()
+    state = await wait_within(player, lambda s: s.advancing and (s.position or 0) > 0.3)
+    assert state.position is not None
+    assert state.position_now(state.position_at + 0.004) == pytest.approx(state.position + 0.004)
+    paused = PlayerState(loaded=True, position=3.0, position_at=1.0, paused=True)
+    assert paused.position_now(99.0) == 3.0
+
+
+async def test_end_of_file_is_reported(player: MpvPlayer, demo_file: Path) -> None:
+    await player.load(str(demo_file))
+    await seek_within(player, 19.7)
+    player.play()
+    state = await wait_within(player, lambda s: s.eof, 3)
+    assert state.position == pytest.approx(state.duration, abs=0.05)
+
+
+async def test_states_arrive_on_the_loop_thread_from_observers(
+    player: MpvPlayer, demo_file: Path
+) -> None:
+    threads: set[int] = set()
+    positions: list[float] = []
+
+    def listener(state: PlayerState) -> None:
+        threads.add(threading.get_ident())
+        if state.position is not None:
+            positions.append(state.position)
+
+    player.add_listener(listener)
+    await player.load(str(demo_file))
+    player.play()
+    await wait_within(player, lambda s: (s.position or 0) > 0.5)
+    assert threads == {threading.get_ident()}
+    assert len(set(positions)) > 10, "time-pos changes must be pushed, not polled"
+
+
+async def test_missing_file_gives_a_clear_error(player: MpvPlayer, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.mkv"
+    with pytest.raises(MediaNotFoundError, match=r"No such file: .*nope\.mkv"):
+        await player.load(str(missing))
+
+
+async def test_unplayable_file_gives_a_clear_error(player: MpvPlayer, tmp_path: Path) -> None:
+    junk = tmp_path / "notes.mkv"
+    junk.write_bytes(b"\x00not a video\x00" * 10)
+    with pytest.raises(MediaLoadError, match="Could not play"):
+        await player.load(str(junk))
+
+
+async def test_missing_libmpv_gives_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def failing_import(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "mpv":
+            raise OSError("Cannot find libmpv in the usual places.")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", failing_import)
+    with pytest.raises(LibmpvMissingError, match="apt install libmpv2"):
+        import_mpv()
+
+
+async def test_live_demo_source_plays_headless(player: MpvPlayer) -> None:
+    await player.load(demo_source(fps=25, size="160x90"), paused=False)
+    state = await wait_within(player, lambda s: (s.position or 0) > 0.2, 5)
+    assert state.loaded
+
+
+async def test_buffering_is_debounced(demo_file: Path) -> None:
+    player = MpvPlayer(settings=PlayerSettings(vo="null", ao="null", buffering_debounce_ms=100))
+    try:
+        await player.load(str(demo_file))
+        reports: list[bool] = []
+        player.add_listener(lambda s: reports.append(s.buffering))
+
+        def from_mpv_thread(value: bool) -> None:
+            worker = threading.Thread(target=player._on_property, args=("paused-for-cache", value))
+            worker.start()
+            worker.join()
+
+        # A blip shorter than the debounce never shows as buffering.
+        from_mpv_thread(True)
+        from_mpv_thread(False)
+        with pytest.raises(TimeoutError):
+            await wait_within(player, lambda s: s.buffering, 0.2)
+        from_mpv_thread(True)
+        state = await wait_within(player, lambda s: s.buffering, 1)
+        assert state.buffering
+        from_mpv_thread(False)
+        await wait_within(player, lambda s: not s.buffering, 1)
+        assert reports.count(True) >= 1
+    finally:
+        player.close()
+
+
+async def test_playback_moves_on_without_a_stall_after_a_seek(
+    player: MpvPlayer, demo_file: Path
+) -> None:
+    """A stall after seeks would read as drift; the demo's audio codec once caused 200 ms."""
+    await player.load(str(demo_file))
+    player.play()
+    await wait_within(player, lambda s: (s.position or 0) > 0.3)
+    landed = await seek_within(player, 2.0)
+    stamps: list[tuple[float, float]] = []
+    player.add_listener(
+        lambda s: (
+            stamps.append((s.position_at, s.position))
+            if s.advancing and s.position is not None
+            else None
+        )
+    )
+    await wait_within(player, lambda s: (s.position or 0) > 2.6)
+    assert landed.position is not None
+    lags_ms = [
+        ((stamp - landed.position_at) - (position - landed.position)) * 1000
+        for stamp, position in stamps
+    ]
+    assert max(lags_ms) < 25, f"playback stalled {max(lags_ms):.0f} ms after the seek"

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from room.sync import Anchor, Follower, PlaybackSample, SyncSettings
+from room.sync.clock import ClockSync, answer_ping
+from room.sync.wire import PlaybackCommand
+
+
+def synced_clock(offset: float) -> ClockSync:
+    clock = ClockSync("me", "host")
+    ping = clock.make_ping(0)
+    clock.on_pong(answer_ping(ping, offset + 10, offset + 10), 20)
+    return clock
+
+
+def paused_at(position: float, at: float, restarts: int = 1) -> PlaybackSample:
+    return PlaybackSample(position_s=position, observed_at_ms=at, paused=True, restarts=restarts)
+
+
+def test_play_is_compensated_for_time_in_flight() -> None:
+    follower = Follower(clock=synced_clock(offset=1_000_000))
+    follower.on_player_state(paused_at(10.0, 0), 0)
+    # Host started at 10.0 s at host time 1_000_000; we hear of it 60 ms later.
+    anchor = Anchor(is_playing=True, current_time=10.0, at=1_000_000, seq=1)
+    decision = follower.on_anchor(anchor, 60)
+    assert decision.resume_at_ms is not None
+    assert decision.seek_to_s is not None
+    # Where the host will be when we resume:
+    assert abs(decision.seek_to_s - (10.0 + decision.resume_at_ms / 1000)) < 1e-9
+    assert decision.resume_at_ms >= 60 + follower.settings.min_seek_lead_ms
+
+
+def test_scheduled_start_needs_no_seek() -> None:
+    follower = Follower(clock=synced_clock(offset=500))
+    follower.on_player_state(paused_at(10.0, 0), 0)
+    anchor = Anchor(is_playing=True, current_time=10.0, at=500 + 400, seq=1)
+    decision = follower.on_anchor(anchor, 20)
+    assert decision.seek_to_s is None
+    assert decision.resume_at_ms == 400
+
+
+def test_pause_lands_on_the_hosts_pause_position() -> None:
+    follower = Follower(clock=synced_clock(offset=0))
+    follower.on_player_state(
+        PlaybackSample(position_s=20.05, observed_at_ms=0, paused=False, restarts=1), 0
+    )
+    decision = follower.on_anchor(Anchor(is_playing=False, current_time=20.0, at=0, seq=4), 50)
+    assert decision.pause is True
+    assert decision.seek_to_s == 20.0
+
+
+def test_stale_and_duplicate_anchors_change_nothing() -> None:
+    follower = Follower(clock=synced_clock(offset=0))
+    follower.on_player_state(paused_at(0.0, 0), 0)
+    newest = Anchor(is_playing=False, current_time=30.0, at=0, seq=5)
+    assert not follower.on_anchor(newest, 10).is_noop
+    assert follower.on_anchor(newest, 20).is_noop
+    assert follower.on_anchor(newest.model_copy(update={"seq": 3}), 30).is_noop
+
+
+def test_correction_off_follows_commands_but_never_nudges() -> None:
+    follower = Follower(SyncSettings(correction_enabled=False), clock=synced_clock(offset=0))
+    follower.on_player_state(
+        PlaybackSample(position_s=5.0, observed_at_ms=0, paused=False, restarts=1), 0
+    )
+    follower.on_anchor(Anchor(is_playing=True, current_time=5.05, at=0, seq=1), 0)
+    decisions = [
+        follower.on_player_state(
+            PlaybackSample(position_s=5.0 + t / 1000, observed_at_ms=t, paused=False, restarts=1),
+            t,
+        ).decision
+        for t in range(200, 3000, 40)
+    ]
+    assert all(d.is_noop for d in decisions)
+    assert follower.drift_ms(3000) is not None
+
+
+def test_is_synced_follows_measured_drift() -> None:
+    follower = Follower(clock=synced_clock(offset=0))
+    assert not follower.is_synced(0)
+    follower.on_player_state(
+        PlaybackSample(position_s=5.0, observed_at_ms=0, paused=False, restarts=1), 0
+    )
+    follower.on_anchor(Anchor(is_playing=True, current_time=5.0, at=0, seq=1), 0)
+    follower.on_player_state(
+        PlaybackSample(position_s=5.5, observed_at_ms=500, paused=False, restarts=1), 500
+    )
+    assert follower.is_synced(500)
+    follower.on_player_state(
+        PlaybackSample(position_s=6.2, observed_at_ms=1000, paused=False, restarts=1), 1000
+    )
+    assert not follower.is_synced(1000), "200 ms ahead is beyond the stated threshold"
+
+
+def test_web_client_commands_validate_and_carry_anchors() -> None:
+    plain = PlaybackCommand.model_validate({"user_id": "u", "username": "A", "current_time": 3})
+    assert plain.anchor() is None
+    anchor = Anchor(is_playing=True, current_time=3, at=99, seq=2, rate=1.0)
+    ours = PlaybackCommand.from_anchor(anchor, "u", "A")
+    assert ours.anchor() == anchor
+    assert set(ours.model_dump()) >= {"user_id", "username", "current_time"}
