@@ -64,7 +64,7 @@ class PlaybackEvent(WireModel):
     current_time: MediaTime
     # Added by us: the anchor the sync engine needs. The web client ignores them.
     is_playing: bool | None = None
-    at: int | None = Field(default=None, ge=0)
+    at: float | None = Field(default=None, ge=0)
     """Host clock, ms since the epoch, at which the host was at ``current_time``."""
     seq: int | None = Field(default=None, ge=0)
     rate: float | None = Field(default=None, gt=0, le=4)

@@ -116,5 +116,17 @@ def _settings_or_exit(cli: dict[str, Any], config: Path | None) -> Settings:
 
 
 def serve(settings: Settings) -> int:
-    print("watchparty-tui serve: the hub is not part of this version yet", file=sys.stderr)
-    return 2
+    from hub import HubConfigError, HubSettings, serve_forever
+
+    key = settings.server.key
+    try:
+        hub_settings = HubSettings(
+            bind=settings.hub.bind,
+            port=settings.hub.port,
+            key=key.get_secret_value() if key else None,
+        )
+        serve_forever(hub_settings)
+    except HubConfigError as error:
+        print(f"watchparty-tui serve: {error}", file=sys.stderr)
+        return 2
+    return 0

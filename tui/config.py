@@ -22,6 +22,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from player.settings import PlayerSettings
+from room.sync.settings import SyncSettings
+
 APP_NAME = "watchparty-tui"
 ENV_PREFIX = "WATCHPARTY_"
 CONFIG_ENV_VAR = "WATCHPARTY_CONFIG"
@@ -59,22 +62,10 @@ class HubSettings(Section):
     """The hub's database file. Unset: hub.sqlite3 in your data folder."""
 
 
-class PlayerSettings(Section):
-    vo: str = Field(default="auto", min_length=1)
-    """mpv video output: auto (a window when a display exists), or null for none."""
-    ao: str = Field(default="auto", min_length=1)
-    """mpv audio output: auto, or null for none."""
+class PlayerSection(PlayerSettings):
     media: str | None = None
-    """What to play when you host: a file path or URL. Unset: the host's announcement,
-    else the built-in demo (a test pattern with a tone)."""
-
-
-class SyncSettings(Section):
-    correction: bool = True
-    """Keep following the host after the first jump: nudge the speed for small drift, seek
-    for large. Off: apply the host's play, pause and seek only."""
-    synced_threshold_ms: int = Field(default=100, ge=1, le=10_000)
-    """A member counts as in sync while within this many milliseconds of the host."""
+    """What to play: a file path or URL. Unset: the built-in demo (a test pattern with a
+    tone). Everyone in a room should play the same media."""
 
 
 class PresenceSettings(Section):
@@ -116,7 +107,7 @@ class Settings(BaseSettings):
     """Where rooms live."""
     hub: HubSettings = HubSettings()
     """The embedded hub."""
-    player: PlayerSettings = PlayerSettings()
+    player: PlayerSection = PlayerSection()
     """Your libmpv player."""
     sync: SyncSettings = SyncSettings()
     """Following the host."""

@@ -1,17 +1,29 @@
-"""Open a room: work out who we are, pick the room's controller, run the app."""
+"""Open a room: work out who we are, start the live room, run the app."""
 
 from __future__ import annotations
 
-from room.controller import OfflineRoom
+import logging
+
 from room.state import Member, RoomState
 from tui.app import WatchPartyApp
 from tui.config import Settings
-from tui.identity import resolve_identity
+from tui.identity import data_dir, resolve_identity
+from tui.live import LiveRoom
 
-NOT_BUILT = "live rooms are not part of this version yet"
+
+def log_to_file() -> None:
+    """Logs go to a file: anything written to the terminal would tear the app's screen."""
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        filename=folder / "watchparty-tui.log",
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def run_room(settings: Settings, room_id: str, *, claim_host: bool = False) -> int:
+    log_to_file()
     user_id, name = resolve_identity(settings)
     room = RoomState(
         room_id=room_id,
@@ -19,6 +31,6 @@ def run_room(settings: Settings, room_id: str, *, claim_host: bool = False) -> i
         self_username=name,
         members=(Member(user_id=user_id, username=name),),
     )
-    app = WatchPartyApp(room, settings, OfflineRoom(room, NOT_BUILT))
+    app = WatchPartyApp(room, settings, LiveRoom(settings, room, claim_host=claim_host))
     app.run()
     return 0

@@ -5,6 +5,8 @@ from hypothesis import strategies as st
 
 from room.budget import SAFETY_MARGIN_S, PresenceBudget
 from room.notices import MAX_QUEUED, NoticeThrottle, playback_notice
+from room.publisher import PresencePublisher
+from room.wire import PresenceFields
 
 
 @given(st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=300))
@@ -65,3 +67,31 @@ def test_playback_notices_use_the_spec_words() -> None:
     assert playback_notice("pause", "ann", 0) == "ann paused playback"
     assert playback_notice("seek", "ann", 754) == "ann seeked to 12:34"
     assert playback_notice("seek", "\x1b[2Jann", 5) == "ann seeked to 0:05"
+
+
+def _fields(**changes: object) -> PresenceFields:
+    return PresenceFields.model_validate({"user_id": "u", "username": "u", **changes})
+
+
+def test_publisher_tracks_changes_at_once_and_routine_refreshes_within_budget() -> None:
+    publisher = PresencePublisher(PresenceBudget(calls=5, window_s=30.0), refresh_s=3.0)
+    tracked_at = [
+        t for t in range(0, 120, 3) if publisher.should_track(_fields(current_time=t), float(t))
+    ]
+    # First join, then routine refreshes only while 2 calls stay in reserve.
+    assert tracked_at[0] == 0
+    for index, start in enumerate(tracked_at):
+        assert len([t for t in tracked_at[index:] if t - start < 31]) <= 5
+    # A change in kind goes out at once, from the reserve.
+    now = 121.0
+    assert publisher.should_track(_fields(current_time=121, is_playing=True), now)
+    assert publisher.should_track(_fields(current_time=121, is_playing=False), now + 0.1)
+
+
+def test_publisher_never_exceeds_budget_even_when_everything_changes() -> None:
+    publisher = PresencePublisher(PresenceBudget(calls=5, window_s=30.0))
+    tracked = [
+        t for t in range(60) if publisher.should_track(_fields(is_playing=t % 2 == 0), float(t))
+    ]
+    for index, start in enumerate(tracked):
+        assert len([t for t in tracked[index:] if t - start < 31]) <= 5

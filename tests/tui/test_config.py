@@ -32,7 +32,7 @@ def test_precedence_cli_over_env_over_file_over_default(
     assert settings.player.vo == "cli"
     assert settings.player.ao == "env"
     assert settings.player.media == "file.mkv"
-    assert settings.sync.correction is True  # default kept beside the given keys
+    assert settings.sync.correction_enabled is True  # default kept beside the given keys
 
 
 def test_config_file_found_through_environment(
@@ -99,10 +99,11 @@ def test_bad_file_is_refused_naming_key_value_and_file(
 
 
 def test_bad_environment_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WATCHPARTY_SYNC__CORRECTION", "maybe")
+    monkeypatch.setenv("WATCHPARTY_SYNC__CORRECTION_ENABLED", "maybe")
     with pytest.raises(
         ConfigError,
-        match=r"sync\.correction = 'maybe' in environment variable WATCHPARTY_SYNC__CORRECTION",
+        match=r"sync\.correction_enabled = 'maybe' in environment variable "
+        r"WATCHPARTY_SYNC__CORRECTION_ENABLED",
     ):
         load_settings()
 

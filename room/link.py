@@ -1,0 +1,284 @@
+"""The room channel over realtime-py, kept joined for as long as the app runs.
+
+realtime-py retries a lost socket five times and then stops for good, does not re-track
+presence after a rejoin, drops a channel that the server closes, and lets an exception in a
+callback kill its listener. ``RoomLink`` works around all four: each connection is a fresh
+client and channel that the supervisor loop replaces whenever it is lost, every callback is
+guarded, and ``on_joined`` runs after every join so the session can re-track and resync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from realtime import AsyncRealtimeChannel, AsyncRealtimeClient, RealtimeSubscribeStates
+from realtime.types import RealtimePostgresChangesListenEvent as Change
+
+from room.backoff import Backoff
+from room.state import ConnectionStatus
+
+log = logging.getLogger(__name__)
+
+JOIN_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    status: ConnectionStatus
+    detail: str = ""
+    retry_in_s: float | None = None
+
+
+class LinkListener(Protocol):
+    """What the room session hears from the link. Called on the event loop; may not raise."""
+
+    def on_broadcast(self, event: str, payload: object) -> None: ...
+
+    def on_presence(self, state: dict[str, list[dict[str, Any]]]) -> None: ...
+
+    def on_postgres_change(self, payload: dict[str, Any]) -> None: ...
+
+    def on_status(self, status: LinkStatus) -> None: ...
+
+    async def on_joined(self) -> None: ...
+
+
+def realtime_url(server_url: str) -> str:
+    """The realtime endpoint under a Supabase project (or hub) URL, as supabase-py builds it."""
+    return server_url.rstrip("/") + "/realtime/v1"
+
+
+def _guarded(name: str, callback: Callable[..., None]) -> Callable[..., None]:
+    """Never let an exception reach realtime-py: it would silently kill its listener."""
+
+    def call(*args: Any) -> None:
+        try:
+            callback(*args)
+        except Exception:
+            log.exception("error in %s handler (ignored; the room keeps running)", name)
+
+    return call
+
+
+class RoomLink:
+    def __init__(
+        self,
+        server_url: str,
+        key: str,
+        room_id: str,
+        user_id: str,
+        listener: LinkListener,
+        *,
+        backoff: Backoff | None = None,
+        liveness_timeout_s: float = 15.0,
+    ) -> None:
+        self.url = realtime_url(server_url)
+        self._key = key
+        self.topic = f"room:{room_id}"
+        self.room_id = room_id
+        self.user_id = user_id
+        self.listener = listener
+        self.backoff = backoff or Backoff()
+        self.liveness_timeout_s = liveness_timeout_s
+        self._channel: AsyncRealtimeChannel | None = None
+        self._stopping = asyncio.Event()
+        self._last_inbound = time.monotonic()
+        self.joins = 0
+        """How many times the channel has been joined (the first join and every rejoin)."""
+
+    @property
+    def is_joined(self) -> bool:
+        return self._channel is not None and self._channel.is_joined
+
+    # --- sending ---------------------------------------------------------------------
+
+    async def send(self, event: str, payload: dict[str, Any]) -> bool:
+        """Broadcast to the room; False (nothing sent) when not joined."""
+        channel = self._channel
+        if channel is None or not channel.is_joined:
+            return False
+        log.debug("send %s %s", event, payload.get("user_id"))
+        try:
+            await channel.send_broadcast(event, payload)
+        except Exception as error:  # a socket that died under us: the supervisor reconnects
+            log.warning("could not send %r: %s", event, error)
+            return False
+        return True
+
+    async def track(self, fields: dict[str, Any]) -> bool:
+        channel = self._channel
+        if channel is None or not channel.is_joined:
+            return False
+        try:
+            await channel.track(fields)
+        except Exception as error:
+            log.warning("could not track presence: %s", error)
+            return False
+        return True
+
+    async def untrack(self) -> bool:
+        channel = self._channel
+        if channel is None or not channel.is_joined:
+            return False
+        try:
+            await channel.untrack()
+        except Exception as error:
+            log.warning("could not untrack presence: %s", error)
+            return False
+        return True
+
+    # --- the supervisor --------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Keep the channel joined until ``stop``; never gives up."""
+        attempt = 0
+        while not self._stopping.is_set():
+            self.listener.on_status(
+                LinkStatus(
+                    ConnectionStatus.CONNECTING if attempt == 0 else ConnectionStatus.RECONNECTING
+                )
+            )
+            reason = await self._one_connection()
+            if self._stopping.is_set():
+                break
+            if reason is None:
+                attempt = 0  # we were joined: start the backoff again from the bottom
+                reason = "connection lost"
+            delay = self.backoff.delay(attempt)
+            attempt += 1
+            log.info("room link down (%s); reconnecting in %.1f s", reason, delay)
+            await self._count_down(delay, reason)
+
+    async def stop(self, farewell: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Say goodbye (if joined), then close the connection and end ``run``."""
+        if farewell is not None and self.is_joined:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(farewell(), timeout=2.0)
+        self._stopping.set()
+
+    async def _count_down(self, delay: float, reason: str) -> None:
+        deadline = time.monotonic() + delay
+        while (remaining := deadline - time.monotonic()) > 0 and not self._stopping.is_set():
+            self.listener.on_status(LinkStatus(ConnectionStatus.RECONNECTING, reason, remaining))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=min(1.0, remaining))
+
+    async def _one_connection(self) -> str | None:
+        """Connect, join and stay until the link is lost. Returns why it failed to join,
+        or None when it was joined and later lost (or stopped)."""
+        lost = asyncio.Event()
+        lost_reason: list[str] = []
+        joined = asyncio.Event()
+
+        def on_subscribe(state: RealtimeSubscribeStates, error: Exception | None) -> None:
+            if state is RealtimeSubscribeStates.SUBSCRIBED:
+                joined.set()
+                return
+            lost_reason.append(_describe(state, error))
+            lost.set()
+
+        client = AsyncRealtimeClient(
+            self.url, self._key, auto_reconnect=False, max_retries=1, timeout=int(JOIN_TIMEOUT_S)
+        )
+        channel = client.channel(
+            self.topic,
+            {
+                "config": {
+                    "broadcast": {"self": True, "ack": False},
+                    "presence": {"key": self.user_id, "enabled": True},
+                    "private": False,
+                }
+            },
+        )
+        self._register(channel)
+        try:
+            await asyncio.wait_for(client.connect(), timeout=JOIN_TIMEOUT_S)
+            await asyncio.wait_for(
+                channel.subscribe(_guarded("subscribe", on_subscribe)), JOIN_TIMEOUT_S
+            )
+            if not joined.is_set():
+                return lost_reason[0] if lost_reason else "the server did not accept the join"
+            self._channel = channel
+            self.joins += 1
+            self._last_inbound = time.monotonic()
+            self.listener.on_status(LinkStatus(ConnectionStatus.CONNECTED))
+            await self.listener.on_joined()
+            await self._wait_until_lost(lost)
+            if lost_reason:
+                log.info("room channel lost: %s", lost_reason[0])
+            return None
+        except TimeoutError:
+            return "no answer from the server"
+        except OSError as error:
+            return _plain_os_error(error)
+        except Exception as error:
+            return str(error) or type(error).__name__
+        finally:
+            self._channel = None
+            await _close_quietly(client, channel)
+
+    async def _wait_until_lost(self, lost: asyncio.Event) -> None:
+        """Wait for the channel to be lost, the link to be stopped, or the server to go quiet.
+
+        We broadcast a heartbeat with ``self: true`` every few seconds, so a joined channel
+        always hears something; silence means the socket is half dead (realtime-py ignores
+        heartbeat replies and would not notice).
+        """
+        while not lost.is_set() and not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lost.wait(), timeout=1.0)
+            if time.monotonic() - self._last_inbound > self.liveness_timeout_s:
+                log.warning("no message from the server for %.0f s", self.liveness_timeout_s)
+                return
+
+    def _register(self, channel: AsyncRealtimeChannel) -> None:
+        def broadcast(message: dict[str, Any]) -> None:
+            self._last_inbound = time.monotonic()
+            event = message.get("event")
+            if isinstance(event, str):
+                self.listener.on_broadcast(event, message.get("payload"))
+
+        def presence_sync() -> None:
+            self._last_inbound = time.monotonic()
+            state = channel.presence_state()
+            self.listener.on_presence(
+                {key: [dict(meta) for meta in metas] for key, metas in state.items()}
+            )
+
+        def postgres_change(payload: dict[str, Any]) -> None:
+            self._last_inbound = time.monotonic()
+            self.listener.on_postgres_change(payload)
+
+        channel.on_broadcast("*", _guarded("broadcast", broadcast))
+        channel.on_presence_sync(_guarded("presence", presence_sync))
+        room_filter = f"room_id=eq.{self.room_id}"
+        change = _guarded("postgres_changes", postgres_change)
+        channel.on_postgres_changes(Change.Update, change, table="rooms", filter=room_filter)
+        channel.on_postgres_changes(Change.All, change, table="room_members", filter=room_filter)
+        channel.on_postgres_changes(Change.Insert, change, table="comments", filter=room_filter)
+
+
+def _describe(state: RealtimeSubscribeStates, error: Exception | None) -> str:
+    if state is RealtimeSubscribeStates.TIMED_OUT:
+        return "the server did not answer the join"
+    if state is RealtimeSubscribeStates.CLOSED:
+        return "the server closed the room channel"
+    return f"channel error: {error}" if error else "channel error"
+
+
+def _plain_os_error(error: OSError) -> str:
+    if isinstance(error, ConnectionRefusedError):
+        return "nothing is listening there"
+    return error.strerror or str(error)
+
+
+async def _close_quietly(client: AsyncRealtimeClient, channel: AsyncRealtimeChannel) -> None:
+    channel.rejoin_timer.reset()  # the old channel must not rejoin behind our back
+    with contextlib.suppress(Exception):
+        await client.close()

@@ -1,0 +1,584 @@
+"""A live room: the channel, the player and the sync engine, wired together.
+
+``RoomSession`` is the ``RoomController`` the app runs. It hears the room through a
+``RoomLink``, keeps the ``RoomState`` the panes draw, drives the local player through the
+sync engine (as a follower) or publishes anchors from it (as the host), and carries out the
+user's intents. It knows no Textual and no mpv: the app feeds it player samples and gives
+it ``PlayerControls``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from room.controller import NoticeSink, StateSink
+from room.driver import DecisionDriver, PlayerControls
+from room.intents import (
+    ClaimHost,
+    HandOverHost,
+    Intent,
+    PostComment,
+    RequestHost,
+    SeekBy,
+    SeekTo,
+    TogglePlay,
+    refusal,
+)
+from room.link import LinkStatus, RoomLink
+from room.members import elect_host, merge_members, presence_members
+from room.notices import (
+    NoticeThrottle,
+    comment_notice,
+    joined_notice,
+    left_notice,
+    playback_notice,
+)
+from room.publisher import PresencePublisher
+from room.state import Comment, Connection, ConnectionStatus, Playback, RoomState
+from room.sync.anchor import Anchor
+from room.sync.clock import EVENT_PING, EVENT_PONG, ClockSync, SyncPing, SyncPong, answer_ping
+from room.sync.follower import Follower
+from room.sync.host import AnchorUpdate, HostAnchorPublisher
+from room.sync.sample import PlaybackSample
+from room.sync.settings import SyncSettings
+from room.sync.wire import EVENT_ANCHOR
+from room.text import clean_name
+from room.wire import (
+    CommentRow,
+    HeartbeatEvent,
+    HostChanged,
+    HostRequested,
+    MemberEvent,
+    PlaybackEvent,
+    PresenceFields,
+    parse_broadcast,
+)
+
+log = logging.getLogger(__name__)
+
+PLAY_LEAD_MS = 150.0
+"""A host's play is scheduled this far ahead, so followers get it before the frame starts."""
+STATE_PUBLISH_INTERVAL_S = 0.25
+"""The panes are refreshed from player samples at most this often."""
+
+
+def monotonic_ms() -> float:
+    return time.monotonic() * 1000
+
+
+def wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    title: str | None = None
+    duration: float | None = None
+
+
+class RoomSession:
+    def __init__(
+        self,
+        link_factory: Callable[[RoomSession], RoomLink],
+        initial: RoomState,
+        player: PlayerControls,
+        *,
+        sync_settings: SyncSettings | None = None,
+        publisher: PresencePublisher | None = None,
+        heartbeat_s: float = 3.0,
+        claim_host: bool = False,
+        notices: bool = True,
+    ) -> None:
+        self.state = initial
+        self.user_id = initial.self_user_id
+        self.username = initial.self_username
+        self.player = player
+        self.driver = DecisionDriver(player)
+        self.sync_settings = sync_settings or SyncSettings()
+        # Pings are broadcasts that reach every member: warm up gently, then refresh rarely.
+        self.clock = ClockSync(
+            self.user_id, "", warmup_interval_ms=500.0, refresh_interval_ms=30_000.0
+        )
+        self.follower = Follower(self.sync_settings, self.clock)
+        self.anchors = HostAnchorPublisher(self.sync_settings, first_seq=wall_ms())
+        self.publisher = publisher or PresencePublisher()
+        self.heartbeat_s = heartbeat_s
+        self.claim_host = claim_host
+        self.notices_enabled = notices
+        self.host_user_id: str | None = None
+        self.present: dict[str, PresenceFields] = {}
+        self.heartbeats: dict[str, HeartbeatEvent] = {}
+        self._member_order: list[str] = []
+        self._sample: PlaybackSample | None = None
+        self._media = MediaInfo()
+        self._throttle = NoticeThrottle()
+        self._on_state: StateSink = lambda state: None
+        self._on_notice: NoticeSink = lambda text: None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._last_state_publish = 0.0
+        self._seen_presence = asyncio.Event()
+        self.link = link_factory(self)
+
+    # --- RoomController -----------------------------------------------------------------
+
+    async def start(self, on_state: StateSink, on_notice: NoticeSink) -> None:
+        self._on_state, self._on_notice = on_state, on_notice
+        self._publish_state()
+        for work in (
+            self.link.run(),
+            self._heartbeat_loop(),
+            self._clock_loop(),
+            self._notice_loop(),
+        ):
+            self._tasks.append(asyncio.create_task(work))
+
+    async def stop(self) -> None:
+        async def farewell() -> None:
+            await self.link.untrack()
+            await self.link.send("member_left", self._member_payload())
+
+        await self.link.stop(farewell)
+        self.driver.cancel_resume()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+
+    async def submit(self, intent: Intent) -> None:
+        reason = refusal(self.state, intent)
+        if reason is not None:
+            self._notice(reason, force=True)
+            return
+        if isinstance(intent, TogglePlay):
+            self._toggle_play()
+        elif isinstance(intent, SeekBy | SeekTo):
+            self._seek(intent)
+        elif isinstance(intent, PostComment):
+            await self._post_comment(intent)
+        elif isinstance(intent, ClaimHost):
+            await self._set_host(self.user_id, announce=True)
+        elif isinstance(intent, HandOverHost):
+            await self._set_host(intent.user_id, announce=True)
+        elif isinstance(intent, RequestHost):
+            await self.link.send(
+                "host_request", {"user_id": self.user_id, "username": self.username}
+            )
+            self._notice("Asked the host for the role.", force=True)
+
+    # --- the player --------------------------------------------------------------------
+
+    @property
+    def is_host(self) -> bool:
+        return self.host_user_id == self.user_id
+
+    @property
+    def drives_playback(self) -> bool:
+        """Our player is the reference: we host, or nobody does and we act for ourselves."""
+        return self.host_user_id is None or self.is_host
+
+    def on_player_sample(self, sample: PlaybackSample, media: MediaInfo | None = None) -> None:
+        """Feed every player state (on the event loop)."""
+        self._sample = sample
+        if media is not None:
+            self._media = media
+        self.driver.observe(sample)
+        now = monotonic_ms()
+        if self.is_host:
+            update = self.anchors.on_player_state(sample, now)
+            if update is not None:
+                self._spawn(self._send_anchor(update))
+        else:
+            reaction = self.follower.on_player_state(sample, now)
+            self.driver.apply(reaction.decision)
+        self._refresh_playback(force=False)
+
+    def _toggle_play(self) -> None:
+        sample = self._sample
+        if sample is None:
+            return
+        if sample.paused:
+            now = monotonic_ms()
+            if self.is_host:
+                update = self.anchors.plan_play(sample, now, PLAY_LEAD_MS)
+                self.driver.play_at(now + PLAY_LEAD_MS)
+                self._spawn(self._send_anchor(update))
+            else:  # no host: play now and tell the room, as the web client does
+                self.player.play()
+                self._spawn(self._send_plain("play", sample.position_at(now)))
+        else:
+            self.player.pause()  # the host's anchor publisher sees it and announces it
+            if not self.is_host:
+                self._spawn(self._send_plain("pause", sample.position_at(monotonic_ms())))
+
+    def _seek(self, intent: SeekBy | SeekTo) -> None:
+        sample = self._sample
+        if sample is None:
+            return
+        now_position = sample.position_at(monotonic_ms())
+        target = now_position + intent.seconds if isinstance(intent, SeekBy) else intent.position
+        if self._media.duration:
+            target = min(target, self._media.duration)
+        target = max(0.0, target)
+        self.player.seek(target)
+        if not self.is_host:
+            self._spawn(self._send_plain("seek", target))
+
+    async def _send_anchor(self, update: AnchorUpdate) -> None:
+        payload = {
+            **self._member_payload(),
+            **update.anchor.model_dump(),
+            "duration": self._media.duration,
+            "media": self._media.title,
+        }
+        await self.link.send(update.event, payload)
+
+    async def _send_plain(self, event: str, position: float) -> None:
+        await self.link.send(event, {**self._member_payload(), "current_time": position})
+
+    # --- LinkListener -------------------------------------------------------------------
+
+    def on_status(self, status: LinkStatus) -> None:
+        connection = Connection(
+            status.status, status.detail, status.retry_in_s, self.state.connection.server
+        )
+        self.state = self.state.with_connection(connection)
+        self._publish_state()
+
+    async def on_joined(self) -> None:
+        self.publisher.rejoined()
+        self._seen_presence.clear()
+        await self._publish_presence(force_track=True)
+        await self.link.send("member_joined", self._member_payload())
+        if self.claim_host:
+            self._spawn(self._claim_when_no_host())
+
+    def on_presence(self, state: dict[str, list[dict[str, Any]]]) -> None:
+        previous = set(self.present)
+        self.present = presence_members(state)
+        self._seen_presence.set()
+        for fields in self.present.values():
+            if fields.is_host and self.host_user_id is None:
+                self.host_user_id = fields.user_id
+        if self.host_user_id is not None and self.host_user_id not in self.present and previous:
+            self._host_left()
+        self._refresh_members()
+
+    def on_postgres_change(self, payload: dict[str, Any]) -> None:
+        log.debug(
+            "postgres change (handled by the persistence layer): %s",
+            payload.get("data", {}).get("table"),
+        )
+
+    def on_broadcast(self, event: str, payload: object) -> None:
+        if event == EVENT_PING:
+            self._answer_ping(payload)
+        elif event == EVENT_PONG:
+            self._take_pong(payload)
+        elif event in ("play", "pause", "seek", EVENT_ANCHOR):
+            self._on_playback(event, payload)
+        else:
+            model = parse_broadcast(event, payload)
+            if isinstance(model, HeartbeatEvent):
+                self._on_heartbeat(model)
+            elif isinstance(model, MemberEvent):
+                self._on_member_event(event, model)
+            elif isinstance(model, CommentRow):
+                self._on_comment(model)
+            elif isinstance(model, HostChanged):
+                self._spawn(self._set_host(model.user_id, announce=False, by=model.by_user_id))
+            elif (
+                isinstance(model, HostRequested) and self.is_host and model.user_id != self.user_id
+            ):
+                self._notice(
+                    f"{clean_name(model.username)} asks for the host role: press h to hand it over."
+                )
+
+    def _on_playback(self, event: str, payload: object) -> None:
+        model = parse_broadcast("seek", payload)  # play/pause/seek/sync_anchor share a shape
+        if not isinstance(model, PlaybackEvent) or model.user_id == self.user_id:
+            return
+        if self.host_user_id is not None and model.user_id != self.host_user_id:
+            log.info("ignored %s from %s: %s is the host", event, model.user_id, self.host_user_id)
+            return
+        if self.is_host:
+            return
+        now = monotonic_ms()
+        anchor = self._anchor_from(event, model, now)
+        if anchor is None:
+            return
+        self.driver.apply(self.follower.on_anchor(anchor, now))
+        if event != EVENT_ANCHOR:
+            self._notice(playback_notice(event, model.username, model.current_time))
+        self._refresh_playback(force=True)
+
+    def _anchor_from(self, event: str, model: PlaybackEvent, now_ms: float) -> Anchor | None:
+        if model.is_playing is not None and model.at is not None and model.seq is not None:
+            try:
+                return Anchor(
+                    is_playing=model.is_playing,
+                    current_time=model.current_time,
+                    at=model.at,
+                    seq=model.seq,
+                    rate=model.rate or 1.0,
+                )
+            except ValidationError:
+                return None
+        if event == EVENT_ANCHOR:
+            return None
+        # A browser's plain command: no clock, so take it as sent just now.
+        current = self.follower.anchor
+        playing = {"play": True, "pause": False}.get(
+            event, current.is_playing if current else False
+        )
+        seq = (current.seq + 1) if current is not None else 0
+        host_now = self.follower.host_now_ms(now_ms)
+        return Anchor(is_playing=playing, current_time=model.current_time, at=host_now, seq=seq)
+
+    def _on_heartbeat(self, beat: HeartbeatEvent) -> None:
+        if beat.user_id == self.user_id:
+            return
+        self.heartbeats[beat.user_id] = beat
+        if beat.user_id not in self.present:
+            return  # a heartbeat is no proof of presence: wait for presence to say so
+        self._refresh_members()
+
+    def _on_member_event(self, event: str, model: MemberEvent) -> None:
+        if model.user_id == self.user_id:
+            return
+        if event == "member_joined":
+            self._notice(joined_notice(model.username))
+            if self.is_host:  # bring the newcomer onto our timeline without waiting for a refresh
+                anchor = self.anchors.anchor
+                if anchor is not None:
+                    self._spawn(self._send_anchor(AnchorUpdate("sync_anchor", anchor)))
+        else:
+            self._notice(left_notice(model.username))
+            self.heartbeats.pop(model.user_id, None)
+
+    def _on_comment(self, row: CommentRow) -> None:
+        comment = Comment(
+            id=row.id,
+            user_id=row.user_id,
+            username=row.username or row.user_id,
+            message=row.message,
+            created_at=row.created_at,
+            video_timestamp=row.video_timestamp,
+            parent_id=row.parent_id,
+            is_system=row.is_system_message,
+            is_anchor=row.is_anchor,
+        )
+        known = any(c.id == comment.id for c in self.state.comments)
+        self.state = self.state.with_comment(comment)
+        self._publish_state()
+        if not known and not row.is_system_message and row.user_id != self.user_id:
+            self._notice(comment_notice(row.username, row.message))
+
+    # --- host role ----------------------------------------------------------------------
+
+    async def _set_host(self, user_id: str, *, announce: bool, by: str | None = None) -> None:
+        if user_id == self.host_user_id and not announce:
+            return
+        was_host = self.is_host
+        self.host_user_id = user_id
+        if announce:
+            await self.link.send(
+                "host_changed",
+                {
+                    "user_id": user_id,
+                    "username": self._name_of(user_id),
+                    "by_user_id": by or self.user_id,
+                },
+            )
+        if self.is_host and not was_host and self._sample is not None:
+            update = self.anchors.on_player_state(self._sample, monotonic_ms())
+            anchor = update.anchor if update else self.anchors.anchor
+            if anchor is not None:
+                await self._send_anchor(AnchorUpdate("sync_anchor", anchor))
+        if not self.is_host:
+            self.clock.reset(user_id)
+        if user_id != self.user_id and not announce:
+            self._notice(f"{clean_name(self._name_of(user_id))} is now the host")
+        self._refresh_members()
+        await self._publish_presence(force_track=False)
+
+    def _host_left(self) -> None:
+        new_host = elect_host(sorted(self.present))
+        old_host = self.host_user_id
+        self.host_user_id = None
+        log.info("host %s left; %s is elected", old_host, new_host)
+        if new_host == self.user_id:
+            self._spawn(self._set_host(self.user_id, announce=True))
+
+    async def _claim_when_no_host(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._seen_presence.wait(), timeout=2.0)
+        if self.host_user_id is None:
+            await self._set_host(self.user_id, announce=True)
+
+    def _name_of(self, user_id: str) -> str:
+        if user_id == self.user_id:
+            return self.username
+        fields = self.present.get(user_id)
+        return fields.username if fields and fields.username else user_id
+
+    # --- clock sync ---------------------------------------------------------------------
+
+    def _answer_ping(self, payload: object) -> None:
+        received = monotonic_ms()
+        try:
+            ping = SyncPing.model_validate(payload)
+        except ValidationError:
+            return
+        if ping.to_user != self.user_id or not self.is_host:
+            return
+        pong = answer_ping(ping, received, monotonic_ms())
+        self._spawn(self.link.send(EVENT_PONG, pong.model_dump()))
+
+    def _take_pong(self, payload: object) -> None:
+        try:
+            pong = SyncPong.model_validate(payload)
+        except ValidationError:
+            return
+        self.clock.on_pong(pong, monotonic_ms())
+
+    async def _clock_loop(self) -> None:
+        while True:
+            await asyncio.sleep(0.25)
+            host = self.host_user_id
+            if host is None or self.is_host or not self.link.is_joined:
+                continue
+            if self.clock.host_user_id != host:
+                self.clock.reset(host)
+            now = monotonic_ms()
+            if self.clock.ping_due(now):
+                await self.link.send(EVENT_PING, self.clock.make_ping(now).model_dump())
+
+    # --- heartbeat and presence ---------------------------------------------------------
+
+    def _member_payload(self) -> dict[str, Any]:
+        return {"user_id": self.user_id, "username": self.username}
+
+    def own_fields(self) -> PresenceFields:
+        sample = self._sample
+        now = monotonic_ms()
+        if self.drives_playback:
+            synced: bool | None = True
+        elif self.follower.anchor is None:
+            synced = None
+        else:
+            synced = self.follower.is_synced(now)
+        return PresenceFields(
+            user_id=self.user_id,
+            username=self.username,
+            current_time=sample.position_at(now) if sample else 0.0,
+            is_playing=bool(sample and not sample.paused),
+            last_update=wall_ms(),
+            is_host=self.is_host,
+            is_synced=synced,
+            buffering=bool(sample and sample.buffering),
+        )
+
+    async def _publish_presence(self, *, force_track: bool) -> None:
+        fields = self.own_fields()
+        if not self.link.is_joined:
+            return
+        await self.link.send(
+            "heartbeat", {**fields.model_dump(), "is_synced": bool(fields.is_synced)}
+        )
+        if force_track:
+            self.publisher.rejoined()
+        if self.publisher.should_track(fields, time.monotonic()):
+            await self.link.track(fields.model_dump())
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            try:
+                await self._publish_presence(force_track=False)
+            except Exception:
+                log.exception("heartbeat failed (will try again)")
+            self._refresh_members()
+
+    # --- state for the panes and notices -------------------------------------------------
+
+    def _refresh_members(self) -> None:
+        present = dict(self.present)
+        present[self.user_id] = self.own_fields()
+        members = merge_members(present, self.heartbeats, self.host_user_id, self._member_order)
+        self.state = replace(self.state, members=members)
+        self._publish_state()
+
+    def _refresh_playback(self, *, force: bool) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_state_publish < STATE_PUBLISH_INTERVAL_S:
+            return
+        sample = self._sample
+        playback = Playback(
+            media_title=self._media.title,
+            position=sample.position_at(monotonic_ms()) if sample else 0.0,
+            duration=self._media.duration,
+            is_playing=bool(sample and sample.advancing),
+            buffering=bool(sample and sample.buffering),
+        )
+        self.state = self.state.with_playback(playback)
+        self._publish_state()
+
+    def _publish_state(self) -> None:
+        self._last_state_publish = time.monotonic()
+        self._on_state(self.state)
+
+    def _notice(self, text: str, *, force: bool = False) -> None:
+        if not (self.notices_enabled or force):
+            return
+        shown = self._throttle.offer(text, time.monotonic())
+        if shown is not None:
+            self._on_notice(shown)
+
+    async def _notice_loop(self) -> None:
+        while True:
+            due_at = self._throttle.next_due_at()
+            await asyncio.sleep(0.2 if due_at is None else max(0.05, due_at - time.monotonic()))
+            text = self._throttle.due(time.monotonic())
+            if text is not None:
+                self._on_notice(text)
+
+    def _spawn(self, work: Any) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(work)
+        self._tasks.append(task)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._tasks.remove(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("room task failed: %s", task.exception())
+
+    async def _post_comment(self, intent: PostComment) -> None:
+        sample = self._sample
+        row = CommentRow(
+            id=str(uuid.uuid4()),
+            user_id=self.user_id,
+            username=self.username,
+            message=intent.message,
+            room_id=self.state.room_id,
+            parent_id=intent.parent_id,
+            video_timestamp=sample.position_at(monotonic_ms()) if sample else None,
+            created_at=datetime.now(UTC),
+        )
+        self._on_comment(row)
+        await self.link.send("new_comment", row.model_dump(mode="json"))
+
+
+__all__ = ["ConnectionStatus", "MediaInfo", "RoomSession"]

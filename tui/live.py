@@ -1,0 +1,174 @@
+"""The live room as the app runs it: find or start the hub, open the player, run the session.
+
+This is the only place that knows all three layers: it turns ``player`` states into the
+``room`` session's samples and hands the session the player to command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from hub import HubConfigError, HubSettings
+from hub.local import LocalHub, ensure_local_hub
+from player.base import PlayerState
+from player.errors import PlayerError
+from player.mpv_player import MpvPlayer
+from player.settings import PlayerSettings
+from player.sources import render_demo_file
+from room.backoff import Backoff
+from room.budget import PresenceBudget
+from room.controller import NoticeSink, StateSink
+from room.intents import Intent
+from room.link import RoomLink
+from room.publisher import PresencePublisher
+from room.session import MediaInfo, RoomSession
+from room.state import Connection, ConnectionStatus, RoomState
+from room.sync.sample import PlaybackSample
+from tui.config import Settings
+from tui.identity import data_dir
+
+log = logging.getLogger(__name__)
+
+DEMO_TITLE = "Demo: test pattern with a tone"
+LOCAL_KEY = "local"
+"""The key we present to a hub that needs none (the protocol wants one)."""
+
+
+def sample_of(state: PlayerState) -> PlaybackSample:
+    return PlaybackSample(
+        position_s=state.position or 0.0,
+        observed_at_ms=state.position_at * 1000,
+        paused=state.paused,
+        speed=state.speed,
+        seeking=state.seeking,
+        buffering=state.buffering,
+        eof=state.eof,
+        restarts=state.restarts,
+    )
+
+
+def demo_file() -> Path:
+    # Short and small so the first run renders it in seconds; seekable, unlike live lavfi.
+    return data_dir() / "demo-320x180-5min.mkv"
+
+
+class LiveRoom:
+    """The ``RoomController`` for a real room (embedded hub or Supabase)."""
+
+    def __init__(self, settings: Settings, initial: RoomState, *, claim_host: bool = False) -> None:
+        self.settings = settings
+        self.initial = initial
+        self.claim_host = claim_host
+        self.session: RoomSession | None = None
+        self.player: MpvPlayer | None = None
+        self._hub: LocalHub | None = None
+        self._on_state: StateSink = lambda state: None
+
+    async def start(self, on_state: StateSink, on_notice: NoticeSink) -> None:
+        self._on_state = on_state
+        try:
+            server_url, key, shown = await self._backend()
+        except HubConfigError as error:
+            self._offline(str(error))
+            return
+        try:
+            player = await self._open_player()
+        except PlayerError as error:
+            self._offline(str(error))
+            return
+        self.player = player
+        session = RoomSession(
+            lambda listener: RoomLink(
+                server_url,
+                key,
+                self.initial.room_id,
+                self.initial.self_user_id,
+                listener,
+                backoff=Backoff(),
+            ),
+            replace(self.initial, connection=Connection(ConnectionStatus.CONNECTING, server=shown)),
+            player,
+            sync_settings=self.settings.sync,
+            publisher=PresencePublisher(
+                PresenceBudget(
+                    self.settings.presence.budget_calls, self.settings.presence.budget_window_s
+                ),
+                refresh_s=self.settings.presence.heartbeat_s,
+            ),
+            heartbeat_s=self.settings.presence.heartbeat_s,
+            claim_host=self.claim_host,
+            notices=self.settings.ui.notifications,
+        )
+        self.session = session
+        media = MediaInfo(self._title, player.state.duration)
+        player.add_listener(
+            lambda state: session.on_player_sample(sample_of(state), self._media(state))
+        )
+        session.on_player_sample(sample_of(player.state), media)
+        await session.start(on_state, on_notice)
+
+    def _media(self, state: PlayerState) -> MediaInfo:
+        return MediaInfo(self._title, state.duration)
+
+    async def submit(self, intent: Intent) -> None:
+        if self.session is not None:
+            await self.session.submit(intent)
+
+    async def stop(self) -> None:
+        if self.session is not None:
+            await self.session.stop()
+        if self.player is not None:
+            self.player.close()
+        if self._hub is not None and self._hub.running is not None:
+            await self._hub.running.close()
+
+    # ---------------------------------------------------------------------------------
+
+    async def _backend(self) -> tuple[str, str, str]:
+        """(server URL, key, what to show the user) for the configured backend."""
+        server = self.settings.server
+        key = server.key.get_secret_value() if server.key else LOCAL_KEY
+        if server.url:
+            return server.url, key, server.url.split("://", 1)[-1].rstrip("/")
+        self._offline_status("starting the embedded hub")
+        hub = await ensure_local_hub(HubSettings(port=self.settings.hub.port))
+        self._hub = hub
+        return hub.url, key, hub.url.split("://", 1)[-1]
+
+    async def _open_player(self) -> MpvPlayer:
+        player_settings: PlayerSettings = self.settings.player
+        player = MpvPlayer(settings=player_settings)
+        media = self.settings.player.media
+        if media:
+            self._title = Path(media).name if "://" not in media else media
+            source = media
+        else:
+            self._offline_status("preparing the demo video (first run only)")
+            path = await asyncio.to_thread(
+                render_demo_file, demo_file(), duration_s=300.0, size="320x180"
+            )
+            self._title, source = DEMO_TITLE, str(path)
+        try:
+            await player.load(source)
+        except PlayerError:
+            player.close()
+            raise
+        return player
+
+    _title: str | None = None
+
+    def _offline_status(self, detail: str) -> None:
+        self._on_state(
+            replace(self.initial, connection=Connection(ConnectionStatus.CONNECTING, detail))
+        )
+
+    def _offline(self, reason: str) -> None:
+        log.error("room unavailable: %s", reason)
+        with contextlib.suppress(Exception):
+            self._on_state(
+                replace(self.initial, connection=Connection(ConnectionStatus.OFFLINE, reason))
+            )
