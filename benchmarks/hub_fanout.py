@@ -534,6 +534,19 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         server.stop()
 
+    # One larger room on the baseline too, where encoding per receiver starts to cost.
+    server = ServerProcess("baseline")
+    try:
+        size = args.baseline_size
+        big_baseline = await run_load(
+            server, [(f"realtime:room:size{size}", size)], args.warmup, args.scale_duration, None
+        )
+    finally:
+        server.stop()
+    print_line(f"baseline, one room of {size}", big_baseline["room"])
+    print_load(big_baseline, "baseline")
+    hub_same_size = next((entry for entry in scaling if entry["size"] == size), None)
+
     hub, baseline = report["hub"], report["baseline"]
     return {
         "room200_p50_ms": hub["big_room"]["p50_ms"],
@@ -557,6 +570,13 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "baseline_peak_rss_mb": baseline["server_peak_rss_mb"],
         "largest_room_p99_under_50ms": largest,
         "largest_room_search": scaling,
+        "baseline_single_room": {
+            "size": size,
+            **big_baseline["room"],
+            "deliveries_per_s": big_baseline["deliveries_per_s"],
+            "cpu_percent": big_baseline["server_cpu_percent"],
+        },
+        "hub_single_room_same_size": hub_same_size,
         "measure_s": args.duration,
     }
 
@@ -591,6 +611,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--sizes", default="200,300,400,500,600,700,800", help="room sizes to try, ascending"
+    )
+    parser.add_argument(
+        "--baseline-size", type=int, default=400, help="single room size also run on the baseline"
     )
     parser.add_argument("--quick", action="store_true", help="short run (about a minute)")
     parser.add_argument(
