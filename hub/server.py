@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hmac
 import logging
 import signal
@@ -190,6 +191,9 @@ def serve_forever(settings: HubSettings) -> None:
 
     async def main() -> None:
         hub = await start_hub(settings)
+        # Everything loaded so far (aiohttp, pydantic, ...) lives for the whole process; frozen,
+        # full collections stop scanning it, which cuts their pauses (~20 ms) on the latency tail.
+        gc.freeze()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
