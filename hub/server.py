@@ -165,7 +165,14 @@ async def start_hub(settings: HubSettings) -> RunningHub:
     """Start listening in the running loop; port 0 picks a free port."""
     check_bind(settings)
     app, state = build_app(settings)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+    runner = web.AppRunner(
+        app,
+        handle_signals=False,
+        access_log=None,
+        shutdown_timeout=1.0,
+        # A socket that never even sends its HTTP upgrade is closed after the same idle time.
+        keepalive_timeout=settings.idle_timeout_s,
+    )
     await runner.setup()
     site = web.TCPSite(runner, settings.bind, settings.port, reuse_address=True)
     try:
