@@ -21,9 +21,11 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import gc
 import json
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -60,6 +62,7 @@ def serve(kind: str) -> None:
 
         async def main() -> None:
             running = await start_hub(settings)
+            gc.freeze()  # as serve_forever does
             print(f"PORT {running.port}", flush=True)
             await asyncio.Event().wait()
 
@@ -70,7 +73,35 @@ def serve(kind: str) -> None:
             print(f"PORT {port}", flush=True)
             await asyncio.Event().wait()
 
+    pauses = watch_gc_pauses()
+
+    def report_and_exit(*_: object) -> None:
+        print(
+            "GC "
+            + json.dumps({"collections": len(pauses), "max_pause_ms": max(pauses, default=0)}),
+            flush=True,
+        )
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, report_and_exit)
     asyncio.run(main())
+
+
+def watch_gc_pauses() -> list[float]:
+    """Record each cyclic-GC pause of this process (they land on the latency tail)."""
+    pauses: list[float] = []
+    started: list[float] = [0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses.append(round((time.perf_counter() - started[0]) * 1000, 3))
+            if os.environ.get("HUB_BENCH_GC_DEBUG"):
+                print(f"gc gen{info['generation']} {pauses[-1]} ms", file=sys.stderr, flush=True)
+
+    gc.callbacks.append(callback)
+    return pauses
 
 
 async def start_baseline() -> int:
@@ -370,13 +401,18 @@ class ServerProcess:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
-    def stop(self) -> None:
+    def stop(self) -> dict[str, float]:
+        """Stop the server; returns its GC pause figures."""
         self.process.terminate()
         try:
-            self.process.wait(10)
+            out, _ = self.process.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.wait()
+            out, _ = self.process.communicate()
+        for line in (out or "").splitlines():
+            if line.startswith("GC "):
+                return dict(json.loads(line[3:]))
+        return {}
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -492,14 +528,17 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     report: dict[str, Any] = {}
     for kind in ("hub", "baseline"):
         server = ServerProcess(kind)
+        gc_figures: dict[str, float] = {}
         try:
             print(f"{kind}: 1 room x 200 + 100 rooms x 5, {args.duration:g} s", flush=True)
             result = await run_load(server, [big, *smalls], args.warmup, args.duration, big[0])
         finally:
-            server.stop()
+            gc_figures = server.stop()
+        result["gc_max_pause_ms"] = gc_figures.get("max_pause_ms")
         print_line("200-member room", result["big_room"])
         print_line("5-member rooms", result["small_rooms"])
         print_load(result, kind)
+        print(f"    longest GC pause {result['gc_max_pause_ms']} ms", flush=True)
         report[kind] = result
 
     scaling = []
@@ -534,6 +573,19 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         server.stop()
 
+    # One larger room on the baseline too, where encoding per receiver starts to cost.
+    server = ServerProcess("baseline")
+    try:
+        size = args.baseline_size
+        big_baseline = await run_load(
+            server, [(f"realtime:room:size{size}", size)], args.warmup, args.scale_duration, None
+        )
+    finally:
+        server.stop()
+    print_line(f"baseline, one room of {size}", big_baseline["room"])
+    print_load(big_baseline, "baseline")
+    hub_same_size = next((entry for entry in scaling if entry["size"] == size), None)
+
     hub, baseline = report["hub"], report["baseline"]
     return {
         "room200_p50_ms": hub["big_room"]["p50_ms"],
@@ -547,6 +599,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "deliveries_per_s": hub["deliveries_per_s"],
         "hub_cpu_percent": hub["server_cpu_percent"],
         "hub_peak_rss_mb": hub["server_peak_rss_mb"],
+        "hub_gc_max_pause_ms": hub["gc_max_pause_ms"],
         "generator_cpu_percent": hub["generator_cpu_percent"],
         "baseline_room200_p50_ms": baseline["big_room"]["p50_ms"],
         "baseline_room200_p95_ms": baseline["big_room"]["p95_ms"],
@@ -557,6 +610,13 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "baseline_peak_rss_mb": baseline["server_peak_rss_mb"],
         "largest_room_p99_under_50ms": largest,
         "largest_room_search": scaling,
+        "baseline_single_room": {
+            "size": size,
+            **big_baseline["room"],
+            "deliveries_per_s": big_baseline["deliveries_per_s"],
+            "cpu_percent": big_baseline["server_cpu_percent"],
+        },
+        "hub_single_room_same_size": hub_same_size,
         "measure_s": args.duration,
     }
 
@@ -592,6 +652,9 @@ def main() -> None:
     parser.add_argument(
         "--sizes", default="200,300,400,500,600,700,800", help="room sizes to try, ascending"
     )
+    parser.add_argument(
+        "--baseline-size", type=int, default=400, help="single room size also run on the baseline"
+    )
     parser.add_argument("--quick", action="store_true", help="short run (about a minute)")
     parser.add_argument(
         "--generator-loop",
@@ -613,6 +676,8 @@ def main() -> None:
         result = runner.run(benchmark(args))
     result["generator_loop"] = args.generator_loop
     result["run_s"] = round(time.perf_counter() - started, 1)
+    # Other work on the same 2 cores shows up in every figure above; this makes it visible.
+    result["machine_load_avg_1_5_min"] = [round(value, 2) for value in os.getloadavg()[:2]]
     print(json.dumps(result))
 
 

@@ -12,39 +12,34 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from hub.channels import TOPIC_PREFIX, ChannelJoin, JoinRequest, binding_id
+from hub.broadcast import broadcast_binary, broadcast_json
+from hub.channels import ChannelJoin
 from hub.errors import ProtocolError
-from hub.limits import FixedWindowLimit, TokenBucket
+from hub.join import join
+from hub.limits import TokenBucket
+from hub.presence_events import handle_presence
 from hub.protocol import (
-    ENCODING_JSON,
+    OK,
     Frame,
     JsonObject,
     UserBroadcastPush,
     Vsn,
     decode_binary,
     decode_text,
-    dumps,
     encode,
-    encode_user_broadcast,
-    encode_v1,
-    loads_strict,
+    error_reply,
 )
-from hub.rooms import EncodedOnce, HubState
-from hub.wsframe import binary_frame, text_frame
+from hub.rooms import HubState
+from hub.wsframe import text_frame
 
 log = logging.getLogger("hub.connection")
 
 _connection_ids = itertools.count(1)
-OK: JsonObject = {"status": "ok", "response": {}}
 
 # Websocket close codes (RFC 6455).
 POLICY_VIOLATION = 1008
 UNSUPPORTED_DATA = 1003
 INVALID_PAYLOAD = 1007
-
-
-def error_reply(reason: str) -> JsonObject:
-    return {"status": "error", "response": {"reason": reason}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +135,9 @@ class Connection:
             "status": "error",
         }
         self.push(channel, "system", system)
-        self._close_channel(channel)
+        self.close_channel(channel)
 
-    def _close_channel(self, channel: ChannelJoin) -> None:
+    def close_channel(self, channel: ChannelJoin) -> None:
         del self.channels[channel.topic]
         self.hub.remove_member(channel)
         self.send_close(channel)
@@ -176,14 +171,14 @@ class Connection:
             return
         if self._over_event_budget(self._fan_out_cost(channel, "broadcast")):
             return
-        self._broadcast_binary(channel, push)
+        broadcast_binary(self, channel, push)
 
     def handle_frame(self, frame: Frame) -> None:
         if frame.topic == "phoenix" and frame.event == "heartbeat":
             self.reply(frame, OK)
             return
         if frame.event == "phx_join":
-            self._join(frame)
+            join(self, frame)
             return
         channel = self._joined_channel(frame.topic, frame.join_ref)
         if channel is None:
@@ -192,14 +187,14 @@ class Connection:
             return
         if frame.event == "phx_leave":
             self.reply(frame, OK)
-            self._close_channel(channel)
+            self.close_channel(channel)
             return
         if self._over_event_budget(self._fan_out_cost(channel, frame.event)):
             return
         if frame.event == "broadcast":
-            self._broadcast_json(channel, frame)
+            broadcast_json(self, channel, frame)
         elif frame.event == "presence":
-            self._presence(channel, frame)
+            handle_presence(self, channel, frame)
         elif frame.event == "access_token":
             pass  # No JWTs to verify here; the server sends no reply either way.
         else:
@@ -244,189 +239,3 @@ class Connection:
             f"({settings.max_events_per_second} per {settings.rate_tick_s:g} s tick)",
         )
         return True
-
-    # --- join ------------------------------------------------------------------------------
-    def _join(self, frame: Frame) -> None:
-        if not frame.topic.startswith(TOPIC_PREFIX):
-            self.reply(frame, error_reply("unmatched topic"))
-            return
-        existing = self.channels.get(frame.topic)
-        if existing is not None:
-            # Phoenix closes the old channel for the new join.
-            log.info("%r: duplicate join of %s, closing the previous one", self, frame.topic)
-            self._close_channel(existing)
-        refusal = self._join_refusal(frame)
-        if refusal is not None:
-            log.info("%r: join of %s refused: %s", self, frame.topic[:128], refusal)
-            self.reply(frame, error_reply(refusal))
-            return
-        request = JoinRequest.parse(frame.payload)
-        settings = self.hub.settings
-        channel = ChannelJoin(
-            connection=self,
-            topic=frame.topic,
-            join_ref=frame.join_ref,
-            request=request,
-            presence_limit=FixedWindowLimit(
-                settings.client_presence_max_calls, settings.client_presence_window_s
-            ),
-            presence_enabled=request.presence_enabled,
-        )
-        self.channels[frame.topic] = channel
-        self.hub.counted_users.add(self)
-        room = self.hub.add_member(channel)
-        echoed = [{**binding, "id": binding_id(binding)} for binding in request.postgres_changes]
-        self.reply(frame, {"status": "ok", "response": {"postgres_changes": echoed}})
-        if channel.presence_enabled:
-            self._sync_presence(channel, room.presence.state())
-        if echoed and channel.topic in self.channels:
-            self.push(
-                channel,
-                "system",
-                {
-                    "channel": channel.sub_topic,
-                    "extension": "postgres_changes",
-                    "message": "Subscribed to PostgreSQL",
-                    "status": "ok",
-                },
-            )
-
-    def _join_refusal(self, frame: Frame) -> str | None:
-        """The server's join checks, in its order; the reason text is the server's."""
-        hub, settings = self.hub, self.hub.settings
-        if frame.topic == TOPIC_PREFIX:
-            return "TopicNameRequired: You must provide a topic name"
-        if (
-            self not in hub.counted_users
-            and len(hub.counted_users) >= settings.max_concurrent_users
-        ):
-            return "ConnectionRateLimitReached: Too many connected users"
-        if hub.joins.is_triggered():
-            self.request_close(POLICY_VIOLATION, "too many joins per second (tenant limit)")
-            return "ClientJoinRateLimitReached: Too many joins per second"
-        hub.joins.add()
-        if len(self.channels) >= settings.max_channels_per_client:
-            return "ChannelRateLimitReached: Too many channels"
-        request = JoinRequest.parse(frame.payload)
-        if request.wants_replay and not request.private:
-            return "UnableToReplayMessages: Replay is not allowed for public channels"
-        if not all(isinstance(binding, dict) for binding in request.postgres_changes):
-            return "InvalidJoinPayload: each postgres_changes entry must be an object"
-        return None
-
-    def _sync_presence(self, channel: ChannelJoin, state: JsonObject) -> None:
-        if self.hub.presence_rate_exceeded():
-            self.shutdown_channel(channel, "Too many presence messages per second")
-            return
-        self.hub.presence_events.add()
-        self.push(channel, "presence_state", state)
-
-    # --- broadcast -------------------------------------------------------------------------
-    def _broadcast_json(self, channel: ChannelJoin, frame: Frame) -> None:
-        hub = self.hub
-        hub.events.add()
-        payload = frame.payload
-        if not isinstance(payload, dict):
-            log.info("%r: broadcast payload is not an object; dropped", self)
-            if channel.request.ack_broadcast:
-                self.reply(frame, error_reply("broadcast payload must be an object"))
-            return
-        if len(dumps(payload).encode()) > hub.settings.max_payload_bytes:
-            self._payload_too_large(channel, frame)
-            return
-        room = hub.rooms[channel.room_key]
-        hub.fan_out_broadcast(room, EncodedOnce.push(channel.topic, "broadcast", payload), channel)
-        if channel.request.ack_broadcast and channel.topic in self.channels:
-            self.reply(frame, OK)
-
-    def _broadcast_binary(self, channel: ChannelJoin, push: UserBroadcastPush) -> None:
-        hub = self.hub
-        hub.events.add()
-        if len(push.user_payload) + len(push.metadata) > hub.settings.max_payload_bytes:
-            self._payload_too_large(channel, push)
-            return
-        json_payload: object = None
-        if push.encoding == ENCODING_JSON:
-            try:
-                json_payload = loads_strict(push.user_payload)
-            except ValueError:
-                log.info("%r: binary broadcast with JSON encoding is not JSON; dropped", self)
-                return
-        topic, event = channel.topic, push.user_event
-        v1_payload = {"type": "broadcast", "event": event, "payload": json_payload}
-        message = EncodedOnce(
-            {
-                Vsn.V2: lambda: binary_frame(
-                    encode_user_broadcast(
-                        topic, event, push.metadata, push.encoding, push.user_payload
-                    )
-                ),
-                # As the server: JSON payloads are converted for V1; binary ones cannot be.
-                Vsn.V1: lambda: (
-                    text_frame(encode_v1(topic, "broadcast", v1_payload, None))
-                    if push.encoding == ENCODING_JSON
-                    else None
-                ),
-            }
-        )
-        hub.fan_out_broadcast(hub.rooms[channel.room_key], message, channel)
-        if channel.request.ack_broadcast and channel.topic in self.channels:
-            self.reply(push, OK)
-
-    def _payload_too_large(self, channel: ChannelJoin, frame: Frame | UserBroadcastPush) -> None:
-        log.info(
-            "%r: broadcast payload over %d bytes; dropped",
-            self,
-            self.hub.settings.max_payload_bytes,
-        )
-        if channel.request.ack_broadcast:
-            self.reply(frame, {"status": "error", "response": {"error": "payload_size_exceeded"}})
-
-    # --- presence --------------------------------------------------------------------------
-    def _presence(self, channel: ChannelJoin, frame: Frame) -> None:
-        payload = frame.payload
-        if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
-            self.reply(frame, OK)  # The server ignores presence messages without an event.
-            return
-        if not channel.presence_limit.allow():
-            log.warning("%r: ClientPresenceRateLimitReached on %s", self, channel.topic)
-            self.shutdown_channel(channel, "Client presence rate limit exceeded")
-            return
-        event = payload["event"].lower()
-        if event == "track":
-            self._track(channel, frame, payload.get("payload", {}))
-        elif event == "untrack":
-            room = self.hub.rooms[channel.room_key]
-            channel.forget_tracked()
-            self.reply(frame, OK)
-            diff = room.presence.untrack(channel.member_id)
-            if diff is not None:
-                self.hub.fan_out_presence_diff(room, diff)
-        else:
-            log.info("%r: unknown presence event %r", self, event[:64])
-            self.reply(frame, {"status": "error", "response": {}})
-
-    def _track(self, channel: ChannelJoin, frame: Frame, tracked: object) -> None:
-        hub = self.hub
-        if not isinstance(tracked, dict):
-            self.reply(frame, error_reply("Presence track payload must be a map"))
-            return
-        if channel.is_tracking(tracked):
-            self.reply(frame, OK)  # Identical payload: no diff (but it counted above).
-            return
-        if len(dumps(tracked).encode()) > hub.settings.max_payload_bytes:
-            self.shutdown_channel(channel, "Track message size exceeded")
-            return
-        if hub.presence_rate_exceeded():
-            self.shutdown_channel(channel, "Too many presence messages per second")
-            return
-        hub.presence_events.add()
-        room = hub.rooms[channel.room_key]
-        channel.tracked_payload = tracked
-        self.reply(frame, OK)
-        diff = room.presence.track(channel.member_id, channel.request.presence_key, tracked)
-        hub.fan_out_presence_diff(room, diff)
-        if not channel.presence_enabled:
-            # This track enables presence: the socket never got a presence_state, so send one.
-            channel.presence_enabled = True
-            self._sync_presence(channel, room.presence.state())

@@ -40,6 +40,13 @@ def loads_strict(data: str | bytes) -> Any:
         raise ValueError("nested too deeply") from None
 
 
+OK: JsonObject = {"status": "ok", "response": {}}
+
+
+def error_reply(reason: str) -> JsonObject:
+    return {"status": "error", "response": {"reason": reason}}
+
+
 class Vsn(Enum):
     V1 = "1.0.0"
     V2 = "2.0.0"

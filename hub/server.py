@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hmac
 import logging
 import signal
@@ -164,7 +165,14 @@ async def start_hub(settings: HubSettings) -> RunningHub:
     """Start listening in the running loop; port 0 picks a free port."""
     check_bind(settings)
     app, state = build_app(settings)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+    runner = web.AppRunner(
+        app,
+        handle_signals=False,
+        access_log=None,
+        shutdown_timeout=1.0,
+        # A socket that never even sends its HTTP upgrade is closed after the same idle time.
+        keepalive_timeout=settings.idle_timeout_s,
+    )
     await runner.setup()
     site = web.TCPSite(runner, settings.bind, settings.port, reuse_address=True)
     try:
@@ -190,6 +198,9 @@ def serve_forever(settings: HubSettings) -> None:
 
     async def main() -> None:
         hub = await start_hub(settings)
+        # Everything loaded so far (aiohttp, pydantic, ...) lives for the whole process; frozen,
+        # full collections stop scanning it, which cuts their pauses (~20 ms) on the latency tail.
+        gc.freeze()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

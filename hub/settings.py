@@ -20,7 +20,7 @@ so a local Supabase stack and the hub can run side by side."""
 class HubSettings(BaseModel):
     """How the hub listens and which limits it enforces."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     bind: str = "127.0.0.1"
     """Address to listen on. Anything but loopback requires `key`."""

@@ -306,6 +306,15 @@ async def test_silent_client_is_closed_after_the_idle_timeout(
             beat.cancel()
 
 
+async def test_socket_that_never_sends_its_http_upgrade_is_closed(make_hub) -> None:  # type: ignore[no-untyped-def]
+    hub = await make_hub(idle_timeout_s=0.5)
+    reader, writer = await asyncio.open_connection("127.0.0.1", hub.port)
+    try:
+        assert await asyncio.wait_for(reader.read(), 5) == b""  # closed by the hub
+    finally:
+        writer.close()
+
+
 async def test_silent_member_leaves_presence_after_the_idle_timeout(
     make_hub, raw: RawFactory
 ) -> None:  # type: ignore[no-untyped-def]

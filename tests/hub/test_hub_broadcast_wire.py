@@ -192,3 +192,19 @@ async def test_lone_surrogate_escapes_are_forwarded_as_valid_json(raw: RawFactor
         message = await peer.ws.receive(timeout=5)
         assert message.type is aiohttp.WSMsgType.TEXT  # valid UTF-8, so the client keeps it
         assert "\\ud800 ok" in message.data
+
+
+async def test_payload_limit_boundary_is_the_servers(make_hub, raw: RawFactory) -> None:  # type: ignore[no-untyped-def]
+    # The server refuses a payload larger than max_payload_size_in_kb * 1000 + 500 (measured
+    # there as the Erlang term's size; here as its compact JSON, the closest wire equivalent).
+    small = await make_hub(max_payload_size_kb=1)
+    sender = await raw(target=small)
+    await sender.join(TOPIC, {"broadcast": {"ack": True}})
+    envelope = {"type": "broadcast", "event": "e", "payload": {"blob": ""}}
+    filler = 1500 - len(json.dumps(envelope, separators=(",", ":")))
+    for extra, status in ((0, "ok"), (1, "error")):
+        envelope["payload"] = {"blob": "x" * (filler + extra)}
+        assert len(json.dumps(envelope, separators=(",", ":"))) == 1500 + extra
+        await sender.send(TOPIC, "broadcast", envelope, ref=f"r{extra}", join_ref="1")
+        reply = await sender.recv_event("phx_reply")
+        assert (reply["ref"], reply["payload"]["status"]) == (f"r{extra}", status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +137,29 @@ def test_settings_reject_unknown_fields() -> None:
 def test_key_is_never_shown_in_settings_repr() -> None:
     assert "hunter2" not in repr(HubSettings(key=SecretStr("hunter2")))
     logging.getLogger("hub").info("%s", HubSettings(key=SecretStr("hunter2")))
+
+
+@pytest.mark.slow
+async def test_python_m_hub_serves_until_interrupted() -> None:
+    import asyncio
+    import signal
+
+    from hub import hub_answers
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub", "--port", str(port), cwd=ROOT, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), 15)
+        assert f"http://127.0.0.1:{port}".encode() in line
+        assert await hub_answers(f"http://127.0.0.1:{port}")
+        process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), 10) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

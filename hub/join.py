@@ -1,0 +1,85 @@
+"""phx_join: the server's checks in its order, the reply echoing postgres_changes bindings, and
+what follows a join (presence_state, the postgres_changes system message)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from hub.channels import TOPIC_PREFIX, ChannelJoin, JoinRequest, binding_id
+from hub.limits import FixedWindowLimit
+from hub.presence_events import sync_presence
+from hub.protocol import Frame, error_reply
+
+if TYPE_CHECKING:
+    from hub.connection import Connection
+
+log = logging.getLogger("hub.join")
+POLICY_VIOLATION = 1008
+
+
+def join(conn: Connection, frame: Frame) -> None:
+    if not frame.topic.startswith(TOPIC_PREFIX):
+        conn.reply(frame, error_reply("unmatched topic"))
+        return
+    existing = conn.channels.get(frame.topic)
+    if existing is not None:
+        # Phoenix closes the old channel for the new join.
+        log.info("%r: duplicate join of %s, closing the previous one", conn, frame.topic)
+        conn.close_channel(existing)
+    refusal = join_refusal(conn, frame)
+    if refusal is not None:
+        log.info("%r: join of %s refused: %s", conn, frame.topic[:128], refusal)
+        conn.reply(frame, error_reply(refusal))
+        return
+    request = JoinRequest.parse(frame.payload)
+    settings = conn.hub.settings
+    channel = ChannelJoin(
+        connection=conn,
+        topic=frame.topic,
+        join_ref=frame.join_ref,
+        request=request,
+        presence_limit=FixedWindowLimit(
+            settings.client_presence_max_calls, settings.client_presence_window_s
+        ),
+        presence_enabled=request.presence_enabled,
+    )
+    conn.channels[frame.topic] = channel
+    conn.hub.counted_users.add(conn)
+    room = conn.hub.add_member(channel)
+    echoed = [{**binding, "id": binding_id(binding)} for binding in request.postgres_changes]
+    conn.reply(frame, {"status": "ok", "response": {"postgres_changes": echoed}})
+    if channel.presence_enabled:
+        sync_presence(conn, channel, room.presence.state())
+    if echoed and channel.topic in conn.channels:
+        conn.push(
+            channel,
+            "system",
+            {
+                "channel": channel.sub_topic,
+                "extension": "postgres_changes",
+                "message": "Subscribed to PostgreSQL",
+                "status": "ok",
+            },
+        )
+
+
+def join_refusal(conn: Connection, frame: Frame) -> str | None:
+    """The server's join checks, in its order; the reason text is the server's."""
+    hub, settings = conn.hub, conn.hub.settings
+    if frame.topic == TOPIC_PREFIX:
+        return "TopicNameRequired: You must provide a topic name"
+    if conn not in hub.counted_users and len(hub.counted_users) >= settings.max_concurrent_users:
+        return "ConnectionRateLimitReached: Too many connected users"
+    if hub.joins.is_triggered():
+        conn.request_close(POLICY_VIOLATION, "too many joins per second (tenant limit)")
+        return "ClientJoinRateLimitReached: Too many joins per second"
+    hub.joins.add()
+    if len(conn.channels) >= settings.max_channels_per_client:
+        return "ChannelRateLimitReached: Too many channels"
+    request = JoinRequest.parse(frame.payload)
+    if request.wants_replay and not request.private:
+        return "UnableToReplayMessages: Replay is not allowed for public channels"
+    if not all(isinstance(binding, dict) for binding in request.postgres_changes):
+        return "InvalidJoinPayload: each postgres_changes entry must be an object"
+    return None
