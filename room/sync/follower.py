@@ -49,6 +49,8 @@ class Follower:
         self._settle_until_ms = -math.inf
         self._last_follow_ms = -math.inf
         self._seek_durations_ms: deque[float] = deque(maxlen=5)
+        self._start_bias_ms = 0.0
+        self._probe_start = False
 
     # -- clocks --------------------------------------------------------------------------
 
@@ -69,6 +71,10 @@ class Follower:
         slowest = max(self._seek_durations_ms, default=0.0)
         lead = max(self.settings.min_seek_lead_ms, 2 * slowest + 30)
         return min(self.settings.max_seek_lead_ms, lead)
+
+    @property
+    def start_bias_ms(self) -> float:
+        return self._start_bias_ms
 
     @property
     def gave_up(self) -> bool:
@@ -118,6 +124,8 @@ class Follower:
         drift = self.drift_ms(now_ms)
         if drift is not None:
             self.status.record(drift, now_ms)
+            if self._probe_start and now_ms >= self._settle_until_ms:
+                self._learn_start_bias(drift)
         if self._needs_follow and self.anchor is not None:
             return Reaction(self._follow(now_ms, reason="host"))
         return Reaction(self._correct(drift, now_ms))
@@ -135,6 +143,14 @@ class Follower:
         if self._pending_resume_ms is not None and not sample.paused:
             self._pending_resume_ms = None
             self._settle_until_ms = now_ms + self.settings.settle_ms
+            self._probe_start = True
+
+    def _learn_start_bias(self, drift_ms: float) -> None:
+        """Players report a little ahead right after they unpause (mpv shows the next frame
+        at once). Measure it after each start and resume that much later next time."""
+        self._probe_start = False
+        limit = self.settings.max_start_bias_ms
+        self._start_bias_ms = max(-limit, min(limit, self._start_bias_ms + drift_ms / 2))
 
     def _follow(self, now_ms: float, *, reason: str) -> Decision:
         """Bring the player onto the anchor: pause on the host's frame, or start on it."""
@@ -180,6 +196,11 @@ class Follower:
         offset = self.host_now_ms(now_ms) - now_ms
         start_ms = max(now_ms + self.seek_lead_ms, anchor.at - offset)
         target = anchor_position(anchor, start_ms + offset)
+        # This player reports `start_bias_ms` ahead once it unpauses: resume that much later
+        # on the same frame, or (if it lags) park that much further ahead.
+        resume_ms = start_ms + max(0.0, self._start_bias_ms)
+        if self._start_bias_ms < 0:
+            target = anchor_position(anchor, start_ms - self._start_bias_ms + offset)
         on_frame = (
             sample.paused
             and not sample.seeking
@@ -190,7 +211,7 @@ class Follower:
                 pause=None if sample.paused else True,
                 seek_to_s=None if on_frame else target,
                 speed=self._speed_if_changed(anchor.rate),
-                resume_at_ms=start_ms,
+                resume_at_ms=resume_ms,
                 reason=f"{reason}: start on frame",
             ),
             now_ms,

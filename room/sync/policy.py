@@ -119,7 +119,8 @@ def correct(
         if magnitude <= settings.release_ms or sign != state.nudge_sign:
             return _stop_nudge(state, now_ms)
         return _retune(drift_ms, now_ms, state, settings)
-    if magnitude > settings.dead_zone_ms:
+    recently_changed = now_ms - state.last_speed_change_ms < settings.min_speed_interval_ms
+    if magnitude > settings.dead_zone_ms and not recently_changed:
         factor = nudge_factor(drift_ms, settings)
         return Correction(CorrectionKind.SPEED, speed=factor), replace(
             state, speed_factor=factor, nudge_sign=sign, last_speed_change_ms=now_ms

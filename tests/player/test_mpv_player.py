@@ -202,3 +202,19 @@ async def test_playback_moves_on_without_a_stall_after_a_seek(
         for stamp, position in stamps
     ]
     assert max(lags_ms) < 25, f"playback stalled {max(lags_ms):.0f} ms after the seek"
+
+
+async def test_resuming_restamps_the_held_position(player: MpvPlayer, demo_file: Path) -> None:
+    """A position reported while paused is true until playback resumes, not older: else
+    extrapolation right after a resume would jump ahead by the whole pause."""
+    await player.load(str(demo_file))
+    await seek_within(player, 5.0)
+    with pytest.raises(TimeoutError):  # stay paused a while
+        await wait_within(player, lambda s: not s.paused, 0.3)
+    resumed_at = time.monotonic()
+    player.play()
+    state = await wait_within(player, lambda s: not s.paused)
+    assert state.position_at >= resumed_at
+    position_now = state.position_now(time.monotonic())
+    assert position_now is not None
+    assert position_now == pytest.approx(5.0, abs=0.1)
