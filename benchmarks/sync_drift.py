@@ -53,6 +53,7 @@ from room.sync import (
     SyncSettings,
     answer_ping,
 )
+from room.sync.driver import DecisionDriver
 
 FPS = 100
 FRAME_MS = 40.0  # the target: one frame at 25 fps
@@ -93,7 +94,7 @@ class OurFollower:
         self.name = f"ours-{id(self) % 1000}"
         self.clock = ClockSync(self.name, "host")
         self.engine = Follower(SyncSettings(), self.clock)
-        self._resume: asyncio.Task[None] | None = None
+        self.driver = DecisionDriver(player, self.local_ms)
         self._ping_task: asyncio.Task[None] | None = None
         self.decisions: list[Decision] = []
         player.add_listener(self._on_state)
@@ -105,9 +106,9 @@ class OurFollower:
         self._ping_task = asyncio.get_running_loop().create_task(self._ping_loop())
 
     def stop(self) -> None:
-        for task in (self._ping_task, self._resume):
-            if task is not None:
-                task.cancel()
+        self.driver.cancel()
+        if self._ping_task is not None:
+            self._ping_task.cancel()
 
     async def _ping_loop(self) -> None:
         while True:
@@ -129,32 +130,9 @@ class OurFollower:
         self._apply(reaction.decision)
 
     def _apply(self, decision: Decision) -> None:
-        if decision.is_noop:
-            return
-        self.decisions.append(decision)
-        if decision.pause:
-            if self._resume is not None:
-                self._resume.cancel()
-            self.player.pause()
-        restarts_before = self.player.state.restarts
-        if decision.seek_to_s is not None:
-            self.player.seek(decision.seek_to_s)
-        if decision.speed is not None:
-            self.player.set_speed(decision.speed)
-        if decision.resume_at_ms is not None:
-            seeking = decision.seek_to_s is not None
-            self._resume = asyncio.get_running_loop().create_task(
-                self._resume_when(decision.resume_at_ms, restarts_before if seeking else None)
-            )
-
-    async def _resume_when(self, at_local_ms: float, restarts_before: int | None) -> None:
-        if restarts_before is not None:
-            await self.player.wait_for(lambda s: s.restarts > restarts_before and not s.seeking)
-        loop = asyncio.get_running_loop()
-        due = loop.create_future()
-        loop.call_at((at_local_ms - self.skew_ms) / 1000, due.set_result, None)
-        await due
-        self.player.play()
+        if not decision.is_noop:
+            self.decisions.append(decision)
+            self.driver.apply(decision)
 
 
 @dataclass
