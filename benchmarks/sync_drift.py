@@ -120,8 +120,8 @@ class OurFollower:
     def on_pong(self, pong: SyncPong) -> None:
         self.clock.on_pong(pong, self.local_ms())
 
-    def on_anchor(self, anchor: Anchor) -> None:
-        self._apply(self.engine.on_anchor(anchor, self.local_ms()))
+    def on_anchor(self, anchor: Anchor, host_action: bool) -> None:
+        self._apply(self.engine.on_anchor(anchor, self.local_ms(), host_action=host_action))
 
     def _on_state(self, state: PlayerState) -> None:
         if not state.loaded or state.position is None:
@@ -160,19 +160,19 @@ class Host:
         pong = answer_ping(ping, received_at=received, sent_at=now_ms())
         follower.link.send(lambda: follower.on_pong(pong))
 
-    def send_anchor(self, anchor: Anchor) -> None:
+    def send_anchor(self, anchor: Anchor, event: str) -> None:
         self.anchors_sent += 1
         for member in self.members:
             if isinstance(member.driver, OurFollower):
-                driver = member.driver
-                member.link.send(lambda driver=driver: driver.on_anchor(anchor))
+                deliver = partial(member.driver.on_anchor, anchor, event != "sync_anchor")
+                member.link.send(deliver)
 
     def _on_state(self, state: PlayerState) -> None:
         if not state.loaded or state.position is None:
             return
         update = self.publisher.on_player_state(sample_of(state), now_ms())
         if update is not None:
-            self.send_anchor(update.anchor)
+            self.send_anchor(update.anchor, update.event)
         self._web_events(state)
 
     def _web_events(self, state: PlayerState) -> None:
@@ -419,7 +419,7 @@ async def scenario(quick: bool, seed: int) -> dict[str, object]:
         await asyncio.sleep(3.0)
         recorder.mark("scheduled resume")
         planned = host.publisher.plan_play(sample_of(host.player.state), now_ms(), 250.0)
-        host.send_anchor(planned.anchor)
+        host.send_anchor(planned.anchor, planned.event)
         asyncio.get_running_loop().call_at(planned.anchor.at / 1000, host.player.play)
         await asyncio.sleep(short_s)
         recorder.mark("pause")

@@ -29,8 +29,8 @@ class Follower:
     Feed it `on_anchor` (host play/pause/seek/refresh, any order, duplicates welcome) and
     `on_player_state` (every player state), with the caller's monotonic clock in ms, and
     apply the returned decisions. Host clock estimates come from `clock` (feed it pongs).
-    A local user action (pause in the mpv window, say) detaches the follower until the
-    host's next action, so correction never fights the user.
+    A local pause or seek (in the mpv window, say) detaches the follower until the host's
+    next action or the user's own play, so correction never fights the user.
     """
 
     def __init__(self, settings: SyncSettings | None = None, clock: ClockSync | None = None):
@@ -99,13 +99,20 @@ class Follower:
 
     # -- inputs ---------------------------------------------------------------------------
 
-    def on_anchor(self, anchor: Anchor, now_ms: float) -> Decision:
-        """A host anchor arrived. Stale and duplicate ones (seq not newer) change nothing."""
+    def on_anchor(self, anchor: Anchor, now_ms: float, *, host_action: bool = True) -> Decision:
+        """A host anchor arrived. Stale and duplicate ones (seq not newer) change nothing.
+
+        `host_action=False` for `sync_anchor` refreshes: they update the timeline but do not
+        pull back a follower whose user paused or seeked locally; the host's next play,
+        pause or seek does (as does the user's own play).
+        """
         if self.anchor is not None and anchor.seq <= self.anchor.seq:
             return NO_CHANGE
         self.anchor = anchor
         if self.clock is None or not self.clock.ready:
             self._fallback_offset_ms = anchor.at - now_ms
+        if self.detached and not host_action:
+            return NO_CHANGE
         self.detached = False
         self._correction = CorrectionState(speed_factor=self._correction.speed_factor)
         if self._sample is None:
@@ -118,8 +125,12 @@ class Follower:
         intents = tuple(self._guard.observe(sample, now_ms))
         self._note_landings(previous, sample, now_ms)
         if intents:
-            self.detached = True
             self._pending_seek_since_ms = self._pending_resume_ms = None
+            if intents[-1].kind is IntentKind.PLAY and self.anchor is not None:
+                # The user pressed play: back in sync with the room.
+                self.detached = False
+                return Reaction(self._follow(now_ms, reason="local play"), intents)
+            self.detached = True
             return Reaction(self._release_speed(now_ms), intents)
         drift = self.drift_ms(now_ms)
         if drift is not None:
