@@ -2,11 +2,11 @@
 
 A host and three followers per system (ours, the web client's naive jump, Syncplay's
 thresholds), all headless, connected through an in-memory channel that delays every
-message by a per-member one-way latency of 20-60 ms plus 0-20 ms of random jitter (so
-20-80 ms, reordering allowed). Each of our followers also runs on its own clock, skewed
-by up to +-1000 s from the host's, to show that ping/pong removes the offset. Script:
-play, 60 s of playback, a forward seek, a backward seek, a pause, a scheduled resume, a
-seek while paused and an immediate resume.
+message by a per-member one-way latency of 20, 40 or 60 ms plus 0-20 ms of random
+jitter (so 20-80 ms), in order per direction as over a websocket. Each of our followers
+also runs on its own clock, skewed by up to +-1000 s from the host's, to show that
+ping/pong removes the offset. Script: play, 60 s of playback, a forward seek, a backward
+seek, a pause, a scheduled resume, a seek while paused and an immediate resume.
 
 Measurement: every player's position comes from its `time-pos` observer, stamped with
 `time.monotonic()` on mpv's event thread, and extrapolated to a common instant; the
@@ -114,7 +114,7 @@ class OurFollower:
         while True:
             if self.clock.ping_due(self.local_ms()):
                 ping = self.clock.make_ping(self.local_ms())
-                self.link.send(lambda ping=ping: self.host.on_ping(ping, self))
+                self.link.send_up(lambda ping=ping: self.host.on_ping(ping, self))
             await asyncio.sleep(0.05)
 
     def on_pong(self, pong: SyncPong) -> None:
@@ -210,7 +210,7 @@ class Host:
     @staticmethod
     def _measure_round_trip(driver: SyncplayFollower, link: Link) -> None:
         sent = time.monotonic()
-        link.send(lambda: link.send(lambda: driver.on_rtt(time.monotonic() - sent)))
+        link.send(lambda: link.send_up(lambda: driver.on_rtt(time.monotonic() - sent)))
 
 
 @dataclass

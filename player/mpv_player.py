@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 from collections import deque
@@ -23,6 +24,8 @@ from typing import Any
 from player.base import PlayerState, StateListener
 from player.errors import LibmpvMissingError, MediaLoadError, MediaNotFoundError, PlayerError
 from player.settings import PlayerSettings, resolve_outputs
+
+log = logging.getLogger(__name__)
 
 OBSERVED_PROPERTIES = (
     "time-pos",
@@ -315,7 +318,10 @@ class MpvPlayer:
             if not future.done() and condition(state):
                 future.set_result(state)
         for listener in list(self._listeners):
-            listener(state)
+            try:
+                listener(state)
+            except Exception:  # one broken listener must not starve the others
+                log.exception("player state listener failed")
 
 
 def _as_float(value: Any) -> float | None:

@@ -114,7 +114,8 @@ class Follower:
         if self.detached and not host_action:
             return NO_CHANGE
         self.detached = False
-        self._correction = CorrectionState(speed_factor=self._correction.speed_factor)
+        # A new timeline: a running nudge was aimed at the old one (it restarts if needed).
+        self._correction = CorrectionState()
         if self._sample is None:
             self._needs_follow = True
             return NO_CHANGE
@@ -157,8 +158,8 @@ class Follower:
             self._probe_start = True
 
     def _learn_start_bias(self, drift_ms: float) -> None:
-        """Players report a little ahead right after they unpause (mpv shows the next frame
-        at once). Measure it after each start and resume that much later next time."""
+        """Players report a little ahead right after they unpause (with mpv, about one
+        audio frame). Measure it after each start and resume that much later next time."""
         self._probe_start = False
         limit = self.settings.max_start_bias_ms
         self._start_bias_ms = max(-limit, min(limit, self._start_bias_ms + drift_ms / 2))
@@ -194,7 +195,7 @@ class Follower:
             )
         drift = self.drift_ms(now_ms)
         if drift is not None and abs(drift) < self.settings.seek_threshold_ms:
-            speed = self._speed_if_changed(rate * self._correction.speed_factor)
+            speed = self._speed_if_changed(rate)
             return self._apply(Decision(speed=speed, reason=f"{reason}: on course"), now_ms)
         return self._start_on_frame(now_ms, reason=reason)
 

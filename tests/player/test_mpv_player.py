@@ -218,3 +218,17 @@ async def test_resuming_restamps_the_held_position(player: MpvPlayer, demo_file:
     position_now = state.position_now(time.monotonic())
     assert position_now is not None
     assert position_now == pytest.approx(5.0, abs=0.1)
+
+
+async def test_a_failing_listener_does_not_starve_the_others(
+    player: MpvPlayer, demo_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(state: PlayerState) -> None:
+        raise RuntimeError("bug in a widget")
+
+    seen: list[PlayerState] = []
+    player.add_listener(broken)
+    player.add_listener(seen.append)
+    await player.load(str(demo_file))
+    assert seen, "the second listener still got states"
+    assert "listener failed" in caplog.text

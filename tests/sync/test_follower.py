@@ -118,3 +118,18 @@ def test_a_local_pause_holds_until_the_host_acts_or_the_user_plays() -> None:
     assert [i.kind.value for i in reaction.intents] == ["play"]
     assert not follower.detached
     assert reaction.decision.resume_at_ms is not None, "back on the host's frame"
+
+
+def test_a_new_anchor_never_leaves_a_nudge_running() -> None:
+    follower = Follower(clock=synced_clock(offset=0))
+    follower.on_player_state(playing(5.0, 0), 0)
+    follower.on_anchor(Anchor(is_playing=True, current_time=5.0, at=0, seq=1), 0)
+    nudge = follower.on_player_state(playing(5.53, 500), 500).decision
+    assert nudge.speed is not None
+    assert nudge.speed < 1.0
+    nudged = PlaybackSample(
+        position_s=5.6, observed_at_ms=600, paused=False, restarts=1, speed=nudge.speed
+    )
+    follower.on_player_state(nudged, 600)
+    refresh = Anchor(is_playing=True, current_time=5.6, at=600, seq=2)
+    assert follower.on_anchor(refresh, 600).speed == 1.0
