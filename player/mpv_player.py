@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from player.base import PlayerState, StateListener
+from player.base import Player, PlayerState, StateListener
 from player.errors import LibmpvMissingError, MediaLoadError, MediaNotFoundError, PlayerError
 from player.settings import PlayerSettings, resolve_outputs
 
@@ -165,7 +165,9 @@ class MpvPlayer:
             self._loaded = False
             self._error = None
             self._source = source
-            self._raw.clear()
+            # Forget the old file's values; pause and speed carry over (mpv keeps them too).
+            for name in ("time-pos", "duration", "eof-reached", "seeking", "paused-for-cache"):
+                self._raw.pop(name, None)
             restarts_before = self._restarts
         self._schedule_delivery()
         self._mpv.pause = paused
@@ -326,3 +328,9 @@ class MpvPlayer:
 
 def _as_float(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) else None
+
+
+if TYPE_CHECKING:
+
+    def _satisfies_the_player_protocol(player: MpvPlayer) -> Player:
+        return player

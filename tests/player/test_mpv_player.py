@@ -232,3 +232,11 @@ async def test_a_failing_listener_does_not_starve_the_others(
     await player.load(str(demo_file))
     assert seen, "the second listener still got states"
     assert "listener failed" in caplog.text
+
+
+async def test_loading_another_file_keeps_playing_state(player: MpvPlayer, demo_file: Path) -> None:
+    await player.load(str(demo_file), paused=False)
+    await wait_within(player, lambda s: (s.position or 0) > 0.2)
+    await player.load(str(demo_file), paused=False)
+    state = await wait_within(player, lambda s: (s.position or 0) > 0.1)
+    assert not state.paused
