@@ -2,11 +2,11 @@
 
 A host and three followers per system (ours, the web client's naive jump, Syncplay's
 thresholds), all headless, connected through an in-memory channel that delays every
-message by a per-member one-way latency of 20-60 ms plus 0-20 ms of random jitter (so
-20-80 ms, reordering allowed). Each of our followers also runs on its own clock, skewed
-by up to +-1000 s from the host's, to show that ping/pong removes the offset. Script:
-play, 60 s of playback, a forward seek, a backward seek, a pause, a scheduled resume, a
-seek while paused and an immediate resume.
+message by a per-member one-way latency of 20, 40 or 60 ms plus 0-20 ms of random
+jitter (so 20-80 ms), in order per direction as over a websocket. Each of our followers
+also runs on its own clock, skewed by up to +-1000 s from the host's, to show that
+ping/pong removes the offset. Script: play, 60 s of playback, a forward seek, a backward
+seek, a pause, a scheduled resume, a seek while paused and an immediate resume.
 
 Measurement: every player's position comes from its `time-pos` observer, stamped with
 `time.monotonic()` on mpv's event thread, and extrapolated to a common instant; the
@@ -25,17 +25,14 @@ import asyncio
 import json
 import random
 import resource
-import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
+import _bootstrap  # noqa: F401  (first: finds the venv and the project)
+from analysis import GROUPS, Row, analyse, measurement_noise_ms, report
 from baselines import NaiveFollower, SyncplayFollower
 from channel import Link, LinkProfile
 
@@ -55,14 +52,10 @@ from room.sync import (
     SyncSettings,
     answer_ping,
 )
+from room.sync.driver import DecisionDriver
 
 FPS = 100
-FRAME_MS = 40.0  # the target: one frame at 25 fps
 SAMPLE_HZ = 50
-STEADY_AFTER_S = 3.0
-CONVERGED_MS = FRAME_MS
-CONVERGED_HOLD_S = 1.0
-GROUPS = ("ours", "naive", "syncplay")
 
 
 def now_ms() -> float:
@@ -94,7 +87,7 @@ class OurFollower:
         self.name = f"ours-{id(self) % 1000}"
         self.clock = ClockSync(self.name, "host")
         self.engine = Follower(SyncSettings(), self.clock)
-        self._resume: asyncio.Task[None] | None = None
+        self.driver = DecisionDriver(player, self.local_ms)
         self._ping_task: asyncio.Task[None] | None = None
         self.decisions: list[Decision] = []
         player.add_listener(self._on_state)
@@ -106,22 +99,22 @@ class OurFollower:
         self._ping_task = asyncio.get_running_loop().create_task(self._ping_loop())
 
     def stop(self) -> None:
-        for task in (self._ping_task, self._resume):
-            if task is not None:
-                task.cancel()
+        self.driver.cancel()
+        if self._ping_task is not None:
+            self._ping_task.cancel()
 
     async def _ping_loop(self) -> None:
         while True:
             if self.clock.ping_due(self.local_ms()):
                 ping = self.clock.make_ping(self.local_ms())
-                self.link.send(lambda ping=ping: self.host.on_ping(ping, self))
+                self.link.send_up(lambda ping=ping: self.host.on_ping(ping, self))
             await asyncio.sleep(0.05)
 
     def on_pong(self, pong: SyncPong) -> None:
         self.clock.on_pong(pong, self.local_ms())
 
-    def on_anchor(self, anchor: Anchor) -> None:
-        self._apply(self.engine.on_anchor(anchor, self.local_ms()))
+    def on_anchor(self, anchor: Anchor, host_action: bool) -> None:
+        self._apply(self.engine.on_anchor(anchor, self.local_ms(), host_action=host_action))
 
     def _on_state(self, state: PlayerState) -> None:
         if not state.loaded or state.position is None:
@@ -130,32 +123,9 @@ class OurFollower:
         self._apply(reaction.decision)
 
     def _apply(self, decision: Decision) -> None:
-        if decision.is_noop:
-            return
-        self.decisions.append(decision)
-        if decision.pause:
-            if self._resume is not None:
-                self._resume.cancel()
-            self.player.pause()
-        restarts_before = self.player.state.restarts
-        if decision.seek_to_s is not None:
-            self.player.seek(decision.seek_to_s)
-        if decision.speed is not None:
-            self.player.set_speed(decision.speed)
-        if decision.resume_at_ms is not None:
-            seeking = decision.seek_to_s is not None
-            self._resume = asyncio.get_running_loop().create_task(
-                self._resume_when(decision.resume_at_ms, restarts_before if seeking else None)
-            )
-
-    async def _resume_when(self, at_local_ms: float, restarts_before: int | None) -> None:
-        if restarts_before is not None:
-            await self.player.wait_for(lambda s: s.restarts > restarts_before and not s.seeking)
-        loop = asyncio.get_running_loop()
-        due = loop.create_future()
-        loop.call_at((at_local_ms - self.skew_ms) / 1000, due.set_result, None)
-        await due
-        self.player.play()
+        if not decision.is_noop:
+            self.decisions.append(decision)
+            self.driver.apply(decision)
 
 
 @dataclass
@@ -183,19 +153,19 @@ class Host:
         pong = answer_ping(ping, received_at=received, sent_at=now_ms())
         follower.link.send(lambda: follower.on_pong(pong))
 
-    def send_anchor(self, anchor: Anchor) -> None:
+    def send_anchor(self, anchor: Anchor, event: str) -> None:
         self.anchors_sent += 1
         for member in self.members:
             if isinstance(member.driver, OurFollower):
-                driver = member.driver
-                member.link.send(lambda driver=driver: driver.on_anchor(anchor))
+                deliver = partial(member.driver.on_anchor, anchor, event != "sync_anchor")
+                member.link.send(deliver)
 
     def _on_state(self, state: PlayerState) -> None:
         if not state.loaded or state.position is None:
             return
         update = self.publisher.on_player_state(sample_of(state), now_ms())
         if update is not None:
-            self.send_anchor(update.anchor)
+            self.send_anchor(update.anchor, update.event)
         self._web_events(state)
 
     def _web_events(self, state: PlayerState) -> None:
@@ -233,7 +203,7 @@ class Host:
     @staticmethod
     def _measure_round_trip(driver: SyncplayFollower, link: Link) -> None:
         sent = time.monotonic()
-        link.send(lambda: link.send(lambda: driver.on_rtt(time.monotonic() - sent)))
+        link.send(lambda: link.send_up(lambda: driver.on_rtt(time.monotonic() - sent)))
 
 
 @dataclass
@@ -243,7 +213,7 @@ class Recorder:
     host: Host
     members: list[Member]
     actions: list[tuple[float, str]] = field(default_factory=list)
-    rows: list[tuple[float, str, int, float, bool, bool]] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
     host_stamps: list[tuple[float, float]] = field(default_factory=list)
 
     def mark(self, kind: str) -> None:
@@ -278,99 +248,6 @@ class Recorder:
                 )
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[rank]
-
-
-def analyse(recorder: Recorder, followers_per_group: int) -> dict[str, dict[str, float | None]]:
-    actions = recorder.actions
-    results: dict[str, dict[str, float | None]] = {}
-
-    def last_action_before(t: float) -> float:
-        return max((a for a, _ in actions if a <= t), default=-1e9)
-
-    for group in GROUPS:
-        rows = [r for r in recorder.rows if r[1] == group]
-        steady = [
-            abs(r[3])
-            for r in rows
-            if r[4] and r[5] and r[0] - last_action_before(r[0]) >= STEADY_AFTER_S
-        ]
-        converge: list[float | None] = []
-        starts: list[float] = []
-        stops: list[float] = []
-        for i, (t_action, kind) in enumerate(actions):
-            t_next = actions[i + 1][0] if i + 1 < len(actions) else float("inf")
-            for index in range(followers_per_group):
-                window = [r for r in rows if r[2] == index and t_action <= r[0] < t_next]
-                if kind in ("play", "seek", "resume", "scheduled resume"):
-                    converge.append(time_to_converge(window, t_action, t_next))
-                if kind in ("play", "resume", "scheduled resume"):
-                    first = next((r for r in window if r[5] and r[4]), None)
-                    if first is not None:
-                        starts.append(abs(first[3]))
-                if kind in ("pause", "seek paused"):
-                    settled = [r for r in window if r[0] >= t_action + 1.5 and not r[4]]
-                    if settled:
-                        stops.append(abs(settled[0][3]))
-        done = [c for c in converge if c is not None]
-        results[group] = {
-            "drift_p50_ms": percentile(steady, 50),
-            "drift_p95_ms": percentile(steady, 95),
-            "drift_p99_ms": percentile(steady, 99),
-            "drift_max_ms": max(steady) if steady else None,
-            "converge_s": None if len(done) < len(converge) or not done else max(done),
-            "converge_p50_s": statistics.median(done) if done else None,
-            "converge_failures": float(len(converge) - len(done)),
-            "start_offset_max_ms": max(starts) if starts else None,
-            "stop_offset_max_ms": max(stops) if stops else None,
-            "steady_samples": float(len(steady)),
-        }
-    return results
-
-
-def time_to_converge(
-    window: list[tuple[float, str, int, float, bool, bool]], t_action: float, t_next: float
-) -> float | None:
-    """Seconds from the host's action until the follower is playing within one frame of the
-    host and stays there for a second (or until the next action)."""
-    for i, row in enumerate(window):
-        if not (row[4] and row[5] and abs(row[3]) <= CONVERGED_MS):
-            continue
-        hold_until = min(row[0] + CONVERGED_HOLD_S, t_next)
-        rest = [r for r in window[i:] if r[0] <= hold_until]
-        if all(r[5] and abs(r[3]) <= CONVERGED_MS for r in rest) and (
-            hold_until < t_next or window[-1][0] >= hold_until - 0.05
-        ):
-            return row[0] - t_action
-    return None
-
-
-def measurement_noise_ms(stamps: list[tuple[float, float]]) -> float | None:
-    """Scatter of the host's own (stamp, position) pairs around a straight line, in runs of
-    steady playback: how precisely one observation places playback in time."""
-    residuals: list[float] = []
-    run: list[tuple[float, float]] = []
-
-    def flush() -> None:
-        if len(run) > 50:
-            offsets = [stamp - position for stamp, position in run]
-            centre = statistics.median(offsets)
-            residuals.extend(abs(o - centre) * 1000 for o in offsets)
-        run.clear()
-
-    for stamp, position in stamps:
-        if run and (abs((stamp - run[-1][0]) - (position - run[-1][1])) > 0.05):
-            flush()
-        run.append((stamp, position))
-    flush()
-    return percentile(residuals, 95)
-
-
 async def scenario(quick: bool, seed: int) -> dict[str, object]:
     rng = random.Random(seed)
     followers_per_group = 3
@@ -379,7 +256,8 @@ async def scenario(quick: bool, seed: int) -> dict[str, object]:
             Path(tmp) / "bench.mkv", duration_s=300, fps=FPS, size="160x90", keyframe_every_s=1
         )
         host = Host(new_player())
-        profiles = [LinkProfile(rng.uniform(20, 60), 20.0) for _ in range(followers_per_group)]
+        # Base latencies spread over the range, plus up to 20 ms of jitter: 20-80 ms one way.
+        profiles = [LinkProfile(20.0 + 40.0 * i / 2, 20.0) for i in range(followers_per_group)]
         members: list[Member] = []
         for group in GROUPS:
             for index, profile in enumerate(profiles):
@@ -425,7 +303,7 @@ async def scenario(quick: bool, seed: int) -> dict[str, object]:
         await asyncio.sleep(3.0)
         recorder.mark("scheduled resume")
         planned = host.publisher.plan_play(sample_of(host.player.state), now_ms(), 250.0)
-        host.send_anchor(planned.anchor)
+        host.send_anchor(planned.anchor, planned.event)
         asyncio.get_running_loop().call_at(planned.anchor.at / 1000, host.player.play)
         await asyncio.sleep(short_s)
         recorder.mark("pause")
@@ -450,7 +328,7 @@ async def scenario(quick: bool, seed: int) -> dict[str, object]:
         for player in players:
             player.close()
 
-    results = analyse(recorder, followers_per_group)
+    results = analyse(recorder.rows, recorder.actions, recorder.host_stamps, followers_per_group)
     delays = [d for m in members for d in m.link.delays_ms]
     ours_drivers = [m.driver for m in members if isinstance(m.driver, OurFollower)]
     return {
@@ -467,45 +345,6 @@ async def scenario(quick: bool, seed: int) -> dict[str, object]:
         "anchors_sent": host.anchors_sent,
         "ours_decisions": sum(len(d.decisions) for d in ours_drivers),
     }
-
-
-def fmt(value: float | None, digits: int = 1) -> str:
-    return "never" if value is None else f"{value:.{digits}f}"
-
-
-def report(run: dict[str, object]) -> dict[str, object]:
-    results = run["results"]
-    assert isinstance(results, dict)
-    print(f"{'':10}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}  (steady-state |drift|, ms)")
-    for group in GROUPS:
-        r = results[group]
-        print(
-            f"{group:10}{fmt(r['drift_p50_ms']):>8}{fmt(r['drift_p95_ms']):>8}"
-            f"{fmt(r['drift_p99_ms']):>8}{fmt(r['drift_max_ms']):>8}"
-        )
-    print(f"{'':10}{'conv max':>10}{'conv p50':>10}{'start':>8}{'stop':>8}  (s, s, ms, ms)")
-    for group in GROUPS:
-        r = results[group]
-        print(
-            f"{group:10}{fmt(r['converge_s'], 2):>10}{fmt(r['converge_p50_s'], 2):>10}"
-            f"{fmt(r['start_offset_max_ms']):>8}{fmt(r['stop_offset_max_ms']):>8}"
-        )
-    print(
-        f"CPU per player {run['cpu_per_player_pct']:.1f}% of a core ({run['players']} players); "
-        f"measurement noise p95 {fmt(run['measurement_noise_p95_ms'], 2)} ms; "  # type: ignore[arg-type]
-        f"latency {run['one_way_latency_ms']} ms; clock error {run['clock_error_ms']} ms"
-    )
-    summary: dict[str, object] = {}
-    for group in GROUPS:
-        prefix = "" if group == "ours" else f"{group}_"
-        for key, value in results[group].items():
-            summary[prefix + key] = None if value is None else round(value, 3)
-    for key in ("cpu_per_player_pct", "measurement_noise_p95_ms", "wall_s"):
-        value = run[key]
-        summary[key] = round(value, 3) if isinstance(value, float) else value
-    for key in ("players", "one_way_latency_ms", "clock_error_ms", "anchors_sent"):
-        summary[key] = run[key]
-    return summary
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 from collections import deque
@@ -18,11 +19,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from player.base import PlayerState, StateListener
+from player.base import Player, PlayerState, StateListener
 from player.errors import LibmpvMissingError, MediaLoadError, MediaNotFoundError, PlayerError
 from player.settings import PlayerSettings, resolve_outputs
+
+log = logging.getLogger(__name__)
 
 OBSERVED_PROPERTIES = (
     "time-pos",
@@ -102,6 +105,9 @@ class MpvPlayer:
             "pause": "yes",
             "hr_seek": "yes",
             "audio_pitch_correction": "yes",
+            # Keep the tempo filter in the chain at 1.0x too: mpv otherwise inserts it on the
+            # first speed change and re-initialises audio, so a nudge takes ~0.4 s to bite.
+            "af": "scaletempo2",
         }
         outputs = resolve_outputs(self._settings)
         options.update(outputs)
@@ -159,7 +165,9 @@ class MpvPlayer:
             self._loaded = False
             self._error = None
             self._source = source
-            self._raw.clear()
+            # Forget the old file's values; pause and speed carry over (mpv keeps them too).
+            for name in ("time-pos", "duration", "eof-reached", "seeking", "paused-for-cache"):
+                self._raw.pop(name, None)
             restarts_before = self._restarts
         self._schedule_delivery()
         self._mpv.pause = paused
@@ -216,7 +224,10 @@ class MpvPlayer:
         stamp = time.monotonic()
         with self._lock:
             self._raw[name] = value
-            if name == "time-pos":
+            # A position holds until the clock moves again: when playback (re)starts, the
+            # last position is true as of now, not as of when it was first reported.
+            restarting = name in ("pause", "paused-for-cache") and value is False
+            if name == "time-pos" or restarting:
                 self._position_at = stamp
         self._schedule_delivery()
 
@@ -309,8 +320,17 @@ class MpvPlayer:
             if not future.done() and condition(state):
                 future.set_result(state)
         for listener in list(self._listeners):
-            listener(state)
+            try:
+                listener(state)
+            except Exception:  # one broken listener must not starve the others
+                log.exception("player state listener failed")
 
 
 def _as_float(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) else None
+
+
+if TYPE_CHECKING:
+
+    def _satisfies_the_player_protocol(player: MpvPlayer) -> Player:
+        return player

@@ -29,8 +29,8 @@ class Follower:
     Feed it `on_anchor` (host play/pause/seek/refresh, any order, duplicates welcome) and
     `on_player_state` (every player state), with the caller's monotonic clock in ms, and
     apply the returned decisions. Host clock estimates come from `clock` (feed it pongs).
-    A local user action (pause in the mpv window, say) detaches the follower until the
-    host's next action, so correction never fights the user.
+    A local pause or seek (in the mpv window, say) detaches the follower until the host's
+    next action or the user's own play, so correction never fights the user.
     """
 
     def __init__(self, settings: SyncSettings | None = None, clock: ClockSync | None = None):
@@ -49,6 +49,8 @@ class Follower:
         self._settle_until_ms = -math.inf
         self._last_follow_ms = -math.inf
         self._seek_durations_ms: deque[float] = deque(maxlen=5)
+        self._start_bias_ms = 0.0
+        self._probe_start = False
 
     # -- clocks --------------------------------------------------------------------------
 
@@ -69,6 +71,10 @@ class Follower:
         slowest = max(self._seek_durations_ms, default=0.0)
         lead = max(self.settings.min_seek_lead_ms, 2 * slowest + 30)
         return min(self.settings.max_seek_lead_ms, lead)
+
+    @property
+    def start_bias_ms(self) -> float:
+        return self._start_bias_ms
 
     @property
     def gave_up(self) -> bool:
@@ -93,15 +99,23 @@ class Follower:
 
     # -- inputs ---------------------------------------------------------------------------
 
-    def on_anchor(self, anchor: Anchor, now_ms: float) -> Decision:
-        """A host anchor arrived. Stale and duplicate ones (seq not newer) change nothing."""
+    def on_anchor(self, anchor: Anchor, now_ms: float, *, host_action: bool = True) -> Decision:
+        """A host anchor arrived. Stale and duplicate ones (seq not newer) change nothing.
+
+        `host_action=False` for `sync_anchor` refreshes: they update the timeline but do not
+        pull back a follower whose user paused or seeked locally; the host's next play,
+        pause or seek does (as does the user's own play).
+        """
         if self.anchor is not None and anchor.seq <= self.anchor.seq:
             return NO_CHANGE
         self.anchor = anchor
         if self.clock is None or not self.clock.ready:
             self._fallback_offset_ms = anchor.at - now_ms
+        if self.detached and not host_action:
+            return NO_CHANGE
         self.detached = False
-        self._correction = CorrectionState(speed_factor=self._correction.speed_factor)
+        # A new timeline: a running nudge was aimed at the old one (it restarts if needed).
+        self._correction = CorrectionState()
         if self._sample is None:
             self._needs_follow = True
             return NO_CHANGE
@@ -112,12 +126,18 @@ class Follower:
         intents = tuple(self._guard.observe(sample, now_ms))
         self._note_landings(previous, sample, now_ms)
         if intents:
-            self.detached = True
             self._pending_seek_since_ms = self._pending_resume_ms = None
+            if intents[-1].kind is IntentKind.PLAY and self.anchor is not None:
+                # The user pressed play: back in sync with the room.
+                self.detached = False
+                return Reaction(self._follow(now_ms, reason="local play"), intents)
+            self.detached = True
             return Reaction(self._release_speed(now_ms), intents)
         drift = self.drift_ms(now_ms)
         if drift is not None:
             self.status.record(drift, now_ms)
+            if self._probe_start and now_ms >= self._settle_until_ms:
+                self._learn_start_bias(drift)
         if self._needs_follow and self.anchor is not None:
             return Reaction(self._follow(now_ms, reason="host"))
         return Reaction(self._correct(drift, now_ms))
@@ -135,6 +155,14 @@ class Follower:
         if self._pending_resume_ms is not None and not sample.paused:
             self._pending_resume_ms = None
             self._settle_until_ms = now_ms + self.settings.settle_ms
+            self._probe_start = True
+
+    def _learn_start_bias(self, drift_ms: float) -> None:
+        """Players report a little ahead right after they unpause (with mpv, about one
+        audio frame). Measure it after each start and resume that much later next time."""
+        self._probe_start = False
+        limit = self.settings.max_start_bias_ms
+        self._start_bias_ms = max(-limit, min(limit, self._start_bias_ms + drift_ms / 2))
 
     def _follow(self, now_ms: float, *, reason: str) -> Decision:
         """Bring the player onto the anchor: pause on the host's frame, or start on it."""
@@ -167,7 +195,7 @@ class Follower:
             )
         drift = self.drift_ms(now_ms)
         if drift is not None and abs(drift) < self.settings.seek_threshold_ms:
-            speed = self._speed_if_changed(rate * self._correction.speed_factor)
+            speed = self._speed_if_changed(rate)
             return self._apply(Decision(speed=speed, reason=f"{reason}: on course"), now_ms)
         return self._start_on_frame(now_ms, reason=reason)
 
@@ -180,6 +208,11 @@ class Follower:
         offset = self.host_now_ms(now_ms) - now_ms
         start_ms = max(now_ms + self.seek_lead_ms, anchor.at - offset)
         target = anchor_position(anchor, start_ms + offset)
+        # This player reports `start_bias_ms` ahead once it unpauses: resume that much later
+        # on the same frame, or (if it lags) park that much further ahead.
+        resume_ms = start_ms + max(0.0, self._start_bias_ms)
+        if self._start_bias_ms < 0:
+            target = anchor_position(anchor, start_ms - self._start_bias_ms + offset)
         on_frame = (
             sample.paused
             and not sample.seeking
@@ -190,7 +223,7 @@ class Follower:
                 pause=None if sample.paused else True,
                 seek_to_s=None if on_frame else target,
                 speed=self._speed_if_changed(anchor.rate),
-                resume_at_ms=start_ms,
+                resume_at_ms=resume_ms,
                 reason=f"{reason}: start on frame",
             ),
             now_ms,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -35,6 +36,7 @@ class HostAnchorPublisher:
         self._anchor: Anchor | None = None
         self._guard = EchoGuard(expiry_ms=self.settings.echo_expiry_ms)
         self._scheduled_start_ms: float | None = None
+        self._published_at_ms = -math.inf
 
     @property
     def anchor(self) -> Anchor | None:
@@ -67,7 +69,7 @@ class HostAnchorPublisher:
             self._scheduled_start_ms = None
         if anchor.is_playing != playing or (playing and sample.speed != anchor.rate):
             return self._publish_now("sync_anchor", sample, now_ms, playing)
-        if playing:
+        if playing and now_ms - self._published_at_ms >= self.settings.anchor_min_interval_ms:
             stray_ms = abs(sample.position_at(now_ms) - anchor_position(anchor, now_ms)) * 1000
             stale = now_ms - anchor.at >= self.settings.anchor_refresh_ms
             if stray_ms > self.settings.anchor_deviation_ms or stale:
@@ -77,6 +79,7 @@ class HostAnchorPublisher:
     def _publish_now(
         self, event: AnchorEvent, sample: PlaybackSample, now_ms: float, playing: bool
     ) -> AnchorUpdate:
+        self._published_at_ms = now_ms
         return self._publish(event, sample.position_at(now_ms), now_ms, playing, sample.speed)
 
     def _publish(

@@ -1,9 +1,13 @@
 """Drift correction as a pure function: dead zone, speed nudge, exact seek, cooldown, give-up.
 
 Drift is follower position minus host position in ms (positive: the follower is ahead).
-The nudge is proportional (it aims to remove the drift over `correction_horizon_ms`), so
-it slows as the gap closes and cannot overshoot while the player obeys within a fraction
-of the horizon; it also ends the moment the drift changes sign, so it never oscillates.
+A nudge starts from one measured drift and is then steered by the correction it has
+applied (speed difference x time), not by drifts measured while nudging: mpv's tempo
+filter shifts the reported position by about 10 ms, against the nudge, whenever speed
+leaves 1.0 and shifts it back on return, so a closed loop would stop early and leave that
+much behind. The nudge is proportional to what remains (it aims to remove it over
+`correction_horizon_ms`), ends when the remainder is under `release_ms`, and can never
+change direction, so it does not oscillate. Measurements still trigger seeks.
 """
 
 from __future__ import annotations
@@ -68,6 +72,9 @@ class CorrectionState:
     """The nudge currently applied, relative to the host's rate (1.0: none)."""
     nudge_sign: int = 0
     """+1 while slowing down (we were ahead), -1 while speeding up, 0 when not nudging."""
+    nudge_remaining_ms: float = 0.0
+    """Drift the running nudge has still to remove, by its own account."""
+    nudge_updated_ms: float = 0.0
     last_speed_change_ms: float = -math.inf
     last_seek_ms: float = -math.inf
     failed_seeks: int = 0
@@ -114,23 +121,31 @@ def correct(
             failed_seeks=state.failed_seeks + 1,
         )
 
-    sign = 1 if drift_ms > 0 else -1
     if state.nudge_sign:
-        if magnitude <= settings.release_ms or sign != state.nudge_sign:
-            return _stop_nudge(state, now_ms)
-        return _retune(drift_ms, now_ms, state, settings)
-    if magnitude > settings.dead_zone_ms:
+        return _continue_nudge(now_ms, state, settings)
+    recently_changed = now_ms - state.last_speed_change_ms < settings.min_speed_interval_ms
+    if magnitude > settings.dead_zone_ms and not recently_changed:
         factor = nudge_factor(drift_ms, settings)
         return Correction(CorrectionKind.SPEED, speed=factor), replace(
-            state, speed_factor=factor, nudge_sign=sign, last_speed_change_ms=now_ms
+            state,
+            speed_factor=factor,
+            nudge_sign=1 if drift_ms > 0 else -1,
+            nudge_remaining_ms=drift_ms,
+            nudge_updated_ms=now_ms,
+            last_speed_change_ms=now_ms,
         )
     return NOTHING, state
 
 
-def _retune(
-    drift_ms: float, now_ms: float, state: CorrectionState, settings: SyncSettings
+def _continue_nudge(
+    now_ms: float, state: CorrectionState, settings: SyncSettings
 ) -> tuple[Correction, CorrectionState]:
-    factor = nudge_factor(drift_ms, settings)
+    applied_ms = max(0.0, now_ms - state.nudge_updated_ms) * (1.0 - state.speed_factor)
+    remaining = state.nudge_remaining_ms - applied_ms
+    state = replace(state, nudge_remaining_ms=remaining, nudge_updated_ms=now_ms)
+    if abs(remaining) <= settings.release_ms or (remaining > 0) != (state.nudge_sign > 0):
+        return _stop_nudge(state, now_ms)
+    factor = nudge_factor(remaining, settings)
     if (
         now_ms - state.last_speed_change_ms < settings.min_speed_interval_ms
         or abs(factor - state.speed_factor) < settings.speed_step
@@ -145,5 +160,5 @@ def _stop_nudge(state: CorrectionState, now_ms: float) -> tuple[Correction, Corr
     if state.speed_factor == 1.0 and state.nudge_sign == 0:
         return NOTHING, state
     return Correction(CorrectionKind.SPEED, speed=1.0), replace(
-        state, speed_factor=1.0, nudge_sign=0, last_speed_change_ms=now_ms
+        state, speed_factor=1.0, nudge_sign=0, nudge_remaining_ms=0.0, last_speed_change_ms=now_ms
     )

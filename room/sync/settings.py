@@ -52,8 +52,13 @@ class SyncSettings(BaseModel):
     max_seek_lead_ms: float = Field(default=3000.0, ge=0, le=60_000)
     """Upper bound of the adaptive seek lead (slow network media)."""
 
-    settle_ms: float = Field(default=150.0, ge=0, le=10_000)
-    """After a seek lands or playback starts, wait this long before judging drift."""
+    settle_ms: float = Field(default=300.0, ge=0, le=10_000)
+    """After a seek lands or playback starts, wait this long before judging drift (mpv's
+    first frames after an unpause come early; their effect is measured, then corrected)."""
+
+    max_start_bias_ms: float = Field(default=100.0, ge=0, le=1000)
+    """Bound on the learned start bias: how far ahead this player reports right after it
+    unpauses, so scheduled starts can allow for it."""
 
     pause_tolerance_ms: float = Field(default=1.0, ge=0, le=1000)
     """A paused follower this close to the host's pause position is not re-seeked."""
@@ -70,3 +75,7 @@ class SyncSettings(BaseModel):
 
     anchor_deviation_ms: float = Field(default=8.0, ge=0.5, le=10_000)
     """The host re-publishes when its real position strays this far from its last anchor."""
+
+    anchor_min_interval_ms: float = Field(default=250.0, ge=0, le=60_000)
+    """...but at most this often: a stutter or the frames right after a seek settle first,
+    and every broadcast is a billed message. The host's own actions go out at once."""

@@ -202,3 +202,41 @@ async def test_playback_moves_on_without_a_stall_after_a_seek(
         for stamp, position in stamps
     ]
     assert max(lags_ms) < 25, f"playback stalled {max(lags_ms):.0f} ms after the seek"
+
+
+async def test_resuming_restamps_the_held_position(player: MpvPlayer, demo_file: Path) -> None:
+    """A position reported while paused is true until playback resumes, not older: else
+    extrapolation right after a resume would jump ahead by the whole pause."""
+    await player.load(str(demo_file))
+    await seek_within(player, 5.0)
+    with pytest.raises(TimeoutError):  # stay paused a while
+        await wait_within(player, lambda s: not s.paused, 0.3)
+    resumed_at = time.monotonic()
+    player.play()
+    state = await wait_within(player, lambda s: not s.paused)
+    assert state.position_at >= resumed_at
+    position_now = state.position_now(time.monotonic())
+    assert position_now is not None
+    assert position_now == pytest.approx(5.0, abs=0.1)
+
+
+async def test_a_failing_listener_does_not_starve_the_others(
+    player: MpvPlayer, demo_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(state: PlayerState) -> None:
+        raise RuntimeError("bug in a widget")
+
+    seen: list[PlayerState] = []
+    player.add_listener(broken)
+    player.add_listener(seen.append)
+    await player.load(str(demo_file))
+    assert seen, "the second listener still got states"
+    assert "listener failed" in caplog.text
+
+
+async def test_loading_another_file_keeps_playing_state(player: MpvPlayer, demo_file: Path) -> None:
+    await player.load(str(demo_file), paused=False)
+    await wait_within(player, lambda s: (s.position or 0) > 0.2)
+    await player.load(str(demo_file), paused=False)
+    state = await wait_within(player, lambda s: (s.position or 0) > 0.1)
+    assert not state.paused

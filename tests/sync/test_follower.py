@@ -98,3 +98,38 @@ def test_web_client_commands_validate_and_carry_anchors() -> None:
     ours = PlaybackCommand.from_anchor(anchor, "u", "A")
     assert ours.anchor() == anchor
     assert set(ours.model_dump()) >= {"user_id", "username", "current_time"}
+
+
+def playing(position: float, at: float, restarts: int = 1) -> PlaybackSample:
+    return PlaybackSample(position_s=position, observed_at_ms=at, paused=False, restarts=restarts)
+
+
+def test_a_local_pause_holds_until_the_host_acts_or_the_user_plays() -> None:
+    follower = Follower(clock=synced_clock(offset=0))
+    follower.on_player_state(playing(5.0, 0), 0)
+    follower.on_anchor(Anchor(is_playing=True, current_time=5.0, at=0, seq=1), 0)
+    reaction = follower.on_player_state(paused_at(5.5, 500), 500)
+    assert [i.kind.value for i in reaction.intents] == ["pause"]
+    assert follower.detached
+    refresh = Anchor(is_playing=True, current_time=10.0, at=5000, seq=2)
+    assert follower.on_anchor(refresh, 5000, host_action=False).is_noop
+    assert follower.detached, "a silent refresh must not yank the user's pause"
+    reaction = follower.on_player_state(playing(5.5, 6000), 6000)
+    assert [i.kind.value for i in reaction.intents] == ["play"]
+    assert not follower.detached
+    assert reaction.decision.resume_at_ms is not None, "back on the host's frame"
+
+
+def test_a_new_anchor_never_leaves_a_nudge_running() -> None:
+    follower = Follower(clock=synced_clock(offset=0))
+    follower.on_player_state(playing(5.0, 0), 0)
+    follower.on_anchor(Anchor(is_playing=True, current_time=5.0, at=0, seq=1), 0)
+    nudge = follower.on_player_state(playing(5.53, 500), 500).decision
+    assert nudge.speed is not None
+    assert nudge.speed < 1.0
+    nudged = PlaybackSample(
+        position_s=5.6, observed_at_ms=600, paused=False, restarts=1, speed=nudge.speed
+    )
+    follower.on_player_state(nudged, 600)
+    refresh = Anchor(is_playing=True, current_time=5.6, at=600, seq=2)
+    assert follower.on_anchor(refresh, 600).speed == 1.0

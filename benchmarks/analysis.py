@@ -1,0 +1,174 @@
+"""Turning the benchmark's samples into figures: steady-state drift, convergence, start and
+stop alignment, host stalls, measurement noise; and the printed report."""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+
+FRAME_MS = 40.0  # the target: one frame at 25 fps
+STEADY_AFTER_S = 3.0
+STALL_RECOVERY_S = 1.5
+CONVERGED_MS = FRAME_MS
+CONVERGED_HOLD_S = 1.0
+GROUPS = ("ours", "naive", "syncplay")
+
+Row = tuple[float, str, int, float, bool, bool]
+"""(instant, group, member index, drift ms, host playing, member playing)"""
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[rank]
+
+
+def host_stalls(stamps: list[tuple[float, float]], min_stall_s: float = 0.02) -> list[float]:
+    """Instants where the host's own playback froze (the machine starved it): the wall clock
+    moved on at least `min_stall_s` more than the position between two observations."""
+    return [
+        stamp
+        for (prev_stamp, prev_position), (stamp, position) in itertools.pairwise(stamps)
+        if min_stall_s < (stamp - prev_stamp) - (position - prev_position) < 1.0
+    ]
+
+
+def analyse(
+    rows_all: list[Row],
+    actions: list[tuple[float, str]],
+    host_stamps: list[tuple[float, float]],
+    followers_per_group: int,
+) -> dict[str, dict[str, float | None]]:
+    results: dict[str, dict[str, float | None]] = {}
+    stalls = host_stalls(host_stamps)
+
+    def after_stall(t: float) -> bool:
+        return any(0 <= t - stall < STALL_RECOVERY_S for stall in stalls)
+
+    def last_action_before(t: float) -> float:
+        return max((a for a, _ in actions if a <= t), default=-1e9)
+
+    for group in GROUPS:
+        rows = [r for r in rows_all if r[1] == group]
+        steady_rows = [
+            r for r in rows if r[4] and r[5] and r[0] - last_action_before(r[0]) >= STEADY_AFTER_S
+        ]
+        steady = [abs(r[3]) for r in steady_rows]
+        calm = [abs(r[3]) for r in steady_rows if not after_stall(r[0])]
+        converge: list[float | None] = []
+        starts: list[float] = []
+        stops: list[float] = []
+        for i, (t_action, kind) in enumerate(actions):
+            t_next = actions[i + 1][0] if i + 1 < len(actions) else float("inf")
+            for index in range(followers_per_group):
+                window = [r for r in rows if r[2] == index and t_action <= r[0] < t_next]
+                if kind in ("play", "seek", "resume", "scheduled resume"):
+                    converge.append(time_to_converge(window, t_action, t_next))
+                if kind in ("play", "resume", "scheduled resume"):
+                    first = next((r for r in window if r[5] and r[4]), None)
+                    if first is not None:
+                        starts.append(abs(first[3]))
+                if kind in ("pause", "seek paused"):
+                    settled = [r for r in window if r[0] >= t_action + 1.5 and not r[4]]
+                    if settled:
+                        stops.append(abs(settled[0][3]))
+        done = [c for c in converge if c is not None]
+        results[group] = {
+            "drift_p50_ms": percentile(steady, 50),
+            "drift_p95_ms": percentile(steady, 95),
+            "drift_p99_ms": percentile(steady, 99),
+            "drift_max_ms": max(steady) if steady else None,
+            "drift_max_ms_outside_host_stalls": max(calm) if calm else None,
+            "host_stalls": float(len(stalls)),
+            "converge_s": None if len(done) < len(converge) or not done else max(done),
+            "converge_p50_s": statistics.median(done) if done else None,
+            "converge_failures": float(len(converge) - len(done)),
+            "start_offset_max_ms": max(starts) if starts else None,
+            "stop_offset_max_ms": max(stops) if stops else None,
+            "steady_samples": float(len(steady)),
+        }
+    return results
+
+
+def time_to_converge(window: list[Row], t_action: float, t_next: float) -> float | None:
+    """Seconds from the host's action until the follower is playing within one frame of the
+    host and stays there for a second (or until the next action)."""
+    for i, row in enumerate(window):
+        if not (row[4] and row[5] and abs(row[3]) <= CONVERGED_MS):
+            continue
+        hold_until = min(row[0] + CONVERGED_HOLD_S, t_next)
+        rest = [r for r in window[i:] if r[0] <= hold_until]
+        if all(r[5] and abs(r[3]) <= CONVERGED_MS for r in rest) and (
+            hold_until < t_next or window[-1][0] >= hold_until - 0.05
+        ):
+            return row[0] - t_action
+    return None
+
+
+def measurement_noise_ms(stamps: list[tuple[float, float]]) -> float | None:
+    """Scatter of the host's own (stamp, position) pairs around a straight line, in runs of
+    steady playback: how precisely one observation places playback in time."""
+    residuals: list[float] = []
+    run: list[tuple[float, float]] = []
+
+    def flush() -> None:
+        if len(run) > 50:
+            offsets = [stamp - position for stamp, position in run]
+            centre = statistics.median(offsets)
+            residuals.extend(abs(o - centre) * 1000 for o in offsets)
+        run.clear()
+
+    for stamp, position in stamps:
+        if run and (abs((stamp - run[-1][0]) - (position - run[-1][1])) > 0.05):
+            flush()
+        run.append((stamp, position))
+    flush()
+    return percentile(residuals, 95)
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    return "never" if value is None else f"{value:.{digits}f}"
+
+
+def report(run: dict[str, object]) -> dict[str, object]:
+    results = run["results"]
+    assert isinstance(results, dict)
+    print(f"{'':10}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}  (steady-state |drift|, ms)")
+    for group in GROUPS:
+        r = results[group]
+        print(
+            f"{group:10}{fmt(r['drift_p50_ms']):>8}{fmt(r['drift_p95_ms']):>8}"
+            f"{fmt(r['drift_p99_ms']):>8}{fmt(r['drift_max_ms']):>8}"
+        )
+    print(f"{'':10}{'conv max':>10}{'conv p50':>10}{'start':>8}{'stop':>8}  (s, s, ms, ms)")
+    for group in GROUPS:
+        r = results[group]
+        print(
+            f"{group:10}{fmt(r['converge_s'], 2):>10}{fmt(r['converge_p50_s'], 2):>10}"
+            f"{fmt(r['start_offset_max_ms']):>8}{fmt(r['stop_offset_max_ms']):>8}"
+        )
+    stalls = results["ours"]["host_stalls"]
+    print(
+        f"steady-state max outside the {STALL_RECOVERY_S} s after each of the host's "
+        f"{stalls:.0f} playback stalls: "
+        + ", ".join(f"{g} {fmt(results[g]['drift_max_ms_outside_host_stalls'])}" for g in GROUPS)
+        + " ms"
+    )
+    print(
+        f"CPU per player {run['cpu_per_player_pct']:.1f}% of a core ({run['players']} players); "
+        f"measurement noise p95 {fmt(run['measurement_noise_p95_ms'], 2)} ms; "  # type: ignore[arg-type]
+        f"latency {run['one_way_latency_ms']} ms; clock error {run['clock_error_ms']} ms"
+    )
+    summary: dict[str, object] = {}
+    for group in GROUPS:
+        prefix = "" if group == "ours" else f"{group}_"
+        for key, value in results[group].items():
+            summary[prefix + key] = None if value is None else round(value, 3)
+    for key in ("cpu_per_player_pct", "measurement_noise_p95_ms", "wall_s"):
+        value = run[key]
+        summary[key] = round(value, 3) if isinstance(value, float) else value
+    for key in ("players", "one_way_latency_ms", "clock_error_ms", "anchors_sent"):
+        summary[key] = run[key]
+    return summary
