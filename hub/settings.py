@@ -79,11 +79,12 @@ class HubSettings(BaseModel):
     """Close a socket that sends nothing for this long (Phoenix's transport timeout, 60 s;
     clients send a heartbeat every 25 s)."""
 
-    client_share_of_event_budget: float = Field(default=0.25, gt=0, le=1)
+    client_share_of_event_budget: float = Field(default=0.5, gt=0, le=1)
     """Per-socket flood guard, in the tenant counter's units (a message plus each delivery):
     one socket may spend this share of `max_events_per_second` at once, refilled at the same
     share per `rate_tick_s`, so at most twice the share in any tick. A flooder is then cut off
-    before it trips the tenant limit, which would close everyone's channels."""
+    before it trips the tenant limit, which would close everyone's channels. Half, not less:
+    a host's normal bursts (a play, its anchors and clock answers) must never trip it."""
 
     client_burst_frames: int = Field(default=500, ge=1)
     """Per-socket frame guard over everything it sends (heartbeats and joins included)."""

@@ -17,12 +17,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from room.controller import NoticeSink, StateSink
-from room.driver import DecisionDriver, PlayerControls
 from room.intents import (
     ClaimHost,
     HandOverHost,
@@ -46,9 +45,11 @@ from room.notices import (
 from room.publisher import PresencePublisher
 from room.state import Comment, Connection, ConnectionStatus, Playback, RoomState
 from room.sync.anchor import Anchor
-from room.sync.clock import EVENT_PING, EVENT_PONG, ClockSync, SyncPing, SyncPong, answer_ping
+from room.sync.clock import EVENT_PING, ClockSync, SyncPing, SyncPong, answer_ping
+from room.sync.driver import DecisionDriver, PlaybackControls
 from room.sync.follower import Follower
 from room.sync.host import AnchorUpdate, HostAnchorPublisher
+from room.sync.policy import Decision
 from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
 from room.sync.wire import EVENT_ANCHOR
@@ -66,10 +67,16 @@ from room.wire import (
 
 log = logging.getLogger(__name__)
 
-PLAY_LEAD_MS = 150.0
+PLAY_LEAD_MS = 250.0
 """A host's play is scheduled this far ahead, so followers get it before the frame starts."""
 STATE_PUBLISH_INTERVAL_S = 0.25
 """The panes are refreshed from player samples at most this often."""
+EVENT_PONGS = "sync_pongs"
+"""The host's batched answers to clock pings (ours; browsers ignore it)."""
+PONG_BATCH_S = 0.25
+MAX_PONGS_PER_BATCH = 200
+HOST_GRACE_S = 10.0
+"""How long a vanished host has to come back before the room elects a new one."""
 
 
 def monotonic_ms() -> float:
@@ -78,6 +85,12 @@ def monotonic_ms() -> float:
 
 def wall_ms() -> int:
     return int(time.time() * 1000)
+
+
+class PlayerControls(PlaybackControls, Protocol):
+    """What the session commands on the local player (``player.MpvPlayer`` fits)."""
+
+    def seek(self, position: float) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -103,11 +116,15 @@ class RoomSession:
         self.user_id = initial.self_user_id
         self.username = initial.self_username
         self.player = player
-        self.driver = DecisionDriver(player)
+        self.driver = DecisionDriver(player, monotonic_ms)
         self.sync_settings = sync_settings or SyncSettings()
         # Pings are broadcasts that reach every member: warm up gently, then refresh rarely.
         self.clock = ClockSync(
-            self.user_id, "", warmup_interval_ms=500.0, refresh_interval_ms=30_000.0
+            self.user_id,
+            "",
+            warmup_samples=3,
+            warmup_interval_ms=1000.0,
+            refresh_interval_ms=60_000.0,
         )
         self.follower = Follower(self.sync_settings, self.clock)
         self.anchors = HostAnchorPublisher(self.sync_settings, first_seq=wall_ms())
@@ -116,6 +133,8 @@ class RoomSession:
         self.claim_host = claim_host
         self.notices_enabled = notices
         self.host_user_id: str | None = None
+        self.host_since: int = 0
+        """When the current host took the role (ms since the epoch): newer claims win."""
         self.present: dict[str, PresenceFields] = {}
         self.heartbeats: dict[str, HeartbeatEvent] = {}
         self._member_order: list[str] = []
@@ -127,6 +146,9 @@ class RoomSession:
         self._tasks: list[asyncio.Task[None]] = []
         self._last_state_publish = 0.0
         self._seen_presence = asyncio.Event()
+        self._election: asyncio.Task[None] | None = None
+        self._pings: list[tuple[SyncPing, float]] = []
+        self._sampled = asyncio.Event()
         self.link = link_factory(self)
 
     # --- RoomController -----------------------------------------------------------------
@@ -148,7 +170,7 @@ class RoomSession:
             await self.link.send("member_left", self._member_payload())
 
         await self.link.stop(farewell)
-        self.driver.cancel_resume()
+        self.driver.cancel()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -191,9 +213,9 @@ class RoomSession:
     def on_player_sample(self, sample: PlaybackSample, media: MediaInfo | None = None) -> None:
         """Feed every player state (on the event loop)."""
         self._sample = sample
+        self._sampled.set()
         if media is not None:
             self._media = media
-        self.driver.observe(sample)
         now = monotonic_ms()
         if self.is_host:
             update = self.anchors.on_player_state(sample, now)
@@ -208,11 +230,16 @@ class RoomSession:
         sample = self._sample
         if sample is None:
             return
+        if self.is_host and self.driver.busy:
+            # Our own scheduled start hasn't come yet: followers already have it, so let it
+            # happen and pause right after, which they follow as a normal pause.
+            self._spawn(self._pause_after_start())
+            return
         if sample.paused:
             now = monotonic_ms()
             if self.is_host:
                 update = self.anchors.plan_play(sample, now, PLAY_LEAD_MS)
-                self.driver.play_at(now + PLAY_LEAD_MS)
+                self.driver.apply(Decision(resume_at_ms=now + PLAY_LEAD_MS, reason="host play"))
                 self._spawn(self._send_anchor(update))
             else:  # no host: play now and tell the room, as the web client does
                 self.player.play()
@@ -221,6 +248,16 @@ class RoomSession:
             self.player.pause()  # the host's anchor publisher sees it and announces it
             if not self.is_host:
                 self._spawn(self._send_plain("pause", sample.position_at(monotonic_ms())))
+
+    async def _pause_after_start(self) -> None:
+        await self.driver.settled()
+        # Pause only once the player has been seen playing, so the room sees play, then pause.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(2.0):
+                while self._sample is None or self._sample.paused:
+                    self._sampled.clear()
+                    await self._sampled.wait()
+        self.player.pause()
 
     def _seek(self, intent: SeekBy | SeekTo) -> None:
         sample = self._sample
@@ -250,6 +287,8 @@ class RoomSession:
     # --- LinkListener -------------------------------------------------------------------
 
     def on_status(self, status: LinkStatus) -> None:
+        if status.status is not ConnectionStatus.CONNECTED and self._election is not None:
+            self._election.cancel()  # who left is unknowable while we are away ourselves
         connection = Connection(
             status.status, status.detail, status.retry_in_s, self.state.connection.server
         )
@@ -265,14 +304,17 @@ class RoomSession:
             self._spawn(self._claim_when_no_host())
 
     def on_presence(self, state: dict[str, list[dict[str, Any]]]) -> None:
-        previous = set(self.present)
         self.present = presence_members(state)
         self._seen_presence.set()
         for fields in self.present.values():
-            if fields.is_host and self.host_user_id is None:
-                self.host_user_id = fields.user_id
-        if self.host_user_id is not None and self.host_user_id not in self.present and previous:
-            self._host_left()
+            self._consider_host_claim(fields)
+        host = self.host_user_id
+        pending = self._election is not None and not self._election.done()
+        if host is not None and host != self.user_id and host not in self.present and not pending:
+            self._election = asyncio.get_running_loop().create_task(
+                self._elect_unless_host_returns(host)
+            )
+            self._tasks.append(self._election)
         self._refresh_members()
 
     def on_postgres_change(self, payload: dict[str, Any]) -> None:
@@ -284,8 +326,8 @@ class RoomSession:
     def on_broadcast(self, event: str, payload: object) -> None:
         if event == EVENT_PING:
             self._answer_ping(payload)
-        elif event == EVENT_PONG:
-            self._take_pong(payload)
+        elif event == EVENT_PONGS:
+            self._take_pongs(payload)
         elif event in ("play", "pause", "seek", EVENT_ANCHOR):
             self._on_playback(event, payload)
         else:
@@ -297,7 +339,8 @@ class RoomSession:
             elif isinstance(model, CommentRow):
                 self._on_comment(model)
             elif isinstance(model, HostChanged):
-                self._spawn(self._set_host(model.user_id, announce=False, by=model.by_user_id))
+                since = model.since if model.since is not None else wall_ms()
+                self._spawn(self._set_host(model.user_id, announce=False, since=since))
             elif (
                 isinstance(model, HostRequested) and self.is_host and model.user_id != self.user_id
             ):
@@ -318,7 +361,8 @@ class RoomSession:
         anchor = self._anchor_from(event, model, now)
         if anchor is None:
             return
-        self.driver.apply(self.follower.on_anchor(anchor, now))
+        host_action = event != EVENT_ANCHOR
+        self.driver.apply(self.follower.on_anchor(anchor, now, host_action=host_action))
         if event != EVENT_ANCHOR:
             self._notice(playback_notice(event, model.username, model.current_time))
         self._refresh_playback(force=True)
@@ -350,6 +394,7 @@ class RoomSession:
         if beat.user_id == self.user_id:
             return
         self.heartbeats[beat.user_id] = beat
+        self._consider_host_claim(beat)
         if beat.user_id not in self.present:
             return  # a heartbeat is no proof of presence: wait for presence to say so
         self._refresh_members()
@@ -387,18 +432,30 @@ class RoomSession:
 
     # --- host role ----------------------------------------------------------------------
 
-    async def _set_host(self, user_id: str, *, announce: bool, by: str | None = None) -> None:
+    def _consider_host_claim(self, fields: PresenceFields) -> None:
+        """Two members may both believe they host (each elected while the other was away):
+        everyone adopts the newest claim, so the room converges on one host."""
+        if not fields.is_host or fields.user_id == self.host_user_id:
+            return
+        claim = (fields.host_since or 0, fields.user_id)
+        current = (self.host_since, self.host_user_id or "")
+        if self.host_user_id is None or claim > current:
+            self._spawn(self._set_host(fields.user_id, announce=False, since=claim[0]))
+
+    async def _set_host(self, user_id: str, *, announce: bool, since: int | None = None) -> None:
         if user_id == self.host_user_id and not announce:
             return
         was_host = self.is_host
         self.host_user_id = user_id
+        self.host_since = since if since is not None else wall_ms()
         if announce:
             await self.link.send(
                 "host_changed",
                 {
                     "user_id": user_id,
                     "username": self._name_of(user_id),
-                    "by_user_id": by or self.user_id,
+                    "by_user_id": self.user_id,
+                    "since": self.host_since,
                 },
             )
         if self.is_host and not was_host and self._sample is not None:
@@ -413,13 +470,22 @@ class RoomSession:
         self._refresh_members()
         await self._publish_presence(force_track=False)
 
-    def _host_left(self) -> None:
+    async def _elect_unless_host_returns(self, host: str) -> None:
+        """The host vanished from presence: give it a moment to reconnect, then elect.
+
+        Every member runs the same election over the same presence, so they agree; the one
+        elected announces itself, and a later ``host_changed`` always wins.
+        """
+        await asyncio.sleep(HOST_GRACE_S)
+        if self.host_user_id != host or host in self.present or not self.link.is_joined:
+            return
         new_host = elect_host(sorted(self.present))
-        old_host = self.host_user_id
+        log.info("host %s left; %s is elected", host, new_host)
         self.host_user_id = None
-        log.info("host %s left; %s is elected", old_host, new_host)
         if new_host == self.user_id:
-            self._spawn(self._set_host(self.user_id, announce=True))
+            await self._set_host(self.user_id, announce=True)
+        else:
+            self._refresh_members()
 
     async def _claim_when_no_host(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -443,15 +509,32 @@ class RoomSession:
             return
         if ping.to_user != self.user_id or not self.is_host:
             return
-        pong = answer_ping(ping, received, monotonic_ms())
-        self._spawn(self.link.send(EVENT_PONG, pong.model_dump()))
+        self._pings.append((ping, received))
+        if len(self._pings) == 1:  # the first of a batch: answer the lot a moment later
+            asyncio.get_running_loop().call_later(PONG_BATCH_S, self._flush_pongs)
 
-    def _take_pong(self, payload: object) -> None:
-        try:
-            pong = SyncPong.model_validate(payload)
-        except ValidationError:
+    def _flush_pongs(self) -> None:
+        """One broadcast answers every ping of the last moment: each answer reaches the whole
+        room, so a room of followers warming up at once costs one message, not one each.
+        Holding a ping doesn't skew the offset: the host's hold time is left out of the trip."""
+        pings, self._pings = self._pings, []
+        sent = monotonic_ms()
+        pongs = [answer_ping(ping, received, sent).model_dump() for ping, received in pings]
+        if pongs:
+            self._spawn(self.link.send(EVENT_PONGS, {"pongs": pongs}))
+
+    def _take_pongs(self, payload: object) -> None:
+        pongs = payload.get("pongs") if isinstance(payload, dict) else None
+        if not isinstance(pongs, list):
             return
-        self.clock.on_pong(pong, monotonic_ms())
+        now = monotonic_ms()
+        for item in pongs[:MAX_PONGS_PER_BATCH]:
+            try:
+                pong = SyncPong.model_validate(item)
+            except ValidationError:
+                continue
+            if pong.to_user == self.user_id:
+                self.clock.on_pong(pong, now)
 
     async def _clock_loop(self) -> None:
         while True:
@@ -486,6 +569,7 @@ class RoomSession:
             is_playing=bool(sample and not sample.paused),
             last_update=wall_ms(),
             is_host=self.is_host,
+            host_since=self.host_since if self.is_host else None,
             is_synced=synced,
             buffering=bool(sample and sample.buffering),
         )

@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
 )
 
@@ -63,7 +64,7 @@ class PlaybackEvent(WireModel):
     username: Username = ""
     current_time: MediaTime
     # Added by us: the anchor the sync engine needs. The web client ignores them.
-    is_playing: bool | None = None
+    is_playing: StrictBool | None = None
     at: float | None = Field(default=None, ge=0)
     """Host clock, ms since the epoch, at which the host was at ``current_time``."""
     seq: int | None = Field(default=None, ge=0)
@@ -77,7 +78,7 @@ class MemberEvent(WireModel):
 
     user_id: UserId
     username: Username = ""
-    is_host: bool | None = None
+    is_host: StrictBool | None = None
 
 
 class PresenceFields(WireModel):
@@ -86,19 +87,21 @@ class PresenceFields(WireModel):
     user_id: UserId
     username: Username = ""
     current_time: MediaTime = 0.0
-    is_playing: bool = False
+    is_playing: StrictBool = False
     last_update: int = Field(default=0, ge=0)
     """ms since the epoch."""
     # Added by us:
-    is_host: bool = False
-    is_synced: bool | None = None
-    buffering: bool = False
+    is_host: StrictBool = False
+    host_since: int | None = Field(default=None, ge=0)
+    """When this member became host (ms since the epoch): the newest claim wins a tie."""
+    is_synced: StrictBool | None = None
+    buffering: StrictBool = False
 
 
 class HeartbeatEvent(PresenceFields):
     """``heartbeat``: ``{user_id, is_synced, ...}`` every 3 s."""
 
-    is_synced: bool = True
+    is_synced: StrictBool = True
 
 
 class CommentRow(WireModel):
@@ -114,8 +117,8 @@ class CommentRow(WireModel):
     parent_id: Annotated[str, Field(max_length=128)] | None = None
     avatar_url: ShortText | None = None
     video_timestamp: MediaTime | None = None
-    is_anchor: bool = False
-    is_system_message: bool = False
+    is_anchor: StrictBool = False
+    is_system_message: StrictBool = False
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -126,6 +129,8 @@ class HostChanged(WireModel):
     """The new host."""
     username: Username = ""
     by_user_id: UserId | None = None
+    since: int | None = Field(default=None, ge=0)
+    """When the role changed hands (ms since the epoch)."""
 
 
 class HostRequested(WireModel):

@@ -66,7 +66,7 @@ def _serve_parser() -> argparse.ArgumentParser:
         description="Run a hub (a local server speaking the Supabase Realtime protocol).",
     )
     parser.add_argument("--bind", metavar="ADDR", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", metavar="N", type=int, help="port to listen on (default 54321)")
+    parser.add_argument("--port", metavar="N", type=int, help="port to listen on (default 54380)")
     parser.add_argument("--db", metavar="PATH", type=Path, help="database file")
     parser.add_argument("--key", metavar="KEY", help="the key clients must present")
     parser.add_argument("--config", metavar="PATH", type=Path, help="the config file to read")
@@ -124,6 +124,7 @@ def serve(settings: Settings) -> int:
             bind=settings.hub.bind,
             port=settings.hub.port,
             key=key.get_secret_value() if key else None,
+            db_path=settings.hub.db,
         )
         serve_forever(hub_settings)
     except HubConfigError as error:

@@ -22,6 +22,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from hub.settings import DEFAULT_PORT
 from player.settings import PlayerSettings
 from room.sync.settings import SyncSettings
 
@@ -56,7 +57,7 @@ class ServerSettings(Section):
 class HubSettings(Section):
     bind: str = "127.0.0.1"
     """Address `watchparty-tui serve` listens on. Anything but loopback needs a key."""
-    port: int = Field(default=54321, ge=0, le=65535)
+    port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
     """Port of the embedded hub, for `serve` and for finding a running one."""
     db: Path | None = None
     """The hub's database file. Unset: hub.sqlite3 in your data folder."""

@@ -239,7 +239,7 @@ async def test_flooding_client_is_disconnected_and_the_room_keeps_its_latency(
     warnings_logged: Callable[[], str],  # type: ignore[no-untyped-def]
 ) -> None:
     # A tenant budget the probing bystanders fit in; the flooder gets a quarter of it.
-    hub = await make_hub(max_events_per_second=3000)
+    hub = await make_hub(max_events_per_second=3000, client_share_of_event_budget=0.25)
     bystanders = await make_bystanders(raw, hub)
     offender = await raw(target=hub)
     await offender.join(TOPIC, {"broadcast": {"self": False}})
@@ -264,8 +264,9 @@ async def test_flood_at_supabase_default_limits_is_cut_before_the_tenant_limit(
     await flood(offender, 500)
     assert await offender_closed(offender) == 1008
     assert "flood" in warnings_logged()
-    # Well under Supabase's 100 per tick: the room's channels stay open and messages flow.
-    assert hub.state.events.current_tick_count() < 100 / 2
+    # Under Supabase's 100 per tick (the flooder may spend half): the room's channels stay
+    # open and messages flow.
+    assert hub.state.events.current_tick_count() < 100
     assert len(await round_trip_ms(sender, receiver, TOPIC, 3)) == 3
     assert "Too many messages per second" not in warnings_logged()
 

@@ -25,3 +25,14 @@ async def hub() -> AsyncIterator[RunningHub]:
         yield running
     finally:
         await running.close()
+
+
+@pytest.fixture
+async def roomy_hub() -> AsyncIterator[RunningHub]:
+    """A hub whose message budget a test's deliberate burst of bad input fits in: the test is
+    about what the app does with the messages, not about the hub's flood guard."""
+    running = await start_hub(HubSettings(port=0, max_events_per_second=5000))
+    try:
+        yield running
+    finally:
+        await running.close()

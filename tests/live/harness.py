@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
+
+from realtime import AsyncRealtimeClient
 
 from room.intents import Intent
 from room.state import ConnectionStatus, Member, RoomState
 from tui.config import Settings, load_settings
 from tui.live import LiveRoom
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -43,6 +48,13 @@ class LiveMember:
                 self._changed.clear()
                 await self._changed.wait()
         return self.state
+
+    async def noticed(self, text: str, timeout: float = 10.0) -> None:
+        """Wait for a notification (they are throttled to one a second, so may come late)."""
+        async with asyncio.timeout(timeout):
+            while text not in self.notices:
+                self._changed.clear()
+                await self._changed.wait()
 
     async def joined(self, timeout: float = 15.0) -> RoomState:
         return await self.until(
@@ -83,3 +95,79 @@ async def start_member(
     member = LiveMember(user_id, name, room)
     await room.start(member._on_state, member._on_notice)
     return member
+
+
+@dataclass
+class BrowserMember:
+    """A member speaking exactly as the room's web client does, on the real realtime-py."""
+
+    user_id: str
+    username: str
+    client: Any
+    channel: Any
+    broadcasts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    _heard: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send(self, event: str, payload: dict[str, Any]) -> None:
+        await self.channel.send_broadcast(event, payload)
+
+    async def heard(
+        self, condition: Callable[[str, dict[str, Any]], bool], timeout: float = 10.0
+    ) -> tuple[str, dict[str, Any]]:
+        async with asyncio.timeout(timeout):
+            while True:
+                for event, payload in self.broadcasts:
+                    if condition(event, payload):
+                        return event, payload
+                self._heard.clear()
+                await self._heard.wait()
+
+    def presence(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            key: [dict(meta) for meta in metas]
+            for key, metas in self.channel.presence_state().items()
+        }
+
+    async def stop(self) -> None:
+        await self.client.close()
+
+
+async def start_browser(
+    hub_url: str, user_id: str, username: str, room_id: str = "test"
+) -> BrowserMember:
+    client = AsyncRealtimeClient(f"{hub_url}/realtime/v1", "anon-key")
+    channel = client.channel(
+        f"room:{room_id}",
+        {
+            "config": {
+                "broadcast": {"self": True, "ack": False},
+                "presence": {"key": user_id, "enabled": True},
+                "private": False,
+            }
+        },
+    )
+    member = BrowserMember(user_id, username, client, channel)
+
+    def on_broadcast(message: dict[str, Any]) -> None:
+        member.broadcasts.append((message["event"], message["payload"]))
+        member._heard.set()
+
+    channel.on_broadcast("*", on_broadcast)
+    channel.on_presence_sync(lambda: member._heard.set())
+    await channel.subscribe()
+    await channel.track(
+        {
+            "user_id": user_id,
+            "username": username,
+            "current_time": 0,
+            "is_playing": False,
+            "last_update": 0,
+        }
+    )
+    return member
+
+
+async def within(awaitable: Awaitable[T], seconds: float = 10.0) -> T:
+    """Await with a limit, so a test that waits for something that never comes fails."""
+    async with asyncio.timeout(seconds):
+        return await awaitable
