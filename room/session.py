@@ -54,6 +54,7 @@ from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
 from room.sync.wire import EVENT_ANCHOR
 from room.text import clean_name
+from room.timefmt import format_time
 from room.wire import (
     CommentRow,
     HeartbeatEvent,
@@ -75,6 +76,7 @@ EVENT_PONGS = "sync_pongs"
 """The host's batched answers to clock pings (ours; browsers ignore it)."""
 PONG_BATCH_S = 0.25
 MAX_PONGS_PER_BATCH = 200
+MEDIA_LENGTH_TOLERANCE_S = 1.0
 HOST_GRACE_S = 10.0
 """How long a vanished host has to come back before the room elects a new one."""
 
@@ -149,6 +151,7 @@ class RoomSession:
         self._election: asyncio.Task[None] | None = None
         self._pings: list[tuple[SyncPing, float]] = []
         self._sampled = asyncio.Event()
+        self._warned_media = False
         self.link = link_factory(self)
 
     # --- RoomController -----------------------------------------------------------------
@@ -365,7 +368,21 @@ class RoomSession:
         self.driver.apply(self.follower.on_anchor(anchor, now, host_action=host_action))
         if event != EVENT_ANCHOR:
             self._notice(playback_notice(event, model.username, model.current_time))
+        self._check_same_media(model)
         self._refresh_playback(force=True)
+
+    def _check_same_media(self, model: PlaybackEvent) -> None:
+        """Warn once when the host's media is not as long as ours: probably not the same."""
+        ours, theirs = self._media.duration, model.duration
+        if self._warned_media or ours is None or theirs is None:
+            return
+        if abs(ours - theirs) > MEDIA_LENGTH_TOLERANCE_S:
+            self._warned_media = True
+            self._notice(
+                f"Your media is {format_time(ours)} long but the host's is "
+                f"{format_time(theirs)}: you may not be watching the same thing.",
+                force=True,
+            )
 
     def _anchor_from(self, event: str, model: PlaybackEvent, now_ms: float) -> Anchor | None:
         if model.is_playing is not None and model.at is not None and model.seq is not None:

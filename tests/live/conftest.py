@@ -36,3 +36,10 @@ async def roomy_hub() -> AsyncIterator[RunningHub]:
         yield running
     finally:
         await running.close()
+
+
+@pytest.fixture(scope="session")
+def other_media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A different, shorter video: what a member who opened the wrong file would play."""
+    folder = tmp_path_factory.mktemp("other-media")
+    return render_demo_file(folder / "other-160x90-20s.mkv", duration_s=20.0, size="160x90")

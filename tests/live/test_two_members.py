@@ -93,3 +93,22 @@ async def test_follower_follows_host_play_seek_pause(hub: RunningHub, media) -> 
     finally:
         await bob.stop()
         await ann.stop()
+
+
+@pytest.mark.slow
+async def test_follower_is_warned_when_its_media_differs(
+    hub: RunningHub, media, other_media
+) -> None:  # type: ignore[no-untyped-def]
+    ann = await start_member(hub.url, media, "u-ann", "ann", claim_host=True)
+    bob = await start_member(hub.url, other_media, "u-bob", "bob")
+    try:
+        await ann.joined()
+        await bob.joined()
+        await bob.until(lambda s: s.host is not None and s.host.user_id == "u-ann")
+        await ann.submit(TogglePlay())
+        await bob.noticed(
+            "Your media is 0:20 long but the host's is 1:30: you may not be watching the same thing."
+        )
+    finally:
+        await bob.stop()
+        await ann.stop()
