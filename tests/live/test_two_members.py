@@ -107,7 +107,8 @@ async def test_follower_is_warned_when_its_media_differs(
         await bob.until(lambda s: s.host is not None and s.host.user_id == "u-ann")
         await ann.submit(TogglePlay())
         await bob.noticed(
-            "Your media is 0:20 long but the host's is 1:30: you may not be watching the same thing."
+            "Your media is 0:20 long but the host's is 1:30: "
+            "you may not be watching the same thing."
         )
     finally:
         await bob.stop()
