@@ -77,6 +77,7 @@ class RoomLink:
         *,
         backoff: Backoff | None = None,
         liveness_timeout_s: float = 15.0,
+        on_refused: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.url = realtime_url(server_url)
         self._key = key
@@ -86,6 +87,9 @@ class RoomLink:
         self.listener = listener
         self.backoff = backoff or Backoff()
         self.liveness_timeout_s = liveness_timeout_s
+        self.on_refused = on_refused
+        """Called when nothing listens at the server's address (the embedded default then
+        starts a hub of its own, so a room outlives the app that started the first one)."""
         self._channel: AsyncRealtimeChannel | None = None
         self._stopping = asyncio.Event()
         self._last_inbound = time.monotonic()
@@ -216,6 +220,11 @@ class RoomLink:
         except TimeoutError:
             return "no answer from the server"
         except OSError as error:
+            if isinstance(error, ConnectionRefusedError) and self.on_refused is not None:
+                try:
+                    await self.on_refused()
+                except Exception as hook_error:
+                    log.warning("could not recover the server: %s", hook_error)
             return _plain_os_error(error)
         except Exception as error:
             return str(error) or type(error).__name__

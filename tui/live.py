@@ -81,6 +81,7 @@ class LiveRoom:
             self._offline(str(error))
             return
         self.player = player
+        restart_hub = self._restart_hub if self._hub is not None else None
         session = RoomSession(
             lambda listener: RoomLink(
                 server_url,
@@ -89,6 +90,7 @@ class LiveRoom:
                 self.initial.self_user_id,
                 listener,
                 backoff=Backoff(),
+                on_refused=restart_hub,
             ),
             replace(self.initial, connection=Connection(ConnectionStatus.CONNECTING, server=shown)),
             player,
@@ -138,6 +140,14 @@ class LiveRoom:
         hub = await ensure_local_hub(HubSettings(port=self.settings.hub.port))
         self._hub = hub
         return hub.url, key, hub.url.split("://", 1)[-1]
+
+    async def _restart_hub(self) -> None:
+        """The hub we were using went away (the app that ran it quit): run one ourselves."""
+        if self._hub is not None and self._hub.running is None:
+            hub = await ensure_local_hub(HubSettings(port=self.settings.hub.port))
+            if hub.running is not None:
+                log.info("the room's hub went away; this app now runs it")
+            self._hub = hub
 
     async def _open_player(self) -> MpvPlayer:
         player_settings: PlayerSettings = self.settings.player
