@@ -45,7 +45,10 @@ class WatchPartyApp(App[None]):
     async def on_mount(self) -> None:
         await self.push_screen(self.room_screen)
         self.room_screen.room = self._initial_room
-        self.run_worker(self.controller.start(self._publish_state, self._publish_notice))
+        # Start the room once the first frame is on screen: joining can take a moment.
+        self.call_after_refresh(
+            self.run_worker, self.controller.start(self._publish_state, self._publish_notice)
+        )
 
     async def on_unmount(self) -> None:
         await self.controller.stop()

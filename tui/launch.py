@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
+from room.controller import NoticeSink, StateSink
+from room.intents import Intent
 from room.state import Member, RoomState
 from tui.app import WatchPartyApp
 from tui.config import Settings
 from tui.identity import data_dir, resolve_identity
-from tui.live import LiveRoom
+
+if TYPE_CHECKING:
+    from tui.live import LiveRoom
 
 
 def log_to_file() -> None:
@@ -22,6 +27,30 @@ def log_to_file() -> None:
     )
 
 
+class LiveRoomAfterFirstFrame:
+    """The live room, imported once the app has drawn its first frame: the hub's server,
+    libmpv and the realtime client take longer to import than Textual takes to draw."""
+
+    def __init__(self, settings: Settings, initial: RoomState, *, claim_host: bool) -> None:
+        self._arguments = (settings, initial, claim_host)
+        self.room: LiveRoom | None = None
+
+    async def start(self, on_state: StateSink, on_notice: NoticeSink) -> None:
+        from tui.live import LiveRoom
+
+        settings, initial, claim_host = self._arguments
+        self.room = LiveRoom(settings, initial, claim_host=claim_host)
+        await self.room.start(on_state, on_notice)
+
+    async def submit(self, intent: Intent) -> None:
+        if self.room is not None:
+            await self.room.submit(intent)
+
+    async def stop(self) -> None:
+        if self.room is not None:
+            await self.room.stop()
+
+
 def run_room(settings: Settings, room_id: str, *, claim_host: bool = False) -> int:
     log_to_file()
     user_id, name = resolve_identity(settings)
@@ -31,6 +60,8 @@ def run_room(settings: Settings, room_id: str, *, claim_host: bool = False) -> i
         self_username=name,
         members=(Member(user_id=user_id, username=name),),
     )
-    app = WatchPartyApp(room, settings, LiveRoom(settings, room, claim_host=claim_host))
+    app = WatchPartyApp(
+        room, settings, LiveRoomAfterFirstFrame(settings, room, claim_host=claim_host)
+    )
     app.run()
     return 0
