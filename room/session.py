@@ -174,12 +174,12 @@ class RoomSession:
 
         await self.link.stop(farewell)
         self.driver.cancel()
-        for task in self._tasks:
+        tasks, self._tasks = list(self._tasks), []  # done-callbacks edit the list as we wait
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        self._tasks.clear()
 
     async def submit(self, intent: Intent) -> None:
         reason = refusal(self.state, intent)

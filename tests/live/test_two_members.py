@@ -113,3 +113,30 @@ async def test_follower_is_warned_when_its_media_differs(
     finally:
         await bob.stop()
         await ann.stop()
+
+
+@pytest.mark.slow
+async def test_a_new_host_is_elected_when_the_host_leaves(
+    hub: RunningHub,
+    media,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    import room.session
+
+    monkeypatch.setattr(room.session, "HOST_GRACE_S", 0.5)  # the grace is 10 s in the app
+    ann = await start_member(hub.url, media, "u-ann", "ann", claim_host=True)
+    bob = await start_member(hub.url, media, "u-bob", "bob")
+    cat = await start_member(hub.url, media, "u-cat", "cat")
+    try:
+        for member in (ann, bob, cat):
+            await member.joined()
+            await member.until(lambda s: s.host is not None and s.host.user_id == "u-ann")
+        await ann.stop()  # the host leaves
+        # Every member runs the same election and they agree: the smallest user id, u-bob.
+        await bob.until(lambda s: s.is_self_host)
+        await cat.until(lambda s: s.host is not None and s.host.user_id == "u-bob")
+        await cat.noticed("bob is now the host")
+        assert {m.user_id for m in cat.state.members} == {"u-bob", "u-cat"}
+    finally:
+        await cat.stop()
+        await bob.stop()
