@@ -108,10 +108,12 @@ class Follower:
         """
         if self.anchor is not None and anchor.seq <= self.anchor.seq:
             return NO_CHANGE
-        self.anchor = anchor
+        previous, self.anchor = self.anchor, anchor
         if self.clock is None or not self.clock.ready:
             self._fallback_offset_ms = anchor.at - now_ms
         if self.detached and not host_action:
+            return NO_CHANGE
+        if not host_action and self._keeps_pending_start(previous, anchor, now_ms):
             return NO_CHANGE
         self.detached = False
         # A new timeline: a running nudge was aimed at the old one (it restarts if needed).
@@ -120,6 +122,22 @@ class Follower:
             self._needs_follow = True
             return NO_CHANGE
         return self._follow(now_ms, reason="host")
+
+    def _keeps_pending_start(self, previous: Anchor | None, anchor: Anchor, now_ms: float) -> bool:
+        """A refresh that lands while our start is still scheduled, and moves the host's
+        timeline by less than a seek's worth, leaves the start alone: re-planning it would
+        cost a seek and a later start (the host re-anchors right after every start, because
+        mpv reports a just-unpaused position about an audio frame ahead). Drift correction
+        takes care of the small difference once we play."""
+        if self._pending_resume_ms is None or previous is None:
+            return False
+        if not (previous.is_playing and anchor.is_playing):
+            return False
+        host_at_start = self._pending_resume_ms + (self.host_now_ms(now_ms) - now_ms)
+        moved_ms = abs(
+            anchor_position(anchor, host_at_start) - anchor_position(previous, host_at_start)
+        )
+        return moved_ms * 1000 < self.settings.seek_threshold_ms
 
     def on_player_state(self, sample: PlaybackSample, now_ms: float) -> Reaction:
         previous, self._sample = self._sample, sample

@@ -133,3 +133,19 @@ def test_a_new_anchor_never_leaves_a_nudge_running() -> None:
     follower.on_player_state(nudged, 600)
     refresh = Anchor(is_playing=True, current_time=5.6, at=600, seq=2)
     assert follower.on_anchor(refresh, 600).speed == 1.0
+
+
+def test_a_small_refresh_during_a_scheduled_start_keeps_the_start() -> None:
+    follower = Follower(clock=synced_clock(offset=500))
+    follower.on_player_state(paused_at(10.0, 0), 0)
+    start = follower.on_anchor(Anchor(is_playing=True, current_time=10.0, at=500 + 400, seq=1), 20)
+    assert start.resume_at_ms == 400
+    # The host re-anchors 20 ms "ahead" right after its own start (mpv's just-unpaused report).
+    refresh = Anchor(is_playing=True, current_time=10.02, at=500 + 400, seq=2)
+    assert follower.on_anchor(refresh, 30, host_action=False).is_noop
+    assert follower.anchor == refresh  # the timeline is updated all the same
+    # A refresh that moves the host by more than a seek's worth re-plans the start.
+    jump = Anchor(is_playing=True, current_time=12.0, at=500 + 400, seq=3)
+    replanned = follower.on_anchor(jump, 40, host_action=False)
+    assert replanned.seek_to_s is not None
+    assert replanned.resume_at_ms is not None
