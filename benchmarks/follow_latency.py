@@ -38,6 +38,7 @@ import bisect
 import contextlib
 import gc
 import json
+import math
 import os
 import random
 import resource
@@ -97,7 +98,7 @@ def serve_hub() -> None:
     from hub import HubSettings, start_hub
 
     async def main() -> None:
-        running = await start_hub(HubSettings(port=0, **HUB_LIMITS))  # type: ignore[arg-type]
+        running = await start_hub(HubSettings(port=0, **HUB_LIMITS))
         gc.freeze()  # as `serve_forever` does
         print(f"PORT {running.port}", flush=True)
         await asyncio.Event().wait()
@@ -400,13 +401,15 @@ async def act(room: Room, kind: str, target: float | None) -> None:
     action = Action(kind, key_at, target)
     room.actions.append(action)
     await room.press(kind, target)
-    waits = [
-        log.player.wait_for(
-            lambda s, r=r: (
-                applied_now(kind, s, r, target) and (kind != "play" or s.position is not None)
-            )
+
+    def carried_out(restarts_before: int) -> Callable[[PlayerState], bool]:
+        return lambda state: (
+            applied_now(kind, state, restarts_before, target)
+            and (kind != "play" or state.position is not None)
         )
-        for log, r in zip(logs, restarts, strict=True)
+
+    waits: list[Awaitable[object]] = [
+        log.player.wait_for(carried_out(r)) for log, r in zip(logs, restarts, strict=True)
     ]
     waits += [m.received(EVENT_OF[kind], key_at) for m in room.protocol_followers]
     try:
@@ -442,10 +445,12 @@ def percentile(values: list[float], fraction: float) -> float | None:
 
 
 def r1(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+    """Rounded; None for no value or never (infinity), which JSON cannot carry."""
+    return None if value is None or math.isinf(value) else round(value, 1)
 
 
 def stats(values: list[float], failures: int = 0) -> dict[str, Any]:
+    """Percentiles in ms; an infinite value is an event that never happened (shown as None)."""
     return {
         "p50_ms": r1(percentile(values, 0.50)),
         "p95_ms": r1(percentile(values, 0.95)),
@@ -554,14 +559,12 @@ def analyse(room: Room, lead_ms: float) -> dict[str, Any]:
                         ],
                     }
                 )
-                if within is None:
-                    not_aligned += 1
-                else:
-                    aligned.append(within)
-            elif within is None:
-                not_realigned += 1
+                # A play that never lined up counts as never, in the percentiles too.
+                aligned.append(math.inf if within is None else within)
+                not_aligned += within is None
             else:
-                realigned.append(within)
+                realigned.append(math.inf if within is None else within)
+                not_realigned += within is None
 
     def flat(times: dict[str, list[float]], kinds: Iterable[str] = CYCLE) -> list[float]:
         return [value for kind in kinds for value in times[kind]]
