@@ -169,8 +169,11 @@ class RoomSession:
 
     async def stop(self) -> None:
         async def farewell() -> None:
-            await self.link.untrack()
             await self.link.send("member_left", self._member_payload())
+            # Leaving the channel drops our presence anyway; an untrack past the budget would
+            # only get the channel closed under us (Supabase counts untracks too).
+            if self.publisher.budget.try_spend(time.monotonic()):
+                await self.link.untrack()
 
         await self.link.stop(farewell)
         self.driver.cancel()

@@ -83,11 +83,7 @@ class DecisionDriver:
             return
         delay_s = (resume_at_ms - self._clock_ms()) / 1000
         if delay_s > 0:
-            loop = asyncio.get_running_loop()
-            due: asyncio.Future[None] = loop.create_future()
-            handle = loop.call_later(delay_s, due.set_result, None)
-            try:
-                await due
-            finally:
-                handle.cancel()
+            # asyncio.sleep, not a bare timer on a future: a start cancelled in the very turn
+            # its timer fires must not set a cancelled future (InvalidStateError).
+            await asyncio.sleep(delay_s)
         self._controls.play()
