@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -99,6 +99,8 @@ class PlayerControls(PlaybackControls, Protocol):
 class MediaInfo:
     title: str | None = None
     duration: float | None = None
+    url: str | None = None
+    """Set when the media is an http(s) URL: the host announces it to the room."""
 
 
 class RoomSession:
@@ -152,6 +154,9 @@ class RoomSession:
         self._pings: list[tuple[SyncPing, float]] = []
         self._sampled = asyncio.Event()
         self._warned_media = False
+        self._announced_url: str | None = None
+        self.on_media_announced: Callable[[str], Awaitable[None]] | None = None
+        """Set by an app that opened no media itself: it loads the host's URL."""
         self.link = link_factory(self)
 
     # --- RoomController -----------------------------------------------------------------
@@ -284,6 +289,7 @@ class RoomSession:
             **update.anchor.model_dump(),
             "duration": self._media.duration,
             "media": self._media.title,
+            "media_url": self._media.url,
         }
         await self.link.send(update.event, payload)
 
@@ -371,8 +377,25 @@ class RoomSession:
         self.driver.apply(self.follower.on_anchor(anchor, now, host_action=host_action))
         if event != EVENT_ANCHOR:
             self._notice(playback_notice(event, model.username, model.current_time))
+        self._take_media_url(model)
         self._check_same_media(model)
         self._refresh_playback(force=True)
+
+    def _take_media_url(self, model: PlaybackEvent) -> None:
+        url = model.media_url
+        if url is None or url == self._announced_url or self.on_media_announced is None:
+            return
+        self._announced_url = url
+        self._warned_media = False
+        self._spawn(self.on_media_announced(url))
+
+    def notice(self, text: str) -> None:
+        """Tell the user something (throttled with the room's other notices)."""
+        self._notice(text, force=True)
+
+    def resync(self) -> None:
+        """Bring the player back onto the host's timeline (after it loaded new media)."""
+        self.driver.apply(self.follower.resync(monotonic_ms()))
 
     def _check_same_media(self, model: PlaybackEvent) -> None:
         """Warn once when the host's media is not as long as ours: probably not the same."""

@@ -47,6 +47,21 @@ def _not_bool(value: Any) -> Any:
     return value
 
 
+MAX_URL_CHARS = 2048
+
+
+def _media_url_or_none(value: Any) -> str | None:
+    """An http(s) URL we could open, or nothing: a bad URL must not cost the whole command."""
+    if (
+        isinstance(value, str)
+        and len(value) <= MAX_URL_CHARS
+        and value.startswith(("http://", "https://"))
+        and not any(char.isspace() for char in value)
+    ):
+        return value
+    return None
+
+
 MediaTime = Annotated[float, BeforeValidator(_not_bool), AfterValidator(_finite_time)]
 UserId = Annotated[str, Field(min_length=1, max_length=128)]
 Username = Annotated[str, _cut(64)]
@@ -70,6 +85,8 @@ class PlaybackEvent(WireModel):
     seq: int | None = Field(default=None, ge=0)
     rate: float | None = Field(default=None, gt=0, le=4)
     media: ShortText | None = None
+    media_url: Annotated[str | None, BeforeValidator(_media_url_or_none)] = None
+    """The host's media when it is a URL, for members who opened nothing themselves."""
     duration: MediaTime | None = None
 
 

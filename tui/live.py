@@ -106,7 +106,9 @@ class LiveRoom:
             notices=self.settings.ui.notifications,
         )
         self.session = session
-        media = MediaInfo(self._title, player.state.duration)
+        if not self.settings.player.media:
+            session.on_media_announced = self._load_announced
+        media = self._media(player.state)
         player.add_listener(
             lambda state: session.on_player_sample(sample_of(state), self._media(state))
         )
@@ -114,7 +116,24 @@ class LiveRoom:
         await session.start(on_state, on_notice)
 
     def _media(self, state: PlayerState) -> MediaInfo:
-        return MediaInfo(self._title, state.duration)
+        url = (
+            self._source
+            if self._source and self._source.startswith(("http://", "https://"))
+            else None
+        )
+        return MediaInfo(self._title, state.duration, url)
+
+    async def _load_announced(self, url: str) -> None:
+        """We opened nothing ourselves: play what the host announced."""
+        if self.player is None or self.session is None:
+            return
+        try:
+            await self.player.load(url)
+        except PlayerError as error:
+            self.session.notice(f"Could not open the host's media: {error}")
+            return
+        self._title, self._source = url, url
+        self.session.resync()
 
     async def submit(self, intent: Intent) -> None:
         if self.session is not None:
@@ -167,9 +186,11 @@ class LiveRoom:
         except PlayerError:
             player.close()
             raise
+        self._source = source
         return player
 
     _title: str | None = None
+    _source: str | None = None
 
     def _offline_status(self, detail: str) -> None:
         self._on_state(

@@ -123,6 +123,14 @@ class Follower:
             return NO_CHANGE
         return self._follow(now_ms, reason="host")
 
+    def resync(self, now_ms: float) -> Decision:
+        """Follow the current anchor again from scratch (the player just loaded new media)."""
+        if self.anchor is None or self._sample is None:
+            self._needs_follow = self.anchor is not None
+            return NO_CHANGE
+        self.detached = False
+        return self._follow(now_ms, reason="resync")
+
     def _keeps_pending_start(self, previous: Anchor | None, anchor: Anchor, now_ms: float) -> bool:
         """A refresh that lands while our start is still scheduled, and moves the host's
         timeline by less than a seek's worth, leaves the start alone: re-planning it would

@@ -68,10 +68,13 @@ class LiveMember:
         await self.room.stop()
 
 
-def member_settings(hub_url: str, media: Path, **overrides: object) -> Settings:
+def member_settings(hub_url: str, media: Path | str | None, **overrides: object) -> Settings:
+    player: dict[str, object] = {"vo": "null", "ao": "null"}
+    if media is not None:
+        player["media"] = str(media)
     cli: dict[str, object] = {
         "server": {"url": hub_url},
-        "player": {"vo": "null", "ao": "null", "media": str(media)},
+        "player": player,
         "ui": {"notifications": True},
     }
     for section, values in overrides.items():
@@ -81,7 +84,7 @@ def member_settings(hub_url: str, media: Path, **overrides: object) -> Settings:
 
 async def start_member(
     hub_url: str,
-    media: Path,
+    media: Path | str | None,
     user_id: str,
     name: str,
     *,
