@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Protocol
 
 from room.intents import Intent
-from room.state import Connection, ConnectionStatus, RoomState
+from room.state import RoomState
 
 StateSink = Callable[[RoomState], None]
 NoticeSink = Callable[[str], None]
@@ -24,21 +23,3 @@ class RoomController(Protocol):
     async def submit(self, intent: Intent) -> None: ...
 
     async def stop(self) -> None: ...
-
-
-class OfflineRoom:
-    """A room with no connection: shows why, carries out nothing."""
-
-    def __init__(self, state: RoomState, reason: str) -> None:
-        self._state = replace(
-            state, connection=Connection(status=ConnectionStatus.OFFLINE, detail=reason)
-        )
-
-    async def start(self, on_state: StateSink, on_notice: NoticeSink) -> None:
-        on_state(self._state)
-
-    async def submit(self, intent: Intent) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
