@@ -27,7 +27,7 @@ import random
 import resource
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -53,6 +53,7 @@ from room.sync import (
     answer_ping,
 )
 from room.sync.driver import DecisionDriver
+from tui.live import sample_of as app_sample_of
 
 FPS = 100
 SAMPLE_HZ = 50
@@ -63,16 +64,9 @@ def now_ms() -> float:
 
 
 def sample_of(state: PlayerState, skew_ms: float = 0.0) -> PlaybackSample:
-    return PlaybackSample(
-        position_s=state.position or 0.0,
-        observed_at_ms=state.position_at * 1000 + skew_ms,
-        paused=state.paused,
-        speed=state.speed,
-        seeking=state.seeking,
-        buffering=state.buffering,
-        eof=state.eof,
-        restarts=state.restarts,
-    )
+    """The app's own conversion (tui.live), on a follower clock skewed by ``skew_ms``."""
+    sample = app_sample_of(state)
+    return replace(sample, observed_at_ms=sample.observed_at_ms + skew_ms)
 
 
 def new_player() -> MpvPlayer:
