@@ -310,7 +310,7 @@ class RoomSession:
     async def on_joined(self) -> None:
         self.publisher.rejoined()
         self._seen_presence.clear()
-        await self._publish_presence(force_track=True)
+        await self._publish_presence()
         await self.link.send("member_joined", self._member_payload())
         if self.claim_host:
             self._spawn(self._claim_when_no_host())
@@ -511,7 +511,7 @@ class RoomSession:
         if user_id != self.user_id and not announce:
             self._notice(f"{clean_name(self._name_of(user_id))} is now the host")
         self._refresh_members()
-        await self._publish_presence(force_track=False)
+        await self._publish_presence()
 
     async def _elect_unless_host_returns(self, host: str) -> None:
         """The host vanished from presence: give it a moment to reconnect, then elect.
@@ -617,15 +617,13 @@ class RoomSession:
             buffering=bool(sample and sample.buffering),
         )
 
-    async def _publish_presence(self, *, force_track: bool) -> None:
+    async def _publish_presence(self) -> None:
         fields = self.own_fields()
         if not self.link.is_joined:
             return
         await self.link.send(
             "heartbeat", {**fields.model_dump(), "is_synced": bool(fields.is_synced)}
         )
-        if force_track:
-            self.publisher.rejoined()
         if self.publisher.should_track(fields, time.monotonic()):
             await self.link.track(fields.model_dump())
 
@@ -633,7 +631,7 @@ class RoomSession:
         while True:
             await asyncio.sleep(self.heartbeat_s)
             try:
-                await self._publish_presence(force_track=False)
+                await self._publish_presence()
             except Exception:
                 log.exception("heartbeat failed (will try again)")
             self._refresh_members()
