@@ -26,6 +26,18 @@ class SeekTo:
 class PostComment:
     message: str
     parent_id: str | None = None
+    is_anchor: bool = False
+    """Mark the moment: the comment shows as a marker on the progress bar."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadOlderComments:
+    """Page the comment window back by one page of history."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadNewestComments:
+    """Return the comment window to the newest comments."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +55,26 @@ class HandOverHost:
     user_id: str
 
 
-Intent = TogglePlay | SeekBy | SeekTo | PostComment | ClaimHost | RequestHost | HandOverHost
+Intent = (
+    TogglePlay
+    | SeekBy
+    | SeekTo
+    | PostComment
+    | LoadOlderComments
+    | LoadNewestComments
+    | ClaimHost
+    | RequestHost
+    | HandOverHost
+)
 PLAYBACK_INTENTS = (TogglePlay, SeekBy, SeekTo)
 
 
 def refusal(state: RoomState, intent: Intent) -> str | None:
-    """Why ``intent`` can't be done now, in words for the user; None when it can."""
+    """Why ``intent`` can't be done now, in words for the user; None when it can.
+
+    A comment needs no connection: written offline, it waits in the outbox."""
+    if isinstance(intent, PostComment):
+        return "The comment is empty." if not intent.message.strip() else None
     if not state.is_connected:
         detail = f" ({state.connection.detail})" if state.connection.detail else ""
         return f"Not connected to the room{detail}: try again once connected."
@@ -65,6 +91,4 @@ def refusal(state: RoomState, intent: Intent) -> str | None:
             return "Pick another member of the room to hand the host role to."
     if isinstance(intent, RequestHost) and (host is None or state.is_self_host):
         return "There is no other host to ask: press h to take the role."
-    if isinstance(intent, PostComment) and not intent.message.strip():
-        return "The comment is empty."
     return None

@@ -12,7 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 
 COMMENT_WINDOW = 500
-"""How many comments the room keeps in memory; older ones are dropped (and reloaded on demand)."""
+"""How many comments the room keeps in memory; the rest stay on the server, paged in on demand."""
+
+ANCHOR_LIMIT = 200
+"""How many anchor comments (progress-bar markers) the room keeps."""
 
 
 class SyncStatus(StrEnum):
@@ -53,6 +56,10 @@ class Comment:
     parent_id: str | None = None
     is_system: bool = False
     is_anchor: bool = False
+    seq: int | None = None
+    """The server's insert order (the paging cursor); None until the server has the comment."""
+    pending: bool = False
+    """Written here and waiting in the outbox for the server to confirm it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +88,13 @@ class RoomState:
     self_username: str = ""
     members: tuple[Member, ...] = ()
     comments: tuple[Comment, ...] = ()
+    """A window of the room's comments, oldest first, at most ``COMMENT_WINDOW``."""
+    has_older: bool = False
+    """The server has comments older than the window (page them in with LoadOlderComments)."""
+    has_newer: bool = False
+    """The window was paged back and newer comments are not in it (LoadNewestComments)."""
+    anchors: tuple[Comment, ...] = ()
+    """Anchor comments by video time, for the progress bar's markers."""
     playback: Playback = field(default_factory=Playback)
     connection: Connection = field(default_factory=Connection)
 
@@ -116,15 +130,69 @@ class RoomState:
         return replace(self, members=tuple(m for m in self.members if m.user_id != user_id))
 
     def with_comment(self, comment: Comment) -> RoomState:
-        """Add ``comment`` (once: a repeated id replaces), keeping the newest ``COMMENT_WINDOW``."""
-        kept = tuple(c for c in self.comments if c.id != comment.id)
-        return replace(self, comments=(*kept, comment)[-COMMENT_WINDOW:])
+        """A comment that just arrived: added once (a repeated id replaces it in place).
+
+        The window keeps the newest ``COMMENT_WINDOW``. While it is paged back into history
+        (``has_newer``) a new comment stays on the server until the feed returns to the end;
+        a replacement of one already shown (say, a pending comment confirmed) still applies.
+        """
+        anchors = _with_anchor(self.anchors, comment)
+        if any(c.id == comment.id for c in self.comments):
+            comments = tuple(comment if c.id == comment.id else c for c in self.comments)
+            return replace(self, comments=comments, anchors=anchors)
+        if self.has_newer:
+            return replace(self, anchors=anchors)
+        comments = (*self.comments, comment)
+        trimmed = len(comments) > COMMENT_WINDOW
+        return replace(
+            self,
+            comments=comments[-COMMENT_WINDOW:],
+            has_older=self.has_older or trimmed,
+            anchors=anchors,
+        )
+
+    def with_older_comments(self, page: tuple[Comment, ...], *, more: bool) -> RoomState:
+        """Prepend a page of older comments (oldest first); ``more`` when older ones remain.
+
+        If the window overflows, the newest comments leave it (``has_newer``)."""
+        known = {c.id for c in self.comments}
+        comments = (*(c for c in page if c.id not in known), *self.comments)
+        trimmed = len(comments) > COMMENT_WINDOW
+        return replace(
+            self,
+            comments=comments[:COMMENT_WINDOW],
+            has_older=more,
+            has_newer=self.has_newer or trimmed,
+        )
+
+    def with_newest_comments(self, page: tuple[Comment, ...], *, more: bool) -> RoomState:
+        """Replace the window with the newest page (oldest first), keeping pending comments."""
+        known = {c.id for c in page}
+        pending = tuple(c for c in self.comments if c.pending and c.id not in known)
+        comments = (*page, *pending)[-COMMENT_WINDOW:]
+        return replace(self, comments=comments, has_older=more, has_newer=False)
+
+    def with_anchors(self, anchors: tuple[Comment, ...]) -> RoomState:
+        merged: tuple[Comment, ...] = ()
+        for anchor in anchors:
+            merged = _with_anchor(merged, anchor)
+        return replace(self, anchors=merged)
 
     def with_playback(self, playback: Playback) -> RoomState:
         return replace(self, playback=playback)
 
     def with_connection(self, connection: Connection) -> RoomState:
         return replace(self, connection=connection)
+
+
+def _with_anchor(anchors: tuple[Comment, ...], comment: Comment) -> tuple[Comment, ...]:
+    """``anchors`` with ``comment`` in video-time order if it is an anchor, at most ANCHOR_LIMIT."""
+    if not comment.is_anchor or comment.video_timestamp is None:
+        return anchors
+    kept = [a for a in anchors if a.id != comment.id]
+    kept.append(comment)
+    kept.sort(key=lambda a: (a.video_timestamp or 0.0, a.id))
+    return tuple(kept[:ANCHOR_LIMIT])
 
 
 MAX_THREAD_DEPTH = 4
