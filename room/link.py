@@ -78,6 +78,7 @@ class RoomLink:
         backoff: Backoff | None = None,
         liveness_timeout_s: float = 15.0,
         on_refused: Callable[[], Awaitable[None]] | None = None,
+        access_token: Callable[[], Awaitable[str | None]] | None = None,
     ) -> None:
         self.url = realtime_url(server_url)
         self._key = key
@@ -90,6 +91,8 @@ class RoomLink:
         self.on_refused = on_refused
         """Called when nothing listens at the server's address (the embedded default then
         starts a hub of its own, so a room outlives the app that started the first one)."""
+        self.access_token = access_token
+        """The signed-in user's token for each connection (Supabase); None: the key is used."""
         self._channel: AsyncRealtimeChannel | None = None
         self._stopping = asyncio.Event()
         self._last_inbound = time.monotonic()
@@ -202,6 +205,8 @@ class RoomLink:
         )
         self._register(channel)
         try:
+            if self.access_token is not None:
+                await client.set_auth(await self.access_token())
             await asyncio.wait_for(client.connect(), timeout=JOIN_TIMEOUT_S)
             await asyncio.wait_for(
                 channel.subscribe(_guarded("subscribe", on_subscribe)), JOIN_TIMEOUT_S

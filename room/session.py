@@ -26,6 +26,8 @@ from room.intents import (
     ClaimHost,
     HandOverHost,
     Intent,
+    LoadNewestComments,
+    LoadOlderComments,
     PostComment,
     RequestHost,
     SeekBy,
@@ -43,6 +45,7 @@ from room.notices import (
     playback_notice,
 )
 from room.publisher import PresencePublisher
+from room.roomdata import RETRY_S, RoomData
 from room.state import Comment, Connection, ConnectionStatus, Playback, RoomState
 from room.sync.anchor import Anchor
 from room.sync.clock import EVENT_PING, ClockSync, SyncPing, SyncPong, answer_ping
@@ -53,6 +56,7 @@ from room.sync.policy import Decision
 from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
 from room.sync.wire import EVENT_ANCHOR
+from room.tables import CommentPage, TableError
 from room.text import clean_name
 from room.timefmt import format_time
 from room.wire import (
@@ -63,6 +67,7 @@ from room.wire import (
     MemberEvent,
     PlaybackEvent,
     PresenceFields,
+    RoomRow,
     parse_broadcast,
 )
 
@@ -79,6 +84,10 @@ MAX_PONGS_PER_BATCH = 200
 MEDIA_LENGTH_TOLERANCE_S = 1.0
 HOST_GRACE_S = 10.0
 """How long a vanished host has to come back before the room elects a new one."""
+ROOM_ROW_TOLERANCE_S = 0.5
+"""A ``rooms`` UPDATE this close to the anchor we already follow is the same host action."""
+MAX_COMMENT_CHARS = 2000
+"""The ``comments.message`` limit (docs/data.md)."""
 
 
 def monotonic_ms() -> float:
@@ -115,6 +124,7 @@ class RoomSession:
         heartbeat_s: float = 3.0,
         claim_host: bool = False,
         notices: bool = True,
+        data: RoomData | None = None,
     ) -> None:
         self.state = initial
         self.user_id = initial.self_user_id
@@ -157,6 +167,10 @@ class RoomSession:
         self._announced_url: str | None = None
         self.on_media_announced: Callable[[str], Awaitable[None]] | None = None
         """Set by an app that opened no media itself: it loads the host's URL."""
+        self.data = data
+        """The room's tables (history, outbox, member and room rows); None: broadcasts only."""
+        self._outbox_kick = asyncio.Event()
+        self._paging = False
         self.link = link_factory(self)
 
     # --- RoomController -----------------------------------------------------------------
@@ -169,6 +183,7 @@ class RoomSession:
             self._heartbeat_loop(),
             self._clock_loop(),
             self._notice_loop(),
+            self._outbox_loop(),
         ):
             self._tasks.append(asyncio.create_task(work))
 
@@ -181,6 +196,12 @@ class RoomSession:
                 await self.link.untrack()
 
         await self.link.stop(farewell)
+        if self.data is not None:
+            try:
+                async with asyncio.timeout(2.0):
+                    await self.data.leave()
+            except (TimeoutError, TableError) as error:
+                log.info("could not remove our member row: %s", error or "timed out")
         self.driver.cancel()
         tasks, self._tasks = list(self._tasks), []  # done-callbacks edit the list as we wait
         for task in tasks:
@@ -200,6 +221,8 @@ class RoomSession:
             self._seek(intent)
         elif isinstance(intent, PostComment):
             await self._post_comment(intent)
+        elif isinstance(intent, LoadOlderComments | LoadNewestComments):
+            self._spawn(self._page_comments(older=isinstance(intent, LoadOlderComments)))
         elif isinstance(intent, ClaimHost):
             await self._set_host(self.user_id, announce=True)
         elif isinstance(intent, HandOverHost):
@@ -292,6 +315,16 @@ class RoomSession:
             "media_url": self._media.url,
         }
         await self.link.send(update.event, payload)
+        if self.data is not None and update.event != EVENT_ANCHOR:
+            try:
+                await self.data.save_playback(
+                    host_user_id=self.host_user_id,
+                    current_time=update.anchor.current_time,
+                    is_playing=update.anchor.is_playing,
+                    media_url=self._media.url,
+                )
+            except TableError as error:
+                log.warning("%s", error)
 
     async def _send_plain(self, event: str, position: float) -> None:
         await self.link.send(event, {**self._member_payload(), "current_time": position})
@@ -314,6 +347,8 @@ class RoomSession:
         await self.link.send("member_joined", self._member_payload())
         if self.claim_host:
             self._spawn(self._claim_when_no_host())
+        if self.data is not None:
+            self._spawn(self._load_room_data(self.data))
 
     def on_presence(self, state: dict[str, list[dict[str, Any]]]) -> None:
         self.present = presence_members(state)
@@ -330,10 +365,19 @@ class RoomSession:
         self._refresh_members()
 
     def on_postgres_change(self, payload: dict[str, Any]) -> None:
-        log.debug(
-            "postgres change (handled by the persistence layer): %s",
-            payload.get("data", {}).get("table"),
-        )
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            return
+        table, kind, record = data.get("table"), data.get("type"), data.get("record")
+        try:
+            if table == "comments" and kind == "INSERT":
+                self._on_comment(CommentRow.model_validate(record))
+            elif table == "rooms" and kind == "UPDATE":
+                self._on_room_row(RoomRow.model_validate(record))
+            else:  # room_members: presence and heartbeats already tell us who is here
+                log.debug("%s %s", kind, table)
+        except ValidationError as error:
+            log.warning("dropped an invalid %s change on %s: %s", kind, table, error.errors()[:1])
 
     def on_broadcast(self, event: str, payload: object) -> None:
         if event == EVENT_PING:
@@ -380,6 +424,31 @@ class RoomSession:
         self._take_media_url(model)
         self._check_same_media(model)
         self._refresh_playback(force=True)
+
+    def _on_room_row(self, row: RoomRow) -> None:
+        """The web client syncs from ``rooms`` UPDATEs; so do we, once per host action.
+
+        The host's broadcast usually arrives first and is more precise (it carries the
+        anchor's clock); an UPDATE that says what the anchor we follow already says is the
+        same action and is dropped. One that differs (a host that only writes the table, or
+        a lost broadcast) is applied like a browser's command.
+        """
+        host = row.host_user_id
+        if host is None or host == self.user_id or self.is_host:
+            return
+        anchor = self.follower.anchor
+        if anchor is not None and anchor.is_playing == row.is_playing:
+            written_ms = row.updated_at.timestamp() * 1000 if row.updated_at else anchor.at
+            expected = anchor.current_time
+            if anchor.is_playing:
+                expected += max(0.0, written_ms - anchor.at) / 1000 * anchor.rate
+            if abs(expected - row.current_time) <= ROOM_ROW_TOLERANCE_S:
+                return
+        event = "play" if row.is_playing else "pause"
+        self._on_playback(
+            event,
+            {"user_id": host, "username": self._name_of(host), "current_time": row.current_time},
+        )
 
     def _take_media_url(self, model: PlaybackEvent) -> None:
         url = model.media_url
@@ -455,23 +524,56 @@ class RoomSession:
             self._notice(left_notice(model.username))
             self.heartbeats.pop(model.user_id, None)
 
-    def _on_comment(self, row: CommentRow) -> None:
-        comment = Comment(
-            id=row.id,
-            user_id=row.user_id,
-            username=row.username or row.user_id,
-            message=row.message,
-            created_at=row.created_at,
-            video_timestamp=row.video_timestamp,
-            parent_id=row.parent_id,
-            is_system=row.is_system_message,
-            is_anchor=row.is_anchor,
-        )
+    def _on_comment(self, row: CommentRow, *, pending: bool = False) -> None:
+        comment = comment_of(row, pending=pending)
         known = any(c.id == comment.id for c in self.state.comments)
+        if known and not pending:
+            # The broadcast and the table's INSERT both bring it: keep the one with the cursor.
+            shown = next(c for c in self.state.comments if c.id == comment.id)
+            if comment.seq is None and shown.seq is not None:
+                comment = replace(comment, seq=shown.seq)
         self.state = self.state.with_comment(comment)
         self._publish_state()
         if not known and not row.is_system_message and row.user_id != self.user_id:
             self._notice(comment_notice(row.username, row.message))
+
+    async def _load_room_data(self, data: RoomData) -> None:
+        """Joined: write our member row, read the history and markers, send the outbox."""
+        try:
+            page, anchors = await data.join(self._member_row())
+        except TableError as error:
+            self._notice(f"Comment history is unavailable: {error}", force=True)
+            return
+        self._show_page(page, newest=True)
+        self.state = self.state.with_anchors(tuple(comment_of(row) for row in anchors))
+        self._publish_state()
+        self._outbox_kick.set()
+
+    def _show_page(self, page: CommentPage, *, newest: bool) -> None:
+        comments = tuple(comment_of(row) for row in page.rows)
+        if newest:
+            self.state = self.state.with_newest_comments(comments, more=page.more)
+        else:
+            self.state = self.state.with_older_comments(comments, more=page.more)
+        self._publish_state()
+
+    async def _page_comments(self, *, older: bool) -> None:
+        data = self.data
+        if data is None or self._paging:
+            return
+        self._paging = True
+        try:
+            if older:
+                cursor = next((c.seq for c in self.state.comments if c.seq is not None), None)
+                page = await data.older(cursor)
+            else:
+                page = await data.newest()
+        except TableError as error:
+            self._notice(str(error), force=True)
+            return
+        finally:
+            self._paging = False
+        self._show_page(page, newest=not older)
 
     # --- host role ----------------------------------------------------------------------
 
@@ -632,6 +734,10 @@ class RoomSession:
             await asyncio.sleep(self.heartbeat_s)
             try:
                 await self._publish_presence()
+                if self.data is not None and self.link.is_joined:
+                    await self.data.save_member(self._member_row())
+            except TableError as error:
+                log.info("%s", error)
             except Exception:
                 log.exception("heartbeat failed (will try again)")
             self._refresh_members()
@@ -696,14 +802,75 @@ class RoomSession:
             id=str(uuid.uuid4()),
             user_id=self.user_id,
             username=self.username,
-            message=intent.message,
+            message=intent.message.strip()[:MAX_COMMENT_CHARS],
             room_id=self.state.room_id,
             parent_id=intent.parent_id,
             video_timestamp=sample.position_at(monotonic_ms()) if sample else None,
+            is_anchor=intent.is_anchor,
             created_at=datetime.now(UTC),
         )
+        if self.data is None:
+            self._on_comment(row)
+            await self.link.send("new_comment", row.model_dump(mode="json"))
+            return
+        # On disk first: from here on the comment survives a crash, a kill or a lost answer.
+        await self.data.queue_comment(row.model_dump(mode="json", exclude={"seq", "created_at"}))
+        self._on_comment(row, pending=True)
+        self._outbox_kick.set()
+
+    async def _outbox_loop(self) -> None:
+        """Send waiting comments when asked, and retry every few seconds while any wait."""
+        data = self.data
+        if data is None:
+            return
+        waiting = True  # comments left by an earlier run are sent as soon as we can
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(RETRY_S if waiting else None):
+                    await self._outbox_kick.wait()
+            self._outbox_kick.clear()
+            problem = await data.deliver(self._on_stored)
+            waiting = problem is not None
+            if problem is not None and self.state.is_connected:
+                self._notice(f"A comment waits to be sent: {problem}")
+
+    def _on_stored(self, row: CommentRow, first_time: bool) -> None:
         self._on_comment(row)
-        await self.link.send("new_comment", row.model_dump(mode="json"))
+        if first_time:
+            self._spawn(self._announce(row))
+
+    async def _announce(self, row: CommentRow) -> None:
+        if self.data is None:
+            return
+        try:
+            await self.data.announce_comment(row)
+        except TableError as error:  # the table's INSERT reaches our own app anyway
+            log.info("%s", error)
+
+    def _member_row(self) -> dict[str, Any]:
+        fields = self.own_fields()
+        return {
+            "username": self.username,
+            "is_host": fields.is_host,
+            "is_synced": bool(fields.is_synced) if fields.is_synced is not None else True,
+            "current_time": fields.current_time,
+        }
+
+
+def comment_of(row: CommentRow, *, pending: bool = False) -> Comment:
+    return Comment(
+        id=row.id,
+        user_id=row.user_id,
+        username=row.username or row.user_id,
+        message=row.message,
+        created_at=row.created_at,
+        video_timestamp=row.video_timestamp,
+        parent_id=row.parent_id,
+        is_system=row.is_system_message,
+        is_anchor=row.is_anchor,
+        seq=row.seq,
+        pending=pending,
+    )
 
 
 __all__ = ["ConnectionStatus", "MediaInfo", "RoomSession"]

@@ -137,6 +137,19 @@ class CommentRow(WireModel):
     is_anchor: StrictBool = False
     is_system_message: StrictBool = False
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    seq: int | None = Field(default=None, ge=0)
+    """The table's insert order (the paging cursor); absent in a ``new_comment`` broadcast."""
+
+
+class RoomRow(WireModel):
+    """A row of ``rooms``, as the host writes it and postgres_changes delivers it."""
+
+    room_id: ShortText
+    host_user_id: UserId | None = None
+    current_time: MediaTime = 0.0
+    is_playing: StrictBool = False
+    media_url: Annotated[str | None, BeforeValidator(_media_url_or_none)] = None
+    updated_at: datetime | None = None
 
 
 class HostChanged(WireModel):

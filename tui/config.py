@@ -52,6 +52,12 @@ class ServerSettings(Section):
     Unset: the embedded hub on 127.0.0.1, started in-process when none answers."""
     key: SecretStr | None = None
     """The project's anon key (or the hub's --key). Never printed or logged."""
+    sign_in: Literal["auto", "anonymous", "off"] = "auto"
+    """How to sign in to a server given by url. auto: anonymously when it offers Supabase
+    Auth (a Supabase project), not at all when it does not (a hub). Your auth user id then
+    becomes your user id in rooms, so row-level security knows you."""
+    user_token: SecretStr | None = None
+    """A user's access token (JWT) to use instead of signing in. Never printed or logged."""
 
 
 class HubSettings(Section):

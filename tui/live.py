@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -19,15 +20,19 @@ from player.errors import PlayerError
 from player.mpv_player import MpvPlayer
 from player.settings import PlayerSettings
 from player.sources import render_demo_file
+from room.backend import Backend, BackendError, open_backend
 from room.backoff import Backoff
 from room.budget import PresenceBudget
 from room.controller import NoticeSink, StateSink
 from room.intents import Intent
 from room.link import RoomLink
+from room.outbox import Outbox
 from room.publisher import PresencePublisher
+from room.roomdata import RoomData
 from room.session import MediaInfo, RoomSession
 from room.state import Connection, ConnectionStatus, RoomState
 from room.sync.sample import PlaybackSample
+from room.tables import RoomTables
 from tui.config import Settings
 from tui.identity import data_dir
 
@@ -66,15 +71,25 @@ class LiveRoom:
         self.session: RoomSession | None = None
         self.player: MpvPlayer | None = None
         self._hub: LocalHub | None = None
+        self._outbox: Outbox | None = None
         self._on_state: StateSink = lambda state: None
 
     async def start(self, on_state: StateSink, on_notice: NoticeSink) -> None:
         self._on_state = on_state
         try:
             server_url, key, shown = await self._backend()
-        except HubConfigError as error:
+            backend = await self._sign_in(server_url, key)
+        except (HubConfigError, BackendError) as error:
             self._offline(str(error))
             return
+        initial = self.initial
+        if backend.user_id is not None and backend.user_id != initial.self_user_id:
+            log.info("signed in: the room knows us by our auth user id")
+            initial = replace(initial, self_user_id=backend.user_id)
+        self._outbox = Outbox(data_dir() / "outbox.sqlite3", server=server_url)
+        data = RoomData(
+            RoomTables(backend.client, initial.room_id), self._outbox, initial.self_user_id
+        )
         try:
             player = await self._open_player()
         except PlayerError as error:
@@ -86,13 +101,14 @@ class LiveRoom:
             lambda listener: RoomLink(
                 server_url,
                 key,
-                self.initial.room_id,
-                self.initial.self_user_id,
+                initial.room_id,
+                initial.self_user_id,
                 listener,
                 backoff=Backoff(),
                 on_refused=restart_hub,
+                access_token=backend.access_token if backend.user_id else None,
             ),
-            replace(self.initial, connection=Connection(ConnectionStatus.CONNECTING, server=shown)),
+            replace(initial, connection=Connection(ConnectionStatus.CONNECTING, server=shown)),
             player,
             sync_settings=self.settings.sync,
             publisher=PresencePublisher(
@@ -104,6 +120,7 @@ class LiveRoom:
             heartbeat_s=self.settings.presence.heartbeat_s,
             claim_host=self.claim_host,
             notices=self.settings.ui.notifications,
+            data=data,
         )
         self.session = session
         if not self.settings.player.media:
@@ -144,6 +161,8 @@ class LiveRoom:
             await self.session.stop()
         if self.player is not None:
             self.player.close()
+        if self._outbox is not None:
+            self._outbox.close()
         if self._hub is not None and self._hub.running is not None:
             await self._hub.running.close()
 
@@ -156,14 +175,34 @@ class LiveRoom:
         if server.url:
             return server.url, key, server.url.split("://", 1)[-1].rstrip("/")
         self._offline_status("starting the embedded hub")
-        hub = await ensure_local_hub(HubSettings(port=self.settings.hub.port))
+        hub = await ensure_local_hub(self._hub_settings())
         self._hub = hub
         return hub.url, key, hub.url.split("://", 1)[-1]
+
+    def _hub_settings(self) -> HubSettings:
+        return HubSettings(port=self.settings.hub.port, db_path=self.settings.hub.db)
+
+    async def _sign_in(self, server_url: str, key: str) -> Backend:
+        """supabase-py for the server: signed in on a Supabase project, as is on our hub."""
+        server = self.settings.server
+        if not server.url:
+            self._offline_status("opening the room's tables")
+            return await open_backend(server_url, key, sign_in="off")
+        self._offline_status("signing in")
+        return await open_backend(
+            server_url,
+            key,
+            sign_in=server.sign_in,
+            user_token=server.user_token.get_secret_value() if server.user_token else None,
+            # One file per server: a session belongs to the project that issued it.
+            session_file=data_dir()
+            / f"auth-{hashlib.sha256(server_url.encode()).hexdigest()[:12]}.json",
+        )
 
     async def _restart_hub(self) -> None:
         """The hub we were using went away (the app that ran it quit): run one ourselves."""
         if self._hub is not None and self._hub.running is None:
-            hub = await ensure_local_hub(HubSettings(port=self.settings.hub.port))
+            hub = await ensure_local_hub(self._hub_settings())
             if hub.running is not None:
                 log.info("the room's hub went away; this app now runs it")
             self._hub = hub

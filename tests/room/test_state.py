@@ -81,12 +81,14 @@ def test_host_rules() -> None:
     assert refusal(no_host, ClaimHost()) is None
 
 
-def test_everything_waits_for_a_connection() -> None:
+def test_room_actions_wait_for_a_connection_but_comments_do_not() -> None:
     offline = replace(
         busy_room(self_is_host=True), connection=Connection(ConnectionStatus.RECONNECTING)
     )
-    for intent in (TogglePlay(), PostComment("hi"), ClaimHost()):
+    for intent in (TogglePlay(), ClaimHost()):
         assert refusal(offline, intent) == "Not connected to the room: try again once connected."
+    assert refusal(offline, PostComment("hi")) is None  # it waits in the outbox
+    assert refusal(offline, PostComment("  ")) == "The comment is empty."
 
 
 def test_empty_comment_is_refused() -> None:

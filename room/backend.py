@@ -1,0 +1,152 @@
+"""The server a room runs on, as supabase-py sees it: the same client for the hub and Supabase.
+
+On a Supabase project the app signs in (anonymously unless the user gave a token), because
+row-level security knows members by their auth user id; that id becomes our user id in the
+room. The session is kept in a file in the data folder, so a restart is the same user. The
+embedded hub has no sign-in: there the app's own stable user id is used.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import httpx
+from supabase import AsyncClient, AsyncClientOptions
+from supabase_auth import AsyncSupportedStorage
+from supabase_auth.errors import AuthApiError, AuthError
+
+log = logging.getLogger(__name__)
+
+SignIn = Literal["auto", "anonymous", "off"]
+
+
+class BackendError(Exception):
+    """We could not sign in; ``str()`` says why and what to do."""
+
+
+class FileStorage(AsyncSupportedStorage):
+    """supabase-auth's session storage in a file only the user can read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _read(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return (
+            {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
+        )
+
+    def _write(self, data: dict[str, str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            json.dump(data, file)
+        os.replace(temporary, self.path)
+
+    async def get_item(self, key: str) -> str | None:
+        return self._read().get(key)
+
+    async def set_item(self, key: str, value: str) -> None:
+        self._write({**self._read(), key: value})
+
+    async def remove_item(self, key: str) -> None:
+        data = self._read()
+        data.pop(key, None)
+        self._write(data)
+
+
+@dataclass
+class Backend:
+    client: AsyncClient
+    user_id: str | None
+    """The signed-in user's id (it is the room's user id); None when the server has no auth."""
+    fixed_token: str | None = None
+
+    async def access_token(self) -> str | None:
+        """The token for the realtime channel (fresh: supabase-auth refreshes it)."""
+        if self.fixed_token is not None:
+            return self.fixed_token
+        if self.user_id is None:
+            return None
+        session = await self.client.auth.get_session()
+        return session.access_token if session else None
+
+
+async def open_backend(
+    url: str,
+    key: str,
+    *,
+    sign_in: SignIn = "auto",
+    user_token: str | None = None,
+    session_file: Path | None = None,
+) -> Backend:
+    """A supabase-py client for ``url``; signed in as ``sign_in`` says.
+
+    ``auto`` signs in anonymously when the server offers Supabase Auth and goes on without
+    when it does not (a hub); ``anonymous`` insists; ``off`` never signs in.
+    """
+    storage = FileStorage(session_file) if session_file is not None else None
+    options = AsyncClientOptions(storage=storage) if storage else AsyncClientOptions()
+    if user_token:
+        options.headers["Authorization"] = f"Bearer {user_token}"
+    client = await AsyncClient.create(url, key, options)
+    if user_token:
+        return Backend(client, subject_of(user_token), fixed_token=user_token)
+    if sign_in == "off":
+        return Backend(client, None)
+    try:
+        session = await client.auth.get_session()
+        if session is None:
+            response = await client.auth.sign_in_anonymously()
+            session = response.session
+    except AuthError as error:
+        status = _status_of(error)
+        if sign_in == "auto" and status in (404, 405):
+            log.info("the server has no sign-in (HTTP %s): going on without", status)
+            return Backend(client, None)
+        raise BackendError(_explain(error)) from error
+    if session is None:
+        raise BackendError("Could not sign in: the server returned no session.")
+    return Backend(client, session.user.id)
+
+
+def _status_of(error: AuthError) -> int | None:
+    """The HTTP status behind a sign-in error (a hub answers a plain 404)."""
+    if isinstance(error, AuthApiError):
+        return error.status
+    for cause in (getattr(error, "original_error", None), error.__cause__, error.__context__):
+        if isinstance(cause, httpx.HTTPStatusError):
+            return cause.response.status_code
+    return None
+
+
+def _explain(error: AuthError) -> str:
+    text = f"Could not sign in: {error.message}"
+    if "anonymous" in error.message.lower():
+        text += (
+            " Enable anonymous sign-ins in the project's Authentication settings, or set"
+            " server.user_token to a user's access token."
+        )
+    return text
+
+
+def subject_of(token: str) -> str | None:
+    """The ``sub`` claim of a JWT (not verified: the server does that)."""
+    try:
+        body = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (IndexError, ValueError, binascii.Error):
+        return None
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    return sub if isinstance(sub, str) and sub else None

@@ -1,0 +1,190 @@
+"""The room's three tables over Supabase's REST API (postgrest-py), for the hub and Supabase alike.
+
+Every call the app makes is here, so ``docs/data.md`` lists the same subset the hub serves.
+Failures come back as ``TableError`` with a plain reason; the caller decides whether to retry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from postgrest import APIError
+from postgrest.types import ReturnMethod
+from pydantic import ValidationError
+from supabase import AsyncClient
+
+from room.wire import CommentRow, RoomRow
+
+log = logging.getLogger(__name__)
+
+MINIMAL = ReturnMethod.minimal
+PAGE_SIZE = 50
+ANCHOR_PAGE = 200
+
+T = TypeVar("T")
+
+
+class TableError(Exception):
+    """A table call failed; ``str()`` says why in plain words."""
+
+    def __init__(self, reason: str, *, retryable: bool) -> None:
+        super().__init__(reason)
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    rows: tuple[CommentRow, ...]
+    """Oldest first."""
+    more: bool
+    """Older comments remain on the server."""
+
+
+async def _call(what: str, request: Awaitable[T]) -> T:
+    try:
+        return await request
+    except APIError as error:
+        # PostgREST's own words, e.g. "new row violates row-level security policy".
+        code = error.code or "?"
+        retryable = code.startswith("PGRST0") or code in {"57014", "53300", "08006"}
+        raise TableError(f"{what}: {error.message} ({code})", retryable=retryable) from error
+    except httpx.HTTPError as error:
+        raise TableError(f"{what}: {error or type(error).__name__}", retryable=True) from error
+
+
+def _comments(data: Any) -> list[CommentRow]:
+    rows = []
+    for item in data if isinstance(data, list) else []:
+        try:
+            rows.append(CommentRow.model_validate(item))
+        except ValidationError as error:
+            log.warning("dropped a comment row the server sent: %s", error.errors()[:1])
+    return rows
+
+
+class RoomTables:
+    """``rooms``, ``room_members`` and ``comments`` for one room."""
+
+    def __init__(self, client: AsyncClient, room_id: str) -> None:
+        self.client = client
+        self.room_id = room_id
+
+    # --- rooms ---------------------------------------------------------------------------
+
+    async def ensure_room(self) -> None:
+        """Create the room's row unless it exists (the first member in creates it)."""
+        request = (
+            self.client.table("rooms")
+            .upsert(
+                {"room_id": self.room_id},
+                on_conflict="room_id",
+                ignore_duplicates=True,
+                returning=MINIMAL,
+            )
+            .execute()
+        )
+        await _call("could not create the room", request)
+
+    async def update_room(self, fields: dict[str, Any]) -> None:
+        request = (
+            self.client.table("rooms")
+            .update(fields, returning=MINIMAL)
+            .eq("room_id", self.room_id)
+            .execute()
+        )
+        await _call("could not save the room's playback", request)
+
+    async def room(self) -> RoomRow | None:
+        request = self.client.table("rooms").select("*").eq("room_id", self.room_id).execute()
+        response = await _call("could not read the room", request)
+        for item in response.data:
+            try:
+                return RoomRow.model_validate(item)
+            except ValidationError as error:
+                log.warning("the room's row is invalid: %s", error.errors()[:1])
+        return None
+
+    # --- room_members --------------------------------------------------------------------
+
+    async def upsert_member(self, row: dict[str, Any]) -> None:
+        request = (
+            self.client.table("room_members")
+            .upsert(
+                {**row, "room_id": self.room_id},
+                on_conflict="room_id,user_id",
+                returning=MINIMAL,
+            )
+            .execute()
+        )
+        await _call("could not join the room's member list", request)
+
+    async def update_member(self, user_id: str, fields: dict[str, Any]) -> None:
+        request = (
+            self.client.table("room_members")
+            .update(fields, returning=MINIMAL)
+            .eq("room_id", self.room_id)
+            .eq("user_id", user_id)
+            .execute()
+        )
+        await _call("could not update our member row", request)
+
+    async def delete_member(self, user_id: str) -> None:
+        request = (
+            self.client.table("room_members")
+            .delete(returning=MINIMAL)
+            .eq("room_id", self.room_id)
+            .eq("user_id", user_id)
+            .execute()
+        )
+        await _call("could not leave the room's member list", request)
+
+    # --- comments ------------------------------------------------------------------------
+
+    async def comments_before(self, seq: int | None, limit: int = PAGE_SIZE) -> CommentPage:
+        """The page of comments just older than ``seq`` (the newest page when None)."""
+        query = self.client.table("comments").select("*").eq("room_id", self.room_id)
+        if seq is not None:
+            query = query.lt("seq", seq)
+        request = query.order("seq", desc=True).limit(limit + 1).execute()
+        response = await _call("could not load comments", request)
+        rows = _comments(response.data)
+        return CommentPage(tuple(reversed(rows[:limit])), more=len(response.data) > limit)
+
+    async def anchors(self) -> list[CommentRow]:
+        request = (
+            self.client.table("comments")
+            .select("*")
+            .eq("room_id", self.room_id)
+            .eq("is_anchor", True)
+            .order("video_timestamp")
+            .limit(ANCHOR_PAGE)
+            .execute()
+        )
+        return _comments((await _call("could not load the timeline markers", request)).data)
+
+    async def insert_comment(self, row: dict[str, Any]) -> CommentRow | None:
+        """Store a comment once: a retry of the same id is ignored by the server.
+
+        Returns the stored row, or None when the server already had it."""
+        request = (
+            self.client.table("comments")
+            .upsert({**row, "room_id": self.room_id}, on_conflict="id", ignore_duplicates=True)
+            .execute()
+        )
+        response = await _call("could not send the comment", request)
+        rows = _comments(response.data)
+        return rows[0] if rows else None
+
+    # --- rpc -----------------------------------------------------------------------------
+
+    async def broadcast(self, event: str, payload: dict[str, Any]) -> None:
+        """``broadcast_room_event``: the server sends ``event`` to everyone in the room."""
+        request = self.client.rpc(
+            "broadcast_room_event",
+            {"p_room_id": self.room_id, "p_event_type": event, "p_payload": payload},
+        ).execute()
+        await _call(f"could not announce {event}", request)
