@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -51,17 +50,18 @@ async def test_a_queued_comment_survives_the_app_being_killed(tmp_path: Path) ->
         asyncio.run(main())
         """
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", script],
-        stdout=subprocess.PIPE,
-        text=True,
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        script,
+        stdout=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": os.getcwd()},
     )
     assert process.stdout is not None
-    line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), timeout=30)
-    assert line.strip() == "queued"
+    line = await asyncio.wait_for(process.stdout.readline(), timeout=30)
+    assert line.decode().strip() == "queued"
     process.send_signal(signal.SIGKILL)
-    process.wait(timeout=10)
+    await asyncio.wait_for(process.wait(), timeout=10)
     outbox = Outbox(path, "server")
     assert await outbox.pending("room") == [{"id": "kept", "message": "written just before a kill"}]
     outbox.close()
