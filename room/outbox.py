@@ -20,6 +20,7 @@ create table if not exists outbox (
     id text primary key,
     server text not null,
     room_id text not null,
+    user_id text not null,
     row text not null,
     queued_at real not null
 )
@@ -42,14 +43,18 @@ class Outbox:
             self._db.execute(SCHEMA)
 
     async def add(self, room_id: str, row: dict[str, Any]) -> None:
+        """Keep ``row`` (a comment with its ``id`` and ``user_id``) until it is removed."""
         await asyncio.to_thread(self._add, room_id, row)
 
     async def remove(self, comment_id: str) -> None:
         await asyncio.to_thread(self._remove, comment_id)
 
-    async def pending(self, room_id: str) -> list[dict[str, Any]]:
-        """Waiting comments of ``room_id`` on this server, oldest first."""
-        return await asyncio.to_thread(self._pending, room_id)
+    async def pending(self, room_id: str, user_id: str) -> list[dict[str, Any]]:
+        """``user_id``'s waiting comments in ``room_id`` on this server, oldest first.
+
+        Two apps of one login may share the file (a second terminal, another name): each
+        sends only its own comments."""
+        return await asyncio.to_thread(self._pending, room_id, user_id)
 
     def close(self) -> None:
         with self._lock:
@@ -58,19 +63,20 @@ class Outbox:
     def _add(self, room_id: str, row: dict[str, Any]) -> None:
         with self._lock, self._db:
             self._db.execute(
-                "insert or ignore into outbox (id, server, room_id, row, queued_at)"
-                " values (?, ?, ?, ?, ?)",
-                (row["id"], self.server, room_id, json.dumps(row), time.time()),
+                "insert or ignore into outbox (id, server, room_id, user_id, row, queued_at)"
+                " values (?, ?, ?, ?, ?, ?)",
+                (row["id"], self.server, room_id, row["user_id"], json.dumps(row), time.time()),
             )
 
     def _remove(self, comment_id: str) -> None:
         with self._lock, self._db:
             self._db.execute("delete from outbox where id = ?", (comment_id,))
 
-    def _pending(self, room_id: str) -> list[dict[str, Any]]:
+    def _pending(self, room_id: str, user_id: str) -> list[dict[str, Any]]:
         with self._lock:
             cursor = self._db.execute(
-                "select row from outbox where server = ? and room_id = ? order by queued_at, id",
-                (self.server, room_id),
+                "select row from outbox where server = ? and room_id = ? and user_id = ?"
+                " order by queued_at, id",
+                (self.server, room_id, user_id),
             )
             return [json.loads(text) for (text,) in cursor.fetchall()]

@@ -103,7 +103,7 @@ class RoomData:
         the server confirmed. Returns why it stopped early (the rest waits), or None."""
         problem: str | None = None
         async with self._flushing:
-            for row in await self.outbox.pending(self.room_id):
+            for row in await self.outbox.pending(self.room_id, self.user_id):
                 try:
                     stored = await self.tables.insert_comment(row)
                 except TableError as error:
@@ -120,7 +120,7 @@ class RoomData:
         return problem
 
     async def waiting(self) -> int:
-        return len(await self.outbox.pending(self.room_id))
+        return len(await self.outbox.pending(self.room_id, self.user_id))
 
     async def older(self, before_seq: int | None) -> CommentPage:
         return await self.tables.comments_before(before_seq)

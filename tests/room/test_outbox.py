@@ -23,12 +23,14 @@ async def test_rows_wait_per_server_and_room_in_order_until_removed(tmp_path: Pa
     await hub.add("room-a", row("2", "second"))
     await hub.add("room-a", row("1"))  # queued twice: kept once
     await hub.add("room-b", row("3"))
+    await hub.add("room-a", {**row("5"), "user_id": "someone-else-on-this-login"})
     await other_server.add("room-a", row("4"))
-    assert [r["id"] for r in await hub.pending("room-a")] == ["1", "2"]
-    assert (await hub.pending("room-a"))[1]["message"] == "second"
-    assert [r["id"] for r in await other_server.pending("room-a")] == ["4"]
+    assert [r["id"] for r in await hub.pending("room-a", "u")] == ["1", "2"]
+    assert (await hub.pending("room-a", "u"))[1]["message"] == "second"
+    assert [r["id"] for r in await other_server.pending("room-a", "u")] == ["4"]
+    assert [r["id"] for r in await hub.pending("room-a", "someone-else-on-this-login")] == ["5"]
     await hub.remove("1")
-    assert [r["id"] for r in await hub.pending("room-a")] == ["2"]
+    assert [r["id"] for r in await hub.pending("room-a", "u")] == ["2"]
     hub.close()
     other_server.close()
 
@@ -43,7 +45,7 @@ async def test_a_queued_comment_survives_the_app_being_killed(tmp_path: Path) ->
 
         async def main():
             outbox = Outbox(Path({str(path)!r}), "server")
-            await outbox.add("room", {{"id": "kept", "message": "written just before a kill"}})
+            await outbox.add("room", {{"id": "kept", "user_id": "u", "message": "killed"}})
             print("queued", flush=True)
             time.sleep(60)
 
@@ -63,5 +65,7 @@ async def test_a_queued_comment_survives_the_app_being_killed(tmp_path: Path) ->
     process.send_signal(signal.SIGKILL)
     await asyncio.wait_for(process.wait(), timeout=10)
     outbox = Outbox(path, "server")
-    assert await outbox.pending("room") == [{"id": "kept", "message": "written just before a kill"}]
+    assert await outbox.pending("room", "u") == [
+        {"id": "kept", "user_id": "u", "message": "killed"}
+    ]
     outbox.close()
