@@ -111,3 +111,14 @@ class Db:
             " values (%s, %s, %s, 'Name', %s, %s) on conflict (id) do nothing returning id, seq",
             [comment_id or str(uuid.uuid4()), room_id, user_id, message, system],
         )
+
+    def silence(self, room_id: str, user_id: str, seconds: float) -> None:
+        """Make a member's latest row write `seconds` old, as if it had stopped writing."""
+        self.as_owner()
+        # Past the trigger that stamps last_heartbeat with the server's clock.
+        self.conn.execute("set local session_replication_role = replica")
+        self.rows(
+            "update room_members set last_heartbeat = now() - make_interval(secs => %s)"
+            " where room_id = %s and user_id = %s",
+            [seconds, room_id, user_id],
+        )

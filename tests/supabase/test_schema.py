@@ -13,6 +13,7 @@ from tests.supabase.dbkit import ROOT, Db, apply_migrations
 from tests.supabase.pgserver import Server
 
 TABLES = ["rooms", "room_members", "comments"]
+OUR_SCHEMAS = "('public', 'watchparty_private')"
 
 
 def contract_columns(table: str) -> list[tuple[str, str, bool, str]]:
@@ -166,6 +167,28 @@ def test_every_table_is_in_the_realtime_publication(db: Db) -> None:
     assert sorted(row["tablename"] for row in rows) == sorted(TABLES)
 
 
+def test_row_level_security_is_on_for_every_table(db: Db) -> None:
+    rows = db.rows(
+        "select relname from pg_class where relnamespace = 'public'::regnamespace"
+        " and relkind = 'r' and relrowsecurity"
+    )
+    assert sorted(row["relname"] for row in rows) == sorted(TABLES)
+
+
+def test_security_definer_functions_pin_their_search_path(db: Db) -> None:
+    rows = db.rows(
+        "select p.oid::regprocedure::text as name, p.proconfig from pg_proc p"
+        f" where p.prosecdef and p.pronamespace::regnamespace::text in {OUR_SCHEMAS}"
+        " order by 1"
+    )
+    assert [row["name"] for row in rows] == [
+        "watchparty_private.is_room_host(text,text)",
+        "watchparty_private.is_room_member(text,text)",
+        "watchparty_private.room_host_is_gone(text,text)",
+    ]
+    assert all(row["proconfig"] == ['search_path=""'] for row in rows)
+
+
 def test_migrations_apply_again_and_create_a_missing_publication(
     pg_server: Server, stand_in_template: str
 ) -> None:
@@ -206,6 +229,6 @@ def schema_summary(conn: psycopg.Connection[DictRow]) -> dict[str, list[str]]:
         ),
         "functions": texts(
             "select p.oid::regprocedure::text || ' ' || coalesce(p.proacl::text, '') as x"
-            " from pg_proc p where p.pronamespace::regnamespace::text in ('public', 'private')"
+            f" from pg_proc p where p.pronamespace::regnamespace::text in {OUR_SCHEMAS}"
         ),
     }
