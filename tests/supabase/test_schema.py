@@ -182,6 +182,7 @@ def test_security_definer_functions_pin_their_search_path(db: Db) -> None:
         " order by 1"
     )
     assert [row["name"] for row in rows] == [
+        "broadcast_room_event(text,text,jsonb)",
         "watchparty_private.is_room_host(text,text)",
         "watchparty_private.is_room_member(text,text)",
         "watchparty_private.room_host_is_gone(text,text)",
