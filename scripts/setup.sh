@@ -19,7 +19,13 @@ as_root() {
 
 # --- system packages -------------------------------------------------------
 apt_packages=(libmpv2)
-(( want_test )) && apt_packages+=(nodejs npm)
+# postgresql: the server binaries (initdb, pg_ctl) for the migration tests in tests/supabase,
+# which start a throwaway server of their own.
+(( want_test )) && apt_packages+=(nodejs npm postgresql)
+
+have_postgres_server() {
+  command -v initdb >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
+}
 
 missing=()
 if command -v dpkg-query >/dev/null; then
@@ -27,9 +33,17 @@ if command -v dpkg-query >/dev/null; then
     case "$pkg" in
       nodejs) command -v node >/dev/null && continue ;;
       npm) command -v npm >/dev/null && continue ;;
+      postgresql) have_postgres_server && continue ;;
     esac
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
+  if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+    # Debian's package would create (and start) a "main" cluster; the tests need none.
+    as_root mkdir -p /etc/postgresql-common/createcluster.d
+    printf '%s\n' "# Written by watchparty-tui's scripts/setup.sh --test: the tests run their own server." \
+      "create_main_cluster = false" |
+      as_root tee /etc/postgresql-common/createcluster.d/watchparty-no-main-cluster.conf >/dev/null
+  fi
   if (( ${#missing[@]} )); then
     say "installing system packages: ${missing[*]}"
     as_root apt-get update -qq
@@ -40,6 +54,10 @@ else
     say "libmpv is needed and this is not a Debian/Ubuntu machine. Install it with:"
     say "  macOS: brew install mpv    Fedora: sudo dnf install mpv-libs    Arch: sudo pacman -S mpv"
     exit 1
+  fi
+  if (( want_test )) && ! have_postgres_server; then
+    say "the migration tests (tests/supabase) skip without PostgreSQL's initdb and pg_ctl on PATH:"
+    say "  macOS: brew install postgresql    Fedora: sudo dnf install postgresql-server    Arch: sudo pacman -S postgresql"
   fi
 fi
 
