@@ -603,6 +603,10 @@ class RoomSession:
                     "since": self.host_since,
                 },
             )
+        if announce and self.data is not None:
+            # Written by whoever hands over or claims: the old host while it still is one,
+            # which is what the rooms policy on Supabase lets through.
+            self._spawn(self._save_room_host(user_id))
         if self.is_host and not was_host and self._sample is not None:
             update = self.anchors.on_player_state(self._sample, monotonic_ms())
             anchor = update.anchor if update else self.anchors.anchor
@@ -614,6 +618,20 @@ class RoomSession:
             self._notice(f"{clean_name(self._name_of(user_id))} is now the host")
         self._refresh_members()
         await self._publish_presence()
+
+    async def _save_room_host(self, user_id: str) -> None:
+        sample = self._sample
+        if self.data is None:
+            return
+        try:
+            await self.data.save_playback(
+                host_user_id=user_id,
+                current_time=sample.position_at(monotonic_ms()) if sample else 0.0,
+                is_playing=bool(sample and not sample.paused),
+                media_url=self._media.url,
+            )
+        except TableError as error:
+            log.warning("%s", error)
 
     async def _elect_unless_host_returns(self, host: str) -> None:
         """The host vanished from presence: give it a moment to reconnect, then elect.

@@ -90,13 +90,19 @@ class RoomTables:
         await _call("could not create the room", request)
 
     async def update_room(self, fields: dict[str, Any]) -> None:
+        """Write the room's row. Row-level security refuses by matching no row, not by an
+        error, so the row is asked back and an empty answer is a refusal."""
         request = (
             self.client.table("rooms")
-            .update(fields, returning=MINIMAL)
+            .update(fields)
             .eq("room_id", self.room_id)
             .execute()
         )
-        await _call("could not save the room's playback", request)
+        response = await _call("could not save the room's playback", request)
+        if not response.data:
+            raise TableError(
+                "the server did not let us update the room (only its host may)", retryable=False
+            )
 
     async def room(self) -> RoomRow | None:
         request = self.client.table("rooms").select("*").eq("room_id", self.room_id).execute()
