@@ -73,7 +73,9 @@ class CommentFeed(OptionList):
         highlighted = self.highlighted_comment
         self._comments = {comment.id: comment for comment in window.comments}
         options = self._feed_lines.options(
-            window, loading_older=self._loading_older(), loading_newer=self._loading_newer()
+            window,
+            loading_older=self._asks.loading_older(window),
+            loading_newer=self._asks.loading_newer(window),
         )
         with self._quietly():
             self.set_options(options)
@@ -94,11 +96,7 @@ class CommentFeed(OptionList):
         top = round(self.scroll_offset.y)
         index = self.highlighted
         if index is None:
-            first_in_view = self._option_at_line(top)
-            index = next(
-                (i for i in range(first_in_view, self.option_count) if self.options[i].id),
-                None,
-            )
+            index = self._enabled_from(self._option_at_line(top), 1)
         if index is None or (comment_id := self.options[index].id) is None:
             return None
         return comment_id, self._line_of(index) - top
@@ -131,12 +129,6 @@ class CommentFeed(OptionList):
 
     # --- paging -------------------------------------------------------------------------
 
-    def _loading_older(self) -> bool:
-        return self._asks.loading_older(self.window)
-
-    def _loading_newer(self) -> bool:
-        return self._asks.loading_newer(self.window)
-
     def _want_older(self) -> None:
         if self._asks.ask_older(self.window):
             self._show_paging()
@@ -157,10 +149,11 @@ class CommentFeed(OptionList):
         window = self.window
         if window.is_empty:
             return
-        self.replace_option_prompt_at_index(0, older_line(window.has_older, self._loading_older()))
+        loading_older = self._asks.loading_older(window)
+        self.replace_option_prompt_at_index(0, older_line(window.has_older, loading_older))
         if window.has_newer:
             last = self.option_count - 1
-            self.replace_option_prompt_at_index(last, newer_line(self._loading_newer()))
+            self.replace_option_prompt_at_index(last, newer_line(self._asks.loading_newer(window)))
 
     def show_newest(self) -> None:
         """Go to the end of the feed, asking for the newest comments if the window is behind."""
