@@ -28,6 +28,9 @@ class PostComment:
     parent_id: str | None = None
     is_anchor: bool = False
     """Mark the moment: the comment shows as a marker on the progress bar."""
+    video_timestamp: float | None = None
+    """The video time the comment is about (where the player was when the user started
+    writing); None: wherever the player is when the comment is sent."""
 
 
 @dataclass(frozen=True, slots=True)

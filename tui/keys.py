@@ -29,10 +29,16 @@ ROOM_KEYS: tuple[Key, ...] = (
         "up", "↑", "seek_large(1)", "Forward more", "Seek forward by the large step", "host", False
     ),
     Key("g", "g", "jump", "Jump", "Jump to a time you type (90, 1:30, 1:02:03)", "host"),
+    Key("c", "c", "comment", "Comment", "Write a comment stamped with the video time"),
+    Key("r", "r", "reply", "Reply", "Reply to the highlighted comment", show_in_footer=False),
     Key(
-        "c", "c", "comment", "Comment", "Write a comment stamped with the video time", "connection"
+        "end",
+        "End",
+        "newest_comments",
+        "Newest",
+        "Show the newest comments (loading them if paged back)",
+        show_in_footer=False,
     ),
-    Key("r", "r", "reply", "Reply", "Reply to the highlighted comment", "connection", False),
     Key(
         "h",
         "h",
@@ -45,13 +51,28 @@ ROOM_KEYS: tuple[Key, ...] = (
     Key("q", "q", "quit", "Quit", "Leave the room and quit"),
 )
 
+FEED_KEYS: tuple[Key, ...] = (
+    Key(
+        "up",
+        "↑",
+        "cursor_up",
+        "Up",
+        "Previous comment; at the top, older ones load",
+        show_in_footer=False,
+    ),
+    Key("down", "↓", "cursor_down", "Down", "Next comment", show_in_footer=False),
+    Key("enter", "Enter", "select", "Go to", "Seek to the comment's moment, or mark it on the bar"),
+    Key("escape", "Esc", "leave", "Back", "Back to the room (and clear the mark)"),
+)
+"""Keys in the comment list, bound by the feed itself (Home, PgUp, PgDn and End work too)."""
+
 APP_KEYS: tuple[Key, ...] = (
     Key("ctrl+p", "Ctrl+P", "command_palette", "Commands", "Open the command palette"),
     Key("tab", "Tab", "focus_next", "Comments", "Move to the comment list (↑/↓ pick, Esc back)"),
 )
 
 
-def room_bindings() -> list[Binding | tuple[str, str] | tuple[str, str, str]]:
+def bindings(keys: tuple[Key, ...]) -> list[Binding | tuple[str, str] | tuple[str, str, str]]:
     return [
         Binding(
             key.key,
@@ -60,5 +81,5 @@ def room_bindings() -> list[Binding | tuple[str, str] | tuple[str, str, str]]:
             show=key.show_in_footer,
             key_display=key.shown_as,
         )
-        for key in ROOM_KEYS
+        for key in keys
     ]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from textual.geometry import Region
-from textual.widget import Widget
-
 from room.state import Comment, Member
 from tests.rooms import T0, busy_room
 from tests.tui.conftest import AppFactory
+from tests.tui.helpers import screen_text
 from tui.widgets.comment_feed import CommentFeed
 from tui.widgets.member_list import MemberList
 from tui.widgets.playback_pane import PlaybackPane
@@ -16,11 +14,6 @@ MARKUP_NAME = "[bold red]boss[/]"
 ESCAPE_NAME = "\x1b[2J\x1b]0;pwned\x07mallory"
 LONG_NAME = "N" * 300
 HOSTILE_MESSAGE = "[link=http://evil]click[/link] \x1b[31mred\x1b[0m " + "spam " * 2000
-
-
-def screen_text(widget: Widget) -> str:
-    region = Region(0, 0, widget.size.width, widget.size.height)
-    return "\n".join(strip.text for strip in widget.render_lines(region))
 
 
 async def test_hostile_names_and_messages_render_as_plain_truncated_text(
@@ -55,7 +48,7 @@ async def test_hostile_names_and_messages_render_as_plain_truncated_text(
 def test_feed_lines_are_built_from_plain_text_only() -> None:
     from datetime import UTC
 
-    from tui.widgets.comment_feed import comment_text
+    from tui.widgets.comment_lines import comment_text
 
     text = comment_text(Comment("x", "u", MARKUP_NAME, "[i]not italic[/i]", T0, 61.0), 0, UTC)
     assert text.plain.startswith("[bold red]boss[/] 20:15 ▸1:01\n[i]not italic[/i]")

@@ -6,7 +6,7 @@ Review the SVG report (pytest --snapshot-update writes new ones) before acceptin
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,10 +14,11 @@ from textual.app import App, ComposeResult
 from textual.widget import Widget
 
 import tui
-from room.state import Connection, ConnectionStatus, Playback
-from tests.rooms import SELF_ID, busy_room, empty_room
+from room.state import Comment, Connection, ConnectionStatus, Playback
+from tests.rooms import SELF_ID, T0, busy_room, empty_room
 from tests.tui.conftest import AppFactory
 from tui.widgets.comment_feed import CommentFeed
+from tui.widgets.comment_lines import CommentWindow
 from tui.widgets.member_list import MemberList
 from tui.widgets.playback_pane import PlaybackPane
 
@@ -39,6 +40,12 @@ class PaneApp(App[None]):
         yield self.pane
 
 
+class UnfocusedPaneApp(PaneApp):
+    """Nothing focused, so nothing highlighted: every line in its own style."""
+
+    AUTO_FOCUS = None
+
+
 def member_list(room_members: object = None) -> MemberList:
     pane = MemberList()
     pane.self_user_id = SELF_ID
@@ -56,8 +63,22 @@ def test_member_list_empty(snap_compare) -> None:  # type: ignore[no-untyped-def
 
 def test_comment_feed_thread_and_system_message(snap_compare) -> None:  # type: ignore[no-untyped-def]
     feed = CommentFeed(tz=UTC)
-    feed.comments = busy_room().comments
+    feed.window = CommentWindow(busy_room().comments)
     assert snap_compare(PaneApp(feed), terminal_size=(60, 14))
+
+
+def test_comment_feed_paged_window_with_pending_and_anchor(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """Paged back into history: older and newer lines, a thread, an anchor, a pending reply."""
+    anchor = Comment(
+        "c6", "u-bob", "bob", "[b]mark[/b] the twist", T0 + timedelta(minutes=5), 812.0
+    )
+    pending = Comment(
+        "c7", SELF_ID, "you", "wait, what?", T0 + timedelta(minutes=6), 815.0, "c6", pending=True
+    )
+    comments = (*busy_room().comments[1:], replace(anchor, is_anchor=True), pending)
+    feed = CommentFeed(tz=UTC)
+    feed.window = CommentWindow(comments, has_older=True, has_newer=True)
+    assert snap_compare(UnfocusedPaneApp(feed), terminal_size=(60, 18))
 
 
 def test_comment_feed_empty(snap_compare) -> None:  # type: ignore[no-untyped-def]
@@ -89,6 +110,13 @@ def test_comment_feed_empty(snap_compare) -> None:  # type: ignore[no-untyped-de
             False,
             Connection(ConnectionStatus.RECONNECTING, "connection lost", 4.0, "127.0.0.1:54321"),
         ),
+        (
+            "anchors_and_a_follower_mark",
+            Playback("Movie", 1800.0, 5400.0, True),
+            "alice",
+            False,
+            busy_room().connection,
+        ),
     ],
 )
 def test_playback_pane(snap_compare, name, playback, host_name, is_self_host, connection) -> None:  # type: ignore[no-untyped-def]
@@ -97,6 +125,10 @@ def test_playback_pane(snap_compare, name, playback, host_name, is_self_host, co
     pane.host_name = host_name
     pane.is_self_host = is_self_host
     pane.connection = connection
+    if name == "anchors_and_a_follower_mark":
+        # Two anchors share a cell, one sits under the head, one is past the end of the media.
+        pane.anchor_times = (300.0, 320.0, 1810.0, 4000.0, 9000.0)
+        pane.marked_time = 2700.0
     assert snap_compare(PaneApp(pane), terminal_size=(80, 5))
 
 
@@ -119,6 +151,17 @@ def test_app_offline_empty_room(snap_compare, make_app: AppFactory) -> None:  # 
     offline = Connection(ConnectionStatus.OFFLINE, "no hub answered on 127.0.0.1:54321")
     app, _ = make_app(replace(empty_room(), connection=offline))
     assert snap_compare(app, terminal_size=NARROW)
+
+
+def test_comment_dialog(snap_compare, make_app: AppFactory) -> None:  # type: ignore[no-untyped-def]
+    app, _ = make_app(busy_room())
+    assert snap_compare(app, terminal_size=NARROW, press=["c", *"so good", "ctrl+t"])
+
+
+def test_feed_focused_on_a_comment(snap_compare, make_app: AppFactory) -> None:  # type: ignore[no-untyped-def]
+    """The highlight and the feed's own keys in the footer."""
+    app, _ = make_app(busy_room())
+    assert snap_compare(app, terminal_size=NARROW, press=["tab", "home", "down", "enter"])
 
 
 def test_help_screen(snap_compare, make_app: AppFactory) -> None:  # type: ignore[no-untyped-def]

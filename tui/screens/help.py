@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.keys import APP_KEYS, ROOM_KEYS
+from tui.keys import APP_KEYS, FEED_KEYS, ROOM_KEYS
 
 NEEDS = {"host": "host", "connection": "online", "": ""}
 
@@ -20,13 +20,17 @@ def keys_table(small_step_s: float, large_step_s: float) -> Table:
     table.add_column("Key", no_wrap=True, min_width=6)
     table.add_column("Does", ratio=1)
     table.add_column("Needs", style="dim", no_wrap=True)
-    for key in (*ROOM_KEYS, *APP_KEYS):
-        description = key.help
-        if key.action.startswith("seek_small"):
-            description += f" ({small_step_s:g} s)"
-        elif key.action.startswith("seek_large"):
-            description += f" ({large_step_s:g} s)"
-        table.add_row(Text(key.shown_as, style="bold cyan"), description, NEEDS[key.needs])
+    sections = (("", ROOM_KEYS), ("In the comment list", FEED_KEYS), ("Anywhere", APP_KEYS))
+    for title, keys in sections:
+        if title:
+            table.add_row("", Text(title, style="bold"), "")
+        for key in keys:
+            description = key.help
+            if key.action.startswith("seek_small"):
+                description += f" ({small_step_s:g} s)"
+            elif key.action.startswith("seek_large"):
+                description += f" ({large_step_s:g} s)"
+            table.add_row(Text(key.shown_as, style="bold cyan"), description, NEEDS[key.needs])
     return table
 
 
@@ -48,8 +52,9 @@ class HelpScreen(ModalScreen[None]):
             yield Static(
                 Text(
                     "host: the host drives playback for everyone; in a room with no host, "
-                    "anyone may. online: needs a connection to the room. Keys act on the "
-                    "room while no dialog is open.",
+                    "anyone may. online: needs a connection to the room; comments written "
+                    "offline wait and go out once connected. Keys act on the room while no "
+                    "dialog is open.",
                     style="dim",
                 ),
                 id="help-footnote",

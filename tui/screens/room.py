@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
@@ -15,6 +16,8 @@ from room.intents import (
     ClaimHost,
     HandOverHost,
     Intent,
+    LoadNewestComments,
+    LoadOlderComments,
     PostComment,
     RequestHost,
     SeekBy,
@@ -22,20 +25,27 @@ from room.intents import (
     TogglePlay,
     refusal,
 )
-from room.state import RoomState
+from room.state import Comment, Playback, RoomState
 from room.timefmt import format_time
-from tui.keys import room_bindings
-from tui.screens.compose_comment import CommentScreen
+from tui.keys import ROOM_KEYS, bindings
+from tui.screens.compose_comment import CommentScreen, Draft
 from tui.screens.hand_over import HandOverScreen
 from tui.screens.help import HelpScreen
 from tui.screens.jump import JumpScreen
 from tui.widgets.comment_feed import CommentFeed
+from tui.widgets.comment_lines import CommentWindow
 from tui.widgets.member_list import MemberList
 from tui.widgets.playback_pane import PlaybackPane
 
 
+def moment_playing(playback: Playback) -> float | None:
+    """Where the player is, for a comment to be about; None when nothing is loaded."""
+    loaded = playback.media_title is not None or playback.duration is not None
+    return playback.position if loaded else None
+
+
 class RoomScreen(Screen[None]):
-    BINDINGS = room_bindings()
+    BINDINGS = bindings(ROOM_KEYS)
     # Nothing has focus at first, so the arrows seek; Tab moves into the comment list.
     AUTO_FOCUS = ""
 
@@ -69,13 +79,18 @@ class RoomScreen(Screen[None]):
         members = self.query_one(MemberList)
         members.self_user_id = room.self_user_id
         members.members = room.members
-        self.query_one(CommentFeed).comments = room.comments
+        self.query_one(CommentFeed).window = CommentWindow(
+            room.comments, room.has_older, room.has_newer
+        )
         pane = self.query_one(PlaybackPane)
         host = room.host
         pane.playback = room.playback
         pane.host_name = host.username if host else None
         pane.is_self_host = room.is_self_host
         pane.connection = room.connection
+        pane.anchor_times = tuple(
+            anchor.video_timestamp for anchor in room.anchors if anchor.video_timestamp is not None
+        )
 
     # --- actions: each checks what the room allows, then posts an intent up ---------
 
@@ -86,9 +101,12 @@ class RoomScreen(Screen[None]):
             return True
         return False
 
-    def request(self, intent: Intent) -> None:
-        if not self._refused(intent):
-            self.post_message(self.IntentRequested(intent))
+    def request(self, intent: Intent) -> bool:
+        """Post ``intent`` up if the room allows it, else say why; whether it went."""
+        if self._refused(intent):
+            return False
+        self.post_message(self.IntentRequested(intent))
+        return True
 
     def action_toggle_play(self) -> None:
         self.request(TogglePlay())
@@ -109,26 +127,33 @@ class RoomScreen(Screen[None]):
 
         self.app.push_screen(JumpScreen(), jump_to)
 
-    def action_comment(self, parent_id: str | None = None, replying_to: str | None = None) -> None:
-        if self._refused(PostComment("probe")) or self.room is None:
-            return
-
-        def send(message: str | None) -> None:
-            if message is not None:
-                self.request(PostComment(message, parent_id))
-
-        stamp = format_time(self.room.playback.position)
-        self.app.push_screen(CommentScreen(stamp, replying_to), send)
+    def action_comment(self) -> None:
+        self._write(None)
 
     def action_reply(self) -> None:
-        comment_id = self.query_one(CommentFeed).highlighted_comment_id()
-        parent = (
-            next((c for c in self.room.comments if c.id == comment_id), None) if self.room else None
-        )
+        parent = self.query_one(CommentFeed).highlighted_comment
         if parent is None:
             self.notify("Highlight a comment first (Tab to the comments, then ↑/↓).", timeout=4)
             return
-        self.action_comment(parent.id, parent.username)
+        self._write(parent)
+
+    def _write(self, parent: Comment | None) -> None:
+        """Open the comment dialog; a comment needs no connection (offline, it waits)."""
+        if self._refused(PostComment("probe")) or self.room is None:
+            return
+        moment = moment_playing(self.room.playback)
+
+        def send(draft: Draft | None) -> None:
+            if draft is not None:
+                parent_id = None if parent is None else parent.id
+                self.request(PostComment(draft.message, parent_id, draft.is_anchor, moment))
+
+        stamp = None if moment is None else format_time(moment)
+        replying_to = None if parent is None else parent.username
+        self.app.push_screen(CommentScreen(stamp, replying_to), send)
+
+    def action_newest_comments(self) -> None:
+        self.query_one(CommentFeed).show_newest()
 
     def action_host_role(self) -> None:
         room = self.room
@@ -149,6 +174,43 @@ class RoomScreen(Screen[None]):
                     self.request(HandOverHost(user_id))
 
             self.app.push_screen(HandOverScreen(others), hand_over)
+
+    # --- the comment feed: paging into history, and going to a comment's moment --------
+
+    @on(CommentFeed.OlderWanted)
+    def load_older(self) -> None:
+        if not self.request(LoadOlderComments()):
+            self.query_one(CommentFeed).paging_refused()
+
+    @on(CommentFeed.NewestWanted)
+    def load_newest(self) -> None:
+        if not self.request(LoadNewestComments()):
+            self.query_one(CommentFeed).paging_refused()
+
+    @on(CommentFeed.CommentChosen)
+    def go_to_comment(self, message: CommentFeed.CommentChosen) -> None:
+        """The host (or anyone, with no host) seeks there; a follower sees where it is."""
+        comment, room = message.comment, self.room
+        pane = self.query_one(PlaybackPane)
+        pane.marked_time = None
+        if room is None:
+            return
+        moment = comment.video_timestamp
+        if comment.is_system:
+            self.notify("That is a room event: it has no moment in the video to go to.")
+        elif moment is None:
+            self.notify("That comment has no video time to go to.")
+        elif room.may_control_playback:
+            if self.request(SeekTo(moment)):
+                self.notify(f"Seeking to {format_time(moment)}")
+        else:
+            where = format_time(room.playback.position)
+            self.notify(f"That comment is at {format_time(moment)} (you are at {where})")
+            pane.marked_time = moment
+
+    @on(CommentFeed.ChoiceCleared)
+    def clear_mark(self) -> None:
+        self.query_one(PlaybackPane).marked_time = None
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.small_step_s, self.large_step_s))

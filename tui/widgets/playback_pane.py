@@ -11,6 +11,7 @@ from textual.widget import Widget
 from room.state import Connection, ConnectionStatus, Playback
 from room.text import clean_name
 from room.timefmt import format_time
+from tui.widgets.progress_bar import progress_bar
 
 CONNECTION_LABELS: dict[ConnectionStatus, tuple[str, str]] = {
     ConnectionStatus.CONNECTING: ("◌ Connecting", "yellow"),
@@ -18,20 +19,6 @@ CONNECTION_LABELS: dict[ConnectionStatus, tuple[str, str]] = {
     ConnectionStatus.RECONNECTING: ("◌ Reconnecting", "yellow"),
     ConnectionStatus.OFFLINE: ("✗ Offline", "red"),
 }
-
-
-def progress_bar(position: float, duration: float | None, width: int) -> Text:
-    """A one-line bar: played part, a head, the rest. Unknown duration: an empty track."""
-    if width <= 0:
-        return Text("")
-    if not duration or duration <= 0:
-        return Text("─" * width, style="dim")
-    fraction = min(max(position / duration, 0.0), 1.0)
-    played = min(int(fraction * width), width - 1)
-    bar = Text("━" * played, style="bold cyan")
-    bar.append("●", style="bold cyan")
-    bar.append("─" * (width - played - 1), style="dim")
-    return bar
 
 
 def connection_text(connection: Connection) -> Text:
@@ -55,6 +42,10 @@ class PlaybackPane(Widget):
     host_name: reactive[str | None] = reactive(None)
     is_self_host: reactive[bool] = reactive(False)
     connection: reactive[Connection] = reactive(Connection)
+    anchor_times: reactive[tuple[float, ...]] = reactive(())
+    """Video times of the room's anchor comments, drawn as markers on the progress bar."""
+    marked_time: reactive[float | None] = reactive(None)
+    """The video time of the comment a follower picked, drawn as its own marker."""
 
     def on_mount(self) -> None:
         self.border_title = "Playback"
@@ -72,7 +63,10 @@ class PlaybackPane(Widget):
 
         times = Text(f"{format_time(playback.position)} / {format_time(playback.duration)}  ")
         bar_width = max(self.size.width - times.cell_len, 0)
-        second = Text.assemble(times, progress_bar(playback.position, playback.duration, bar_width))
+        bar = progress_bar(
+            playback.position, playback.duration, bar_width, self.anchor_times, self.marked_time
+        )
+        second = Text.assemble(times, bar)
 
         if self.host_name is None:
             host = Text("No host: anyone may play, pause and seek", style="dim")

@@ -1,0 +1,68 @@
+"""The playback pane's progress bar: played part, play head, the room's marked moments."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from itertools import groupby
+
+from rich.text import Text
+
+HEAD = ("●", "bold cyan")
+MARK = ("▼", "bold yellow")
+"""The comment a follower picked, to show where it is."""
+ANCHOR = ("◆", "magenta")
+"""A moment someone marked on the timeline (an anchor comment)."""
+PLAYED = ("━", "bold cyan")
+UNPLAYED = ("─", "dim bold cyan")
+
+
+def cell_of(time: float, duration: float | None, width: int) -> int | None:
+    """The cell of a ``width``-cell bar that shows ``time``; None when the bar has no scale.
+
+    Times outside the media are clamped to its ends, as everywhere else in the app.
+    """
+    if width <= 0 or not duration or not math.isfinite(duration) or duration <= 0:
+        return None
+    if not math.isfinite(time):
+        return None
+    fraction = min(max(time / duration, 0.0), 1.0)
+    return min(int(fraction * width), width - 1)
+
+
+def marker_cells(times: Iterable[float], duration: float | None, width: int) -> frozenset[int]:
+    """The cells that show a marker for one or more of ``times`` (several in a cell show once)."""
+    cells = (cell_of(time, duration, width) for time in times)
+    return frozenset(cell for cell in cells if cell is not None)
+
+
+def progress_bar(
+    position: float,
+    duration: float | None,
+    width: int,
+    anchors: Iterable[float] = (),
+    mark: float | None = None,
+) -> Text:
+    """A one-line bar with a marker per anchor time and one for ``mark``.
+
+    The play head wins its cell, then the mark, then anchors. Unknown duration: an empty track.
+    """
+    head = cell_of(position, duration, width)
+    if head is None:
+        return Text("─" * max(width, 0), style="dim")
+    mark_cell = None if mark is None else cell_of(mark, duration, width)
+    anchor_cells = marker_cells(anchors, duration, width)
+
+    def glyph(cell: int) -> tuple[str, str]:
+        if cell == head:
+            return HEAD
+        if cell == mark_cell:
+            return MARK
+        if cell in anchor_cells:
+            return ANCHOR
+        return PLAYED if cell < head else UNPLAYED
+
+    bar = Text()
+    for (char, style), run in groupby(glyph(cell) for cell in range(width)):
+        bar.append(char * len(list(run)), style=style)
+    return bar
