@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -815,7 +816,6 @@ class RoomSession:
             log.error("room task failed: %s", task.exception())
 
     async def _post_comment(self, intent: PostComment) -> None:
-        sample = self._sample
         row = CommentRow(
             id=str(uuid.uuid4()),
             user_id=self.user_id,
@@ -823,7 +823,7 @@ class RoomSession:
             message=intent.message.strip()[:MAX_COMMENT_CHARS],
             room_id=self.state.room_id,
             parent_id=intent.parent_id,
-            video_timestamp=sample.position_at(monotonic_ms()) if sample else None,
+            video_timestamp=self._stamp(intent.video_timestamp),
             is_anchor=intent.is_anchor,
             created_at=datetime.now(UTC),
         )
@@ -835,6 +835,17 @@ class RoomSession:
         await self.data.queue_comment(row.model_dump(mode="json", exclude={"seq", "created_at"}))
         self._on_comment(row, pending=True)
         self._outbox_kick.set()
+
+    def _stamp(self, chosen: float | None) -> float | None:
+        """The comment's video time: the one chosen when writing began, else now; clamped."""
+        sample = self._sample
+        if chosen is None or not math.isfinite(chosen):
+            chosen = sample.position_at(monotonic_ms()) if sample else None
+        if chosen is None:
+            return None
+        if self._media.duration:
+            chosen = min(chosen, self._media.duration)
+        return max(0.0, chosen)
 
     async def _outbox_loop(self) -> None:
         """Send waiting comments when asked, and retry every few seconds while any wait."""

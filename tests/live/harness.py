@@ -174,3 +174,42 @@ async def within(awaitable: Awaitable[T], seconds: float = 10.0) -> T:
     """Await with a limit, so a test that waits for something that never comes fails."""
     async with asyncio.timeout(seconds):
         return await awaitable
+
+
+@dataclass
+class TableWatcher:
+    """A realtime-py subscriber to a room's table changes, as the web client listens."""
+
+    client: Any
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    _heard: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def change(
+        self, condition: Callable[[dict[str, Any]], bool], timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Wait for a change (the ``data`` of a postgres_changes frame) meeting ``condition``."""
+        async with asyncio.timeout(timeout):
+            while True:
+                for data in self.changes:
+                    if condition(data):
+                        return data
+                self._heard.clear()
+                await self._heard.wait()
+
+    async def stop(self) -> None:
+        await self.client.close()
+
+
+async def watch_tables(hub_url: str, room_id: str = "test") -> TableWatcher:
+    client = AsyncRealtimeClient(f"{hub_url}/realtime/v1", "anon-key")
+    channel = client.channel(f"room:{room_id}", {"config": {"private": False}})
+    watcher = TableWatcher(client)
+
+    def on_change(payload: dict[str, Any]) -> None:
+        watcher.changes.append(payload["data"])
+        watcher._heard.set()
+
+    for table in ("rooms", "room_members", "comments"):
+        channel.on_postgres_changes("*", on_change, table=table, filter=f"room_id=eq.{room_id}")
+    await channel.subscribe()
+    return watcher
