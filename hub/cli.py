@@ -21,7 +21,12 @@ def run_serve(argv: list[str] | None = None, prog: str = "python -m hub") -> int
     )
     parser.add_argument("--bind", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port")
-    parser.add_argument("--db", type=Path, default=None, help="database file (not used yet)")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="database file of the room tables (default: hub.sqlite3 in the data folder)",
+    )
     parser.add_argument("--key", default=None, help="API key clients must present")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ...")
     args = parser.parse_args(argv)

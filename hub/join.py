@@ -1,5 +1,5 @@
 """phx_join: the server's checks in its order, the reply echoing postgres_changes bindings, and
-what follows a join (presence_state, the postgres_changes system message)."""
+what follows a join (presence_state, the postgres_changes bindings and their system messages)."""
 
 from __future__ import annotations
 
@@ -47,21 +47,31 @@ def join(conn: Connection, frame: Frame) -> None:
     conn.channels[frame.topic] = channel
     conn.hub.counted_users.add(conn)
     room = conn.hub.add_member(channel)
-    echoed = [{**binding, "id": binding_id(binding)} for binding in request.postgres_changes]
+    ids = [binding_id(binding) for binding in request.postgres_changes]
+    echoed = [
+        {**binding, "id": id_} for binding, id_ in zip(request.postgres_changes, ids, strict=True)
+    ]
     conn.reply(frame, {"status": "ok", "response": {"postgres_changes": echoed}})
     if channel.presence_enabled:
         sync_presence(conn, channel, room.presence.state())
-    if echoed and channel.topic in conn.channels:
-        conn.push(
-            channel,
-            "system",
-            {
-                "channel": channel.sub_topic,
-                "extension": "postgres_changes",
-                "message": "Subscribed to PostgreSQL",
-                "status": "ok",
-            },
-        )
+    if not echoed or channel.topic not in conn.channels:
+        return
+    served, errors = conn.hub.changes.listen(channel, request.postgres_changes, ids)
+    if served:
+        conn.push(channel, "system", _postgres_system(channel, "Subscribed to PostgreSQL", "ok"))
+    for error in errors:
+        log.info("%r: postgres_changes binding on %s refused: %s", conn, channel.topic, error)
+        # As the server: the channel stays open, the binding just never matches.
+        conn.push(channel, "system", _postgres_system(channel, error, "error"))
+
+
+def _postgres_system(channel: ChannelJoin, message: str, status: str) -> dict[str, str]:
+    return {
+        "channel": channel.sub_topic,
+        "extension": "postgres_changes",
+        "message": message,
+        "status": status,
+    }
 
 
 def join_refusal(conn: Connection, frame: Frame) -> str | None:

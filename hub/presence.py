@@ -52,6 +52,10 @@ class TopicPresence:
     def __len__(self) -> int:
         return len(self._by_member)
 
+    def tracks(self, key: str) -> bool:
+        """True if any channel join of this topic holds a presence under `key`."""
+        return any(tracked.key == key for tracked in self._by_member.values())
+
     def state(self) -> JsonObject:
         grouped: dict[str, list[JsonObject]] = {}
         for tracked in self._by_member.values():

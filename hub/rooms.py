@@ -8,11 +8,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hub.changefeed import ChangeFeed
 from hub.channels import ChannelJoin, RoomKey
+from hub.data.changes import Change
+from hub.data.store import Store
 from hub.limits import RateCounter
 from hub.presence import PresenceDiff, TopicPresence
 from hub.protocol import Vsn, encode_v1, encode_v2
 from hub.settings import HubSettings
+from hub.vanish import forget_vanished_members
 from hub.wsframe import text_frame
 
 if TYPE_CHECKING:
@@ -70,6 +74,11 @@ class HubState:
             settings.max_presence_events_per_second, settings.rate_tick_s, settings.rate_buckets
         )
         self.deliveries = 0
+        self.changes = ChangeFeed()
+        self.store: Store | None = None
+        """The room tables (opened by `start_hub` once the loop runs)."""
+        self.closing = False
+        """Set while the hub shuts down: members it disconnects have not left their rooms."""
 
     # --- membership ------------------------------------------------------------------------
     def add_member(self, channel: ChannelJoin) -> Room:
@@ -84,6 +93,7 @@ class HubState:
         room = self.rooms.get(channel.room_key)
         if room is None or room.members.pop(channel.member_id, None) is None:
             return
+        self.changes.forget(channel)
         diff = room.presence.untrack(channel.member_id)
         if diff is not None:
             self.fan_out_presence_diff(room, diff)
@@ -124,6 +134,12 @@ class HubState:
         message = EncodedOnce.push(room.topic, "presence_diff", diff.as_payload())
         reached = self.fan_out(room, message, list(room.members.values()))
         self.presence_events.add(len(reached))
+        if diff.leaves and self.store is not None and not self.closing:
+            forget_vanished_members(self.store, room.topic, room.presence, diff.leaves)
+
+    def deliver_changes(self, changes: list[Change]) -> None:
+        """Committed row changes, in commit order (called by the store on the loop)."""
+        self.changes.deliver(self, changes)
 
     def presence_rate_exceeded(self) -> bool:
         """The server's check before a track or a presence_state (note: `>`, not `>=`)."""

@@ -1,20 +1,22 @@
-"""The hub's HTTP server: websocket endpoints, API-key check, start and stop."""
+"""The hub's HTTP server: websocket endpoints, the REST subset, API-key check, start and stop."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import gc
-import hmac
 import logging
 import signal
 from dataclasses import dataclass
 
 from aiohttp import WSMsgType, web
 
+from hub import auth
 from hub.connection import Connection
+from hub.data.store import Store, StoreOpenError
 from hub.errors import HubConfigError, ProtocolError
 from hub.protocol import Vsn
+from hub.rest.handlers import add_rest_routes
 from hub.rooms import HubState
 from hub.settings import HubSettings
 
@@ -31,24 +33,18 @@ def _json_error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def _is_loopback_peer(request: web.Request) -> bool:
-    peer = request.remote or ""
-    return peer in ("127.0.0.1", "::1", "localhost") or peer.startswith("127.")
-
-
 def _check_key(settings: HubSettings, request: web.Request) -> web.Response | None:
     presented = (
         request.headers.get("x-api-key")
         or request.headers.get("apikey")
         or request.query.get("apikey")
     )
-    if not presented:
+    reason = auth.refusal(settings, presented, request)
+    if reason == "missing":
         return _json_error(401, "API key is missing")
-    if settings.key is None:
-        # Without a key of its own the hub only ever talks to this machine.
-        return None if _is_loopback_peer(request) else _json_error(403, "loopback only")
-    expected = settings.key.get_secret_value().encode()
-    if not hmac.compare_digest(presented.encode(), expected):
+    if reason == "loopback only":
+        return _json_error(403, "loopback only")
+    if reason == "invalid":
         return _json_error(403, "Invalid API key")
     return None
 
@@ -128,7 +124,16 @@ def build_app(settings: HubSettings) -> tuple[web.Application, HubState]:
     app[_HUB_STATE] = hub
     for path in WEBSOCKET_PATHS:
         app.router.add_get(path, _websocket)
+    add_rest_routes(app, hub)
     return app, hub
+
+
+async def _open_store(state: HubState) -> None:
+    path = state.settings.database
+    try:
+        state.store = await Store.open(path, state.deliver_changes)
+    except StoreOpenError as error:
+        raise HubConfigError(str(error)) from None
 
 
 def check_bind(settings: HubSettings) -> None:
@@ -156,15 +161,20 @@ class RunningHub:
         return f"http://{host}:{self.port}"
 
     async def close(self) -> None:
+        # Members are cut off, they did not leave: their rows stay (see hub.vanish).
+        self.state.closing = True
         for connection in list(self.state.connections):
             connection.abort("hub shutting down")
         await self._runner.cleanup()
+        if self.state.store is not None:
+            await self.state.store.close()
 
 
 async def start_hub(settings: HubSettings) -> RunningHub:
     """Start listening in the running loop; port 0 picks a free port."""
     check_bind(settings)
     app, state = build_app(settings)
+    await _open_store(state)
     runner = web.AppRunner(
         app,
         handle_signals=False,
@@ -179,6 +189,8 @@ async def start_hub(settings: HubSettings) -> RunningHub:
         await site.start()
     except OSError as error:
         await runner.cleanup()
+        if state.store is not None:
+            await state.store.close()
         raise HubConfigError(
             f"cannot listen on {settings.bind}:{settings.port}: {error.strerror}"
         ) from error

@@ -10,7 +10,11 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
+import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+APP_NAME = "watchparty-tui"
+"""The app's name for platformdirs (the same folder as the app's own data)."""
 
 DEFAULT_PORT = 54380
 """Fixed default port. Chosen next to, but outside, the Supabase CLI's local range (54321-54327),
@@ -33,7 +37,14 @@ class HubSettings(BaseModel):
     Without one any key is accepted, and only loopback binds are allowed."""
 
     db_path: Path | None = None
-    """Database file for the REST subset (a later issue); unused for now."""
+    """SQLite file of the room tables (the REST subset and postgres_changes). None: hub.sqlite3
+    in the user's data folder (`default_db_path()`); created on first use."""
+
+    max_rest_body_bytes: int = Field(default=1_000_000, ge=1024)
+    """Largest REST request body (HTTP 413 past it). A comment is at most 2000 characters."""
+
+    max_rest_rows: int = Field(default=1000, ge=1)
+    """Most rows one REST read returns (Supabase's default 'Max rows', db-max-rows = 1000)."""
 
     # --- Supabase limits (Free plan / server defaults) ----------------------------------------
     max_concurrent_users: int = Field(default=200, ge=1)
@@ -106,6 +117,15 @@ class HubSettings(BaseModel):
     @property
     def binds_loopback(self) -> bool:
         return is_loopback_host(self.bind)
+
+    @property
+    def database(self) -> Path:
+        return self.db_path if self.db_path is not None else default_db_path()
+
+
+def default_db_path() -> Path:
+    """hub.sqlite3 in the data folder the app keeps its user id in."""
+    return platformdirs.user_data_path(APP_NAME) / "hub.sqlite3"
 
 
 def is_loopback_host(host: str) -> bool:

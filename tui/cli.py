@@ -67,7 +67,12 @@ def _serve_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--bind", metavar="ADDR", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", metavar="N", type=int, help="port to listen on (default 54380)")
-    parser.add_argument("--db", metavar="PATH", type=Path, help="database file")
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        type=Path,
+        help="database file (default: hub.sqlite3 in your data folder)",
+    )
     parser.add_argument("--key", metavar="KEY", help="the key clients must present")
     parser.add_argument("--config", metavar="PATH", type=Path, help="the config file to read")
     return parser

@@ -13,7 +13,7 @@ async def test_postgres_changes_bindings_are_accepted_and_system_ok_arrives(py_c
     systems = Inbox()
     channel.on_system(systems.put)
     for table, flt in (
-        ("rooms", "id=eq.abc"),
+        ("rooms", "room_id=eq.abc"),
         ("room_members", "room_id=eq.abc"),
         ("comments", "room_id=eq.abc"),
     ):
@@ -41,8 +41,8 @@ async def test_set_auth_keeps_the_channel_working(py_client) -> None:  # type: i
 
 
 @pytest.mark.slow
-async def test_realtime_py_rejoins_after_the_hub_restarts(py_client) -> None:  # type: ignore[no-untyped-def]
-    first = await start_hub(HubSettings(port=0))
+async def test_realtime_py_rejoins_after_the_hub_restarts(py_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first = await start_hub(HubSettings(port=0, db_path=tmp_path / "hub.sqlite3"))
     port = first.port
     client = py_client(target=first, initial_backoff=0.2)
     channel = client.channel("room:abc", room_config("ann"))
@@ -52,7 +52,7 @@ async def test_realtime_py_rejoins_after_the_hub_restarts(py_client) -> None:  #
     states.items.clear()
     await first.close()
     await states.wait_for(lambda s: s == "CHANNEL_ERROR")
-    second: RunningHub = await start_hub(HubSettings(port=port))
+    second: RunningHub = await start_hub(HubSettings(port=port, db_path=tmp_path / "hub.sqlite3"))
     try:
         await states.wait_for(lambda s: s == "SUBSCRIBED", within=10)
         got = Inbox()
