@@ -77,6 +77,20 @@ async def listening_channel(
     return channel, inbox
 
 
+async def subscribed_with_states(channel: Any) -> Inbox:
+    """Subscribe a realtime-py channel; the inbox gets every later state too (CLOSED, ...)."""
+    states = Inbox()
+    await channel.subscribe(lambda state, error: states.put(state.value))
+    await states.wait_for(lambda state: state == "SUBSCRIBED")
+    return states
+
+
+async def left(channel: Any, states: Inbox) -> None:
+    """Unsubscribe and wait for the hub's answer: it has handled the leave by then."""
+    await channel.unsubscribe()
+    await states.wait_for(lambda state: state == "CLOSED")
+
+
 def data_of(payload: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = payload["data"]
     return data

@@ -256,14 +256,17 @@ class JsClient:
     async def start(
         cls, url: str, topic: str, presence_key: str, heartbeat_ms: int = 25000
     ) -> JsClient:
+        return await cls.run_script(
+            "realtime_client.mjs", url, "anon", topic, presence_key, str(heartbeat_ms)
+        )
+
+    @classmethod
+    async def run_script(cls, script: str, *args: str) -> JsClient:
+        """Any of the scripts in tests/js (each documents its arguments and lines)."""
         process = await asyncio.create_subprocess_exec(
             "node",
-            str(JS_DIR / "realtime_client.mjs"),
-            url,
-            "anon",
-            topic,
-            presence_key,
-            str(heartbeat_ms),
+            str(JS_DIR / script),
+            *args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             cwd=JS_DIR,
@@ -308,8 +311,11 @@ async def js_client() -> AsyncIterator[Callable[..., Awaitable[JsClient]]]:
         )
     clients: list[JsClient] = []
 
-    async def start(*args: Any, **kwargs: Any) -> JsClient:
-        client = await JsClient.start(*args, **kwargs)
+    async def start(*args: Any, script: str | None = None, **kwargs: Any) -> JsClient:
+        if script is not None:
+            client = await JsClient.run_script(script, *args)
+        else:
+            client = await JsClient.start(*args, **kwargs)
         clients.append(client)
         return client
 

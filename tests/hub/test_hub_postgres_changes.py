@@ -1,0 +1,340 @@
+"""postgres_changes from the hub's tables, as realtime-py and raw sockets receive them."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from datakit import (
+    RestFactory,
+    comment,
+    data_of,
+    ensure_room,
+    left,
+    listening_channel,
+    member,
+    subscribed_with_states,
+)
+from hubkit import Inbox, RawClient, RawFactory, room_config, subscribed
+
+from hub import RunningHub
+
+ROOM = "abc"
+TOPIC = f"realtime:room:{ROOM}"
+COMMIT_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+async def test_realtime_py_callbacks_get_insert_update_delete(rest: RestFactory, py_client) -> None:  # type: ignore[no-untyped-def]
+    realtime = py_client()
+    _, rooms = await listening_channel(
+        realtime, ROOM, [("UPDATE", "rooms", f"room_id=eq.{ROOM}")], key="w1"
+    )
+    _, members = await listening_channel(
+        py_client(), ROOM, [("*", "room_members", f"room_id=eq.{ROOM}")], key="w2"
+    )
+    _, comments = await listening_channel(
+        py_client(), ROOM, [("INSERT", "comments", f"room_id=eq.{ROOM}")], key="w3"
+    )
+    client = await rest()
+    await ensure_room(client, ROOM)
+
+    await (
+        client.table("rooms")
+        .update({"is_playing": True, "current_time": 7.5})
+        .eq("room_id", ROOM)
+        .execute()
+    )
+    update = data_of(await rooms.wait_for(lambda p: True))
+    assert update["type"] == "UPDATE" and update["table"] == "rooms"
+    assert update["schema"] == "public" and update["errors"] is None
+    assert COMMIT_TIMESTAMP.fullmatch(update["commit_timestamp"])
+    assert update["record"]["is_playing"] is True and update["record"]["current_time"] == 7.5
+    assert update["old_record"]["is_playing"] is False  # the whole old row (replica identity full)
+    assert [c["name"] for c in update["columns"]][:4] == [
+        "room_id",
+        "host_user_id",
+        "current_time",
+        "is_playing",
+    ]
+    assert {c["name"]: c["type"] for c in update["columns"]}["is_playing"] == "bool"
+
+    inserted = (await client.table("room_members").insert(member(ROOM, "ann")).execute()).data[0]
+    insert = data_of(await members.wait_for(lambda p: data_of(p)["type"] == "INSERT"))
+    assert insert["record"] == inserted and "old_record" not in insert
+    await (
+        client.table("room_members")
+        .update({"is_synced": False})
+        .eq("room_id", ROOM)
+        .eq("user_id", "ann")
+        .execute()
+    )
+    update = data_of(await members.wait_for(lambda p: data_of(p)["type"] == "UPDATE"))
+    assert update["old_record"]["is_synced"] is True and update["record"]["is_synced"] is False
+    await client.table("room_members").delete().eq("room_id", ROOM).eq("user_id", "ann").execute()
+    delete = data_of(await members.wait_for(lambda p: data_of(p)["type"] == "DELETE"))
+    assert "record" not in delete
+    assert delete["old_record"] == {**inserted, "is_synced": False}
+
+    row = comment(ROOM, video_timestamp=3.25, is_anchor=True)
+    await client.table("comments").upsert(row, on_conflict="id", ignore_duplicates=True).execute()
+    got = await comments.wait_for(lambda p: True)
+    record = data_of(got)["record"]
+    assert record["id"] == row["id"] and record["video_timestamp"] == 3.25
+    assert record["is_anchor"] is True and isinstance(record["seq"], int)
+    assert len(got["ids"]) == 1 and got["ids"][0] != 0
+    # Nothing else arrived: each change reached each matching binding once.
+    await asyncio.sleep(0.05)
+    assert len(rooms.items) == 1 and len(members.items) == 3 and len(comments.items) == 1
+
+
+async def joined_with(
+    raw: RawFactory, bindings: list[dict[str, Any]], vsn: str = "1.0.0"
+) -> tuple[RawClient, dict[int, str]]:
+    client = await raw(vsn=vsn)
+    reply = await client.join(TOPIC, {"postgres_changes": bindings, "broadcast": {"self": True}})
+    echoed = reply["payload"]["response"]["postgres_changes"]
+    return client, {b["id"]: b.get("filter", "") for b in echoed}
+
+
+async def next_change(client: RawClient, table: str | None = None) -> dict[str, Any]:
+    while True:
+        frame = await client.recv_event("postgres_changes")
+        payload: dict[str, Any] = frame["payload"]
+        if table is None or payload["data"]["table"] == table:
+            return payload
+
+
+async def frames_before_heartbeat_reply(client: RawClient) -> list[dict[str, Any]]:
+    """Everything the hub sent up to the reply to a fresh heartbeat."""
+    ref = f"hb{client.next_ref()}"
+    await client.send("phoenix", "heartbeat", {}, ref=ref)
+    frames = []
+    while True:
+        frame = await client.recv()
+        assert isinstance(frame, dict)
+        if frame["event"] == "phx_reply" and frame["ref"] == ref:
+            return frames
+        frames.append(frame)
+
+
+def comments_binding(row_filter: str, event: str = "*") -> dict[str, Any]:
+    return {"event": event, "schema": "public", "table": "comments", "filter": row_filter}
+
+
+async def test_each_filter_operator_matches_by_column_type(
+    rest: RestFactory, raw: RawFactory
+) -> None:
+    row = comment(
+        ROOM,
+        user_id="b,c",
+        video_timestamp=5.0,
+        episode_number=3,
+        is_anchor=True,
+        created_at="2026-11-26T13:45:14.5+00:00",
+    )
+    matching = [
+        "video_timestamp=eq.5",
+        "video_timestamp=eq.5.0",
+        "video_timestamp=neq.4",
+        "video_timestamp=lt.6",
+        "video_timestamp=lte.5",
+        "video_timestamp=gt.4.5",
+        "video_timestamp=gte.5",
+        "video_timestamp=in.(4,5)",
+        "episode_number=gt.2",
+        "episode_number=in.(1,2,3)",
+        'user_id=in.("b,c",d)',
+        "user_id=gt.a",
+        "is_anchor=eq.true",
+        f"id=eq.{row['id'].upper()}",
+        "created_at=eq.2026-11-26T14:45:14.500+01:00",
+        "created_at=lt.2026-11-26T13:45:15Z",
+        f"room_id=eq.{ROOM}",
+    ]
+    not_matching = [
+        "video_timestamp=eq.4",
+        "video_timestamp=neq.5",
+        "video_timestamp=lt.5",
+        "video_timestamp=lte.4.99",
+        "video_timestamp=gt.5",
+        "video_timestamp=gte.6",
+        "video_timestamp=in.(4,6)",
+        "video_timestamp=in.()",
+        "episode_number=lt.3",
+        "user_id=in.(b,c)",
+        "user_id=eq.b",
+        "is_anchor=eq.false",
+        "created_at=gt.2026-11-26T13:45:14.5Z",
+        "parent_id=eq.00000000-0000-4000-8000-000000000000",
+        "parent_id=neq.00000000-0000-4000-8000-000000000000",  # NULL matches no comparison
+        "anime_id=in.(a,b)",
+        "room_id=eq.other",
+    ]
+    client, bindings = await joined_with(
+        raw, [comments_binding(f) for f in matching + not_matching]
+    )
+    assert len(bindings) == len(matching) + len(not_matching)
+    rest_client = await rest()
+    await ensure_room(rest_client, ROOM)
+    await rest_client.table("comments").insert(row).execute()
+    change = await next_change(client)
+    assert sorted(bindings[i] for i in change["ids"]) == sorted(matching)
+    assert change["data"]["record"]["created_at"] == "2026-11-26T13:45:14.500000+00:00"
+
+
+async def test_one_frame_per_change_with_every_matching_binding(
+    rest: RestFactory, raw: RawFactory
+) -> None:
+    bindings = [
+        comments_binding(f"room_id=eq.{ROOM}", "INSERT"),
+        comments_binding("", "*"),
+        {"event": "*", "schema": "public"},  # every table
+        comments_binding(f"room_id=eq.{ROOM}", "DELETE"),
+    ]
+    for vsn in ("1.0.0", "2.0.0"):
+        client, ids = await joined_with(raw, bindings, vsn=vsn)
+        echoed = list(ids)
+        rest_client = await rest()
+        await ensure_room(rest_client, ROOM)
+        await rest_client.table("comments").insert(comment(ROOM)).execute()
+        change = await next_change(client, "comments")
+        assert change["ids"] == echoed[:3]
+        assert change["data"]["type"] == "INSERT"
+        later = await frames_before_heartbeat_reply(client)
+        assert [f for f in later if f["event"] == "postgres_changes"] == []  # one frame only
+        await client.close()
+
+
+async def test_v2_frames_are_arrays_with_the_same_data(rest: RestFactory, raw: RawFactory) -> None:
+    v1, _ = await joined_with(raw, [comments_binding(f"room_id=eq.{ROOM}")])
+    v2, _ = await joined_with(raw, [comments_binding(f"room_id=eq.{ROOM}")], vsn="2.0.0")
+    rest_client = await rest()
+    await ensure_room(rest_client, ROOM)
+    await rest_client.table("comments").insert(comment(ROOM)).execute()
+    raw_v2 = await v2.recv_event("postgres_changes")
+    assert (raw_v2["join_ref"], raw_v2["ref"], raw_v2["topic"]) == (None, None, TOPIC)
+    assert raw_v2["payload"] == await next_change(v1)
+
+
+async def test_delete_filters_test_the_old_row(rest: RestFactory, raw: RawFactory) -> None:
+    client, ids = await joined_with(
+        raw,
+        [
+            {
+                "event": "DELETE",
+                "schema": "public",
+                "table": "room_members",
+                "filter": "user_id=eq.bob",
+            },
+            {
+                "event": "DELETE",
+                "schema": "public",
+                "table": "room_members",
+                "filter": "is_host=eq.true",
+            },
+        ],
+    )
+    bob_id, host_id = list(ids)
+    rest_client = await rest()
+    await ensure_room(rest_client, ROOM)
+    for user, host in (("ann", True), ("bob", False), ("cid", False)):
+        await rest_client.table("room_members").insert(member(ROOM, user, is_host=host)).execute()
+    members = rest_client.table("room_members")
+    await members.delete().eq("room_id", ROOM).eq("user_id", "cid").execute()  # matches neither
+    await members.delete().eq("room_id", ROOM).eq("user_id", "bob").execute()
+    change = await next_change(client)
+    assert change["ids"] == [bob_id] and change["data"]["old_record"]["user_id"] == "bob"
+    await members.delete().eq("room_id", ROOM).eq("user_id", "ann").execute()
+    change = await next_change(client)
+    assert change["ids"] == [host_id] and change["data"]["old_record"]["user_id"] == "ann"
+
+
+async def test_cascaded_deletes_are_changes_too(rest: RestFactory, raw: RawFactory) -> None:
+    client, _ = await joined_with(raw, [{"event": "DELETE", "schema": "public"}])
+    rest_client = await rest()
+    await ensure_room(rest_client, ROOM)
+    await rest_client.table("room_members").insert(member(ROOM, "ann")).execute()
+    await rest_client.table("comments").insert(comment(ROOM)).execute()
+    await rest_client.table("rooms").delete().eq("room_id", ROOM).execute()
+    tables = {(await next_change(client))["data"]["table"] for _ in range(3)}
+    assert tables == {"rooms", "room_members", "comments"}
+
+
+async def test_a_bad_binding_gets_an_error_and_the_channel_stays(
+    rest: RestFactory, raw: RawFactory
+) -> None:
+    bad = [
+        comments_binding("room_id=like.abc%"),
+        comments_binding("nope=eq.1"),
+        comments_binding("seq=lt.abc"),
+        comments_binding("video_timestamp=in.(" + ",".join(map(str, range(101))) + ")"),
+        comments_binding("undefined"),
+        {"event": "*", "schema": "public", "table": "no_such_table"},
+        {"event": "TRUNCATE", "schema": "public", "table": "comments"},
+    ]
+    good = comments_binding(f"room_id=eq.{ROOM}", "INSERT")
+    client, ids = await joined_with(raw, [*bad, good])
+    first = await client.recv_event("system")
+    assert first["payload"] == {
+        "channel": f"room:{ROOM}",
+        "extension": "postgres_changes",
+        "message": "Subscribed to PostgreSQL",
+        "status": "ok",
+    }
+    errors = [await client.recv_event("system") for _ in bad]
+    for error in errors:
+        assert error["payload"]["status"] == "error"
+        assert error["payload"]["extension"] == "postgres_changes"
+        assert error["payload"]["channel"] == f"room:{ROOM}"
+    assert "like" in errors[0]["payload"]["message"]
+    assert "nope" in errors[1]["payload"]["message"]
+    assert "no such table" in errors[5]["payload"]["message"]
+    rest_client = await rest()
+    await ensure_room(rest_client, ROOM)
+    await rest_client.table("comments").insert(comment(ROOM)).execute()
+    change = await next_change(client)
+    assert change["ids"] == [list(ids)[-1]]  # only the good binding
+    # The channel is still open: broadcasts still flow, and no phx_close came.
+    await client.send(
+        TOPIC, "broadcast", {"type": "broadcast", "event": "e", "payload": {}}, join_ref="1"
+    )
+    events = [f["event"] for f in await frames_before_heartbeat_reply(client)]
+    assert "broadcast" in events and "phx_close" not in events
+
+
+async def test_only_bad_bindings_get_no_subscribed_message(raw: RawFactory) -> None:
+    client, _ = await joined_with(raw, [comments_binding("seq=zz.1")])
+    frames = await frames_before_heartbeat_reply(client)
+    systems = [f["payload"] for f in frames if f["event"] == "system"]
+    assert [s["status"] for s in systems] == ["error"]  # and no "Subscribed to PostgreSQL"
+
+
+async def test_a_left_channel_gets_no_more_changes(py_client, hub: RunningHub) -> None:  # type: ignore[no-untyped-def]
+    channel = py_client().channel(f"room:{ROOM}", room_config("ann"))
+    channel.on_postgres_changes(
+        "INSERT", Inbox().put, table="comments", filter=f"room_id=eq.{ROOM}"
+    )
+    states = await subscribed_with_states(channel)
+    assert hub.state.changes.listeners("comments") == 1
+    await left(channel, states)
+    assert hub.state.changes.listeners("comments") == 0
+
+
+async def test_realtime_py_subscriber_with_presence_and_changes(
+    rest: RestFactory, py_client
+) -> None:  # type: ignore[no-untyped-def]
+    channel = py_client().channel(f"room:{ROOM}", room_config("ann"))
+    changes, syncs = Inbox(), Inbox()
+    channel.on_postgres_changes(
+        "INSERT", changes.put, table="comments", filter=f"room_id=eq.{ROOM}"
+    )
+    channel.on_presence_sync(lambda: syncs.put(channel.presence_state()))
+    await subscribed(channel)
+    await channel.track({"user_id": "ann"})
+    await syncs.wait_for(lambda state: "ann" in state)
+    client = await rest()
+    await ensure_room(client, ROOM)
+    await client.table("comments").insert(comment(ROOM, message="with presence")).execute()
+    got = await changes.wait_for(lambda p: True)
+    assert data_of(got)["record"]["message"] == "with presence"
