@@ -130,7 +130,7 @@ class Store:
         except sqlite3.OperationalError as error:
             raise _busy(error) or error from None
         try:
-            conn.execute("DELETE FROM _changes")
+            # _changes is empty here: each write empties it before COMMIT, ROLLBACK undoes it.
             rows = run_write(conn, op)
             captured = conn.execute("SELECT * FROM _changes ORDER BY n").fetchall()
             conn.execute("DELETE FROM _changes")
