@@ -137,9 +137,9 @@ class Connection:
         self.push(channel, "system", system)
         self.close_channel(channel)
 
-    def close_channel(self, channel: ChannelJoin) -> None:
+    def close_channel(self, channel: ChannelJoin, *, rejoining: bool = False) -> None:
         del self.channels[channel.topic]
-        self.hub.remove_member(channel)
+        self.hub.remove_member(channel, member_left=not rejoining)
         self.send_close(channel)
 
     # --- input -----------------------------------------------------------------------------

@@ -26,7 +26,9 @@ def join(conn: Connection, frame: Frame) -> None:
     if existing is not None:
         # Phoenix closes the old channel for the new join.
         log.info("%r: duplicate join of %s, closing the previous one", conn, frame.topic)
-        conn.close_channel(existing)
+        # The same socket joins again (realtime-py rejoins this way after a channel error):
+        # its member has not left the room, so its row stays (see hub.vanish).
+        conn.close_channel(existing, rejoining=True)
     refusal = join_refusal(conn, frame)
     if refusal is not None:
         log.info("%r: join of %s refused: %s", conn, frame.topic[:128], refusal)

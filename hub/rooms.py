@@ -88,15 +88,16 @@ class HubState:
         room.members[channel.member_id] = channel
         return room
 
-    def remove_member(self, channel: ChannelJoin) -> None:
-        """Drop a channel join from its room; its presence leaves for everyone else."""
+    def remove_member(self, channel: ChannelJoin, *, member_left: bool = True) -> None:
+        """Drop a channel join from its room; its presence leaves for everyone else.
+        `member_left` False: the socket is joining the room again, its member stays."""
         room = self.rooms.get(channel.room_key)
         if room is None or room.members.pop(channel.member_id, None) is None:
             return
         self.changes.forget(channel)
         diff = room.presence.untrack(channel.member_id)
         if diff is not None:
-            self.fan_out_presence_diff(room, diff)
+            self.fan_out_presence_diff(room, diff, member_left=member_left)
         if not room.members:
             del self.rooms[channel.room_key]
 
@@ -129,12 +130,14 @@ class HubState:
             for channel in reached:
                 channel.connection.shutdown_channel(channel, "Too many messages per second")
 
-    def fan_out_presence_diff(self, room: Room, diff: PresenceDiff) -> None:
+    def fan_out_presence_diff(
+        self, room: Room, diff: PresenceDiff, *, member_left: bool = True
+    ) -> None:
         # Phoenix.Presence broadcasts diffs from :none, so the tracker gets its own diff too.
         message = EncodedOnce.push(room.topic, "presence_diff", diff.as_payload())
         reached = self.fan_out(room, message, list(room.members.values()))
         self.presence_events.add(len(reached))
-        if diff.leaves and self.store is not None and not self.closing:
+        if diff.leaves and member_left and self.store is not None and not self.closing:
             forget_vanished_members(self.store, room.topic, room.presence, diff.leaves)
 
     def deliver_changes(self, changes: list[Change]) -> None:

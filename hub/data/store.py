@@ -141,7 +141,10 @@ class Store:
             raise
         if captured:
             changes = self._changes(captured)
-            self._loop.call_soon_threadsafe(self._deliver, changes)
+            try:
+                self._loop.call_soon_threadsafe(self._deliver, changes)
+            except RuntimeError:  # the loop is gone (shutdown): the write itself committed
+                log.debug("%d changes after the event loop closed", len(changes))
         return rows
 
     @staticmethod

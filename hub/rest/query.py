@@ -14,6 +14,9 @@ from hub.data.schema import Table
 RESERVED = frozenset({"select", "order", "limit", "offset", "on_conflict", "columns", "apikey"})
 _LOGIC = frozenset({"or", "and", "not.or", "not.and"})
 _ORDER_WORDS = {"asc", "desc", "nullsfirst", "nullslast"}
+MAX_FILTERS = 64
+"""Far more than any real query; it keeps SQLite's expression tree well under its depth limit."""
+MAX_ORDER_TERMS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +62,11 @@ def _select(table: Table, text: str) -> tuple[int, ...]:
 
 
 def _order(table: Table, text: str) -> tuple[Order, ...]:
+    parts = text.split(",")
+    if len(parts) > MAX_ORDER_TERMS:
+        raise bad_query(f"failed to parse order: more than {MAX_ORDER_TERMS} terms")
     items = []
-    for part in text.split(","):
+    for part in parts:
         name, *words = part.strip().split(".")
         column = table.column(name.strip('"'))
         if column is None:
@@ -117,6 +123,8 @@ def parse_query(table: Table, items: Iterable[tuple[str, str]]) -> Query:
         elif key in _LOGIC:
             raise bad_query(f"the hub does not serve {key}=(...) filters")
         elif key not in RESERVED:
+            if len(filters) == MAX_FILTERS:
+                raise bad_query(f"more than {MAX_FILTERS} filters in one request")
             filters.append(parse_filter(table, key, value))
     return Query(positions, tuple(filters), order, limit, offset, on_conflict, columns)
 

@@ -134,3 +134,27 @@ async def test_presence_in_other_topics_deletes_nothing(py_client, rest: RestFac
     await left(lobby, states)
     await barrier(client, watcher)
     assert "ann" in await members_of(client)
+
+
+async def test_joining_again_on_the_same_socket_keeps_the_row(
+    raw, py_client, rest: RestFactory
+) -> None:  # type: ignore[no-untyped-def]
+    # realtime-py rejoins a channel this way after a channel error (no phx_leave first).
+    client = await rest()
+    await ensure_room(client, ROOM)
+    _, watcher = await listening_channel(
+        py_client(), ROOM, [("*", "room_members", f"room_id=eq.{ROOM}")]
+    )
+    socket = await raw()
+    topic = f"realtime:room:{ROOM}"
+    config = room_config("ann")["config"]
+    await socket.join(topic, config)
+    await socket.send(
+        topic, "presence", {"event": "track", "payload": {"user_id": "ann"}}, ref="t", join_ref="1"
+    )
+    await socket.recv_event("presence_diff")
+    await client.table("room_members").upsert(member(ROOM, "ann")).execute()
+    await socket.join(topic, config)  # the hub closes the first join and takes the second
+    await barrier(client, watcher)
+    assert not any(deleted_user(p) == "ann" for p in watcher.items)
+    assert "ann" in await members_of(client)
