@@ -1,15 +1,15 @@
 """`POST /rest/v1/rpc/broadcast_room_event`: the one function the room calls.
 
-On Supabase it runs `realtime.send(p_payload, p_event_type, 'room:' || p_room_id, false)`; here
-the broadcast goes straight into the hub's fan-out, to every subscriber of the public channel
-`room:{p_room_id}`. Like realtime.send it adds an `id` to the payload when it has none and sends
-`meta: {id}`, and a payload that is not an object is dropped with a warning (realtime.send turns
-its error into a WARNING too), the call still succeeding.
+On Supabase (supabase/migrations/*_broadcast_room_event.sql) it checks its arguments and runs
+`realtime.send(p_payload, p_event_type, 'room:' || p_room_id, false)`; here the broadcast goes
+straight into the hub's fan-out, to every subscriber of the public channel `room:{p_room_id}`.
+The same argument checks (an event type of 1 to 64 characters, an object payload: 22023), and
+like realtime.send an `id` added to the payload when it has none, and `meta: {id}`. Not checked:
+that the caller is a member of the room (the hub has no sign-in to know the caller by).
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
@@ -17,8 +17,6 @@ from hub.channels import TOPIC_PREFIX
 from hub.data.errors import DataError, invalid_text
 from hub.protocol import dumps
 from hub.rooms import EncodedOnce, HubState
-
-log = logging.getLogger("hub.rest")
 
 FUNCTION = "broadcast_room_event"
 PARAMETERS = ("p_room_id", "p_event_type", "p_payload")
@@ -45,9 +43,12 @@ def broadcast_room_event(hub: HubState, name: str, body: Any) -> None:
     for value in (room_id, event):
         if not isinstance(value, str):
             raise invalid_text("text", dumps(value)[:80])
+    if not 1 <= len(event) <= 64:
+        raise DataError(
+            400, "22023", "broadcast_room_event: the event type must be 1 to 64 characters"
+        )
     if not isinstance(payload, dict):
-        log.warning("broadcast_room_event: p_payload is not an object; nothing sent")
-        return
+        raise DataError(400, "22023", "broadcast_room_event: the payload must be a JSON object")
     message_id = str(uuid.uuid4())
     payload = payload if "id" in payload else {**payload, "id": message_id}
     broadcast = {

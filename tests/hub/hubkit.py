@@ -25,14 +25,6 @@ WAIT_S = 5.0
 HubFactory = Callable[..., Awaitable[RunningHub]]
 
 
-@pytest.fixture(autouse=True)
-def private_data_folder(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A hub started without a db_path keeps its database in a fresh folder, not the user's."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
-
-
 @pytest.fixture
 async def make_hub(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[HubFactory]:
     hubs: list[RunningHub] = []

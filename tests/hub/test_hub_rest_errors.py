@@ -62,6 +62,13 @@ def assert_error(result: tuple[int, Any], status: int, code: str) -> dict[str, A
     return dict(body)
 
 
+RPC = {"p_room_id": ROOM, "p_event_type": "play", "p_payload": {}}
+
+
+def rpc_call(client: Any, event: str, payload: Any) -> Any:
+    return client.rpc("broadcast_room_event", {**RPC, "p_event_type": event, "p_payload": payload})
+
+
 async def still_serving(client: Any) -> None:
     rows = await client.table("rooms").select("room_id").eq("room_id", ROOM).execute()
     assert rows.data == [{"room_id": ROOM}]
@@ -85,6 +92,11 @@ async def test_unknown_tables_columns_and_functions(rest: RestFactory) -> None:
         (client.table("rooms").update({"nope": 1}).eq("room_id", ROOM), "PGRST204"),
         (client.rpc("nope", {}), "PGRST202"),
         (client.rpc("broadcast_room_event", {"p_room_id": ROOM}), "PGRST202"),
+        (rpc_call(client, "", {}), "22023"),
+        (rpc_call(client, "e" * 65, {}), "22023"),
+        (rpc_call(client, "play", [1]), "22023"),
+        (rpc_call(client, "play", None), "22023"),
+        (client.rpc("broadcast_room_event", {**RPC, "p_room_id": 5}), "22P02"),
     ]
     for request, code in cases:
         assert (await raised(request)).code == code
