@@ -338,3 +338,23 @@ async def test_realtime_py_subscriber_with_presence_and_changes(
     await client.table("comments").insert(comment(ROOM, message="with presence")).execute()
     got = await changes.wait_for(lambda p: True)
     assert data_of(got)["record"]["message"] == "with presence"
+
+
+async def test_a_retried_comment_is_one_row_and_one_change(
+    rest: RestFactory, raw: RawFactory
+) -> None:
+    client, _ = await joined_with(raw, [comments_binding(f"room_id=eq.{ROOM}", "INSERT")])
+    rest_client = await rest()
+    await ensure_room(rest_client, ROOM)
+    row = comment(ROOM)
+    for _ in range(3):
+        await (
+            rest_client.table("comments")
+            .upsert(row, on_conflict="id", ignore_duplicates=True)
+            .execute()
+        )
+    frames = await frames_before_heartbeat_reply(client)  # sent after the last answer
+    changes = [f["payload"]["data"] for f in frames if f["event"] == "postgres_changes"]
+    assert [c["record"]["id"] for c in changes] == [row["id"]]
+    stored = await rest_client.table("comments").select("id").execute()
+    assert stored.data == [{"id": row["id"]}]
