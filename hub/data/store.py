@@ -201,8 +201,9 @@ class Store:
     async def write(self, op: Write) -> list[Row]:
         return await asyncio.wrap_future(self.submit(op))
 
-    async def read(self, query: Select) -> ReadResult:
-        return await asyncio.wrap_future(self._reader_pool.submit(self._run_select, query))
+    def read(self, query: Select) -> asyncio.Future[ReadResult]:
+        """Queue a read (RuntimeError once the store is closing); await the result."""
+        return asyncio.wrap_future(self._reader_pool.submit(self._run_select, query))
 
     async def close(self) -> None:
         """Finish queued writes, then close every connection (the last close checkpoints)."""

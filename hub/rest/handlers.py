@@ -130,7 +130,11 @@ class RestApi:
         select = Select(
             table, query.positions, query.filters, query.order, limit, query.offset, prefer.count
         )
-        result = await self._store.read(select)
+        try:
+            pending = self._store.read(select)
+        except RuntimeError:  # the readers were shut down under us
+            raise DataError(503, "PGRST000", "The hub's database is closing") from None
+        result = await pending
         objects = rows_json(table, query.positions, result.rows)
         headers = {"Content-Range": content_range(query.offset, len(objects), result.total)}
         return body_response(200, objects, single=single, headers=headers, head_only=head_only)
