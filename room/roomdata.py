@@ -81,12 +81,15 @@ class RoomData:
         current_time: float,
         is_playing: bool,
         media_url: str | None,
+        at_ms: int,
     ) -> None:
+        """Write the room's playback as of ``at_ms`` (our wall clock, ms since the epoch: the
+        ``sent_at`` of the broadcast for the same action, so followers can match the two)."""
         fields: dict[str, Any] = {
             "host_user_id": host_user_id,
             "current_time": current_time,
             "is_playing": is_playing,
-            "updated_at": now_iso(),
+            "updated_at": datetime.fromtimestamp(at_ms / 1000, UTC).isoformat(),
         }
         if media_url is not None:
             fields["media_url"] = media_url

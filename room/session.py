@@ -85,8 +85,8 @@ MAX_PONGS_PER_BATCH = 200
 MEDIA_LENGTH_TOLERANCE_S = 1.0
 HOST_GRACE_S = 10.0
 """How long a vanished host has to come back before the room elects a new one."""
-ROOM_ROW_TOLERANCE_S = 0.5
-"""A ``rooms`` UPDATE this close to the anchor we already follow is the same host action."""
+ROOM_ROW_TOLERANCE_S = 0.05
+"""A ``rooms`` UPDATE whose position is this close to the anchor we follow repeats it."""
 MAX_COMMENT_CHARS = 2000
 """The ``comments.message`` limit (docs/data.md)."""
 
@@ -171,6 +171,8 @@ class RoomSession:
         self.data = data
         """The room's tables (history, outbox, member and room rows); None: broadcasts only."""
         self._outbox_kick = asyncio.Event()
+        self._host_action_at: tuple[str, int] | None = None
+        """(host, ``sent_at``) of the newest host action applied: older room rows are stale."""
         self._paging = False
         self.link = link_factory(self)
 
@@ -308,12 +310,14 @@ class RoomSession:
             self._spawn(self._send_plain("seek", target))
 
     async def _send_anchor(self, update: AnchorUpdate) -> None:
+        sent_at = wall_ms()
         payload = {
             **self._member_payload(),
             **update.anchor.model_dump(),
             "duration": self._media.duration,
             "media": self._media.title,
             "media_url": self._media.url,
+            "sent_at": sent_at,
         }
         await self.link.send(update.event, payload)
         if self.data is not None and update.event != EVENT_ANCHOR:
@@ -323,6 +327,7 @@ class RoomSession:
                     current_time=update.anchor.current_time,
                     is_playing=update.anchor.is_playing,
                     media_url=self._media.url,
+                    at_ms=sent_at,
                 )
             except TableError as error:
                 log.warning("%s", error)
@@ -414,6 +419,10 @@ class RoomSession:
             return
         if self.is_host:
             return
+        if model.sent_at is not None:
+            last = self._host_action_at
+            if last is None or last[0] != model.user_id or model.sent_at > last[1]:
+                self._host_action_at = (model.user_id, model.sent_at)
         now = monotonic_ms()
         anchor = self._anchor_from(event, model, now)
         if anchor is None:
@@ -429,27 +438,36 @@ class RoomSession:
     def _on_room_row(self, row: RoomRow) -> None:
         """The web client syncs from ``rooms`` UPDATEs; so do we, once per host action.
 
-        The host's broadcast usually arrives first and is more precise (it carries the
-        anchor's clock); an UPDATE that says what the anchor we follow already says is the
-        same action and is dropped. One that differs (a host that only writes the table, or
-        a lost broadcast) is applied like a browser's command.
+        The host's broadcast usually comes first and is more precise (it carries the anchor's
+        clock). An UPDATE is dropped when it is the row written for a broadcast already
+        applied, or an older one (our hosts stamp both with the same ``sent_at``), or when it
+        says what the anchor we follow already says (a web host's broadcast, then its row).
+        The rest (a host that only writes the table, a broadcast we missed) is applied like
+        a browser's command.
         """
         host = row.host_user_id
         if host is None or host == self.user_id or self.is_host:
             return
+        last = self._host_action_at
+        written = round(row.updated_at.timestamp() * 1000) if row.updated_at else None
+        if last is not None and last[0] == host and written is not None and written <= last[1]:
+            log.debug("room row dropped (stale) written=%s last=%s", written, last)
+            return
         anchor = self.follower.anchor
-        if anchor is not None and anchor.is_playing == row.is_playing:
-            written_ms = row.updated_at.timestamp() * 1000 if row.updated_at else anchor.at
-            expected = anchor.current_time
-            if anchor.is_playing:
-                expected += max(0.0, written_ms - anchor.at) / 1000 * anchor.rate
-            if abs(expected - row.current_time) <= ROOM_ROW_TOLERANCE_S:
-                return
+        if (
+            anchor is not None
+            and anchor.is_playing == row.is_playing
+            and abs(anchor.current_time - row.current_time) <= ROOM_ROW_TOLERANCE_S
+        ):
+            return
+        log.debug("room row applied: %s last=%s written=%s anchor=%s", row, last, written, anchor)
         event = "play" if row.is_playing else "pause"
-        self._on_playback(
-            event,
-            {"user_id": host, "username": self._name_of(host), "current_time": row.current_time},
-        )
+        payload = {
+            "user_id": host,
+            "username": self._name_of(host),
+            "current_time": row.current_time,
+        }
+        self._on_playback(event, payload)
 
     def _take_media_url(self, model: PlaybackEvent) -> None:
         url = model.media_url
@@ -630,6 +648,7 @@ class RoomSession:
                 current_time=sample.position_at(monotonic_ms()) if sample else 0.0,
                 is_playing=bool(sample and not sample.paused),
                 media_url=self._media.url,
+                at_ms=wall_ms(),
             )
         except TableError as error:
             log.warning("%s", error)

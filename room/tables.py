@@ -92,12 +92,7 @@ class RoomTables:
     async def update_room(self, fields: dict[str, Any]) -> None:
         """Write the room's row. Row-level security refuses by matching no row, not by an
         error, so the row is asked back and an empty answer is a refusal."""
-        request = (
-            self.client.table("rooms")
-            .update(fields)
-            .eq("room_id", self.room_id)
-            .execute()
-        )
+        request = self.client.table("rooms").update(fields).eq("room_id", self.room_id).execute()
         response = await _call("could not save the room's playback", request)
         if not response.data:
             raise TableError(

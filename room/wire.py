@@ -88,6 +88,9 @@ class PlaybackEvent(WireModel):
     media_url: Annotated[str | None, BeforeValidator(_media_url_or_none)] = None
     """The host's media when it is a URL, for members who opened nothing themselves."""
     duration: MediaTime | None = None
+    sent_at: int | None = Field(default=None, ge=0)
+    """The host's wall clock (ms since the epoch) at the action; the ``rooms`` row written for
+    it has the same ``updated_at``, so a follower can tell that UPDATE (and older ones) apart."""
 
 
 class MemberEvent(WireModel):
