@@ -19,8 +19,9 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-async def hub() -> AsyncIterator[RunningHub]:
-    running = await start_hub(HubSettings(port=0))
+async def hub(tmp_path: Path) -> AsyncIterator[RunningHub]:
+    """A hub of the test's own, with an empty database."""
+    running = await start_hub(HubSettings(port=0, db_path=tmp_path / "hub.sqlite3"))
     try:
         yield running
     finally:
@@ -28,10 +29,12 @@ async def hub() -> AsyncIterator[RunningHub]:
 
 
 @pytest.fixture
-async def roomy_hub() -> AsyncIterator[RunningHub]:
+async def roomy_hub(tmp_path: Path) -> AsyncIterator[RunningHub]:
     """A hub whose message budget a test's deliberate burst of bad input fits in: the test is
     about what the app does with the messages, not about the hub's flood guard."""
-    running = await start_hub(HubSettings(port=0, max_events_per_second=5000))
+    running = await start_hub(
+        HubSettings(port=0, max_events_per_second=5000, db_path=tmp_path / "hub.sqlite3")
+    )
     try:
         yield running
     finally:

@@ -17,9 +17,10 @@ RESTART_AFTER_S = 10.0
 
 @pytest.mark.slow
 async def test_follower_rejoins_after_the_hub_restarts(
-    media, caplog: pytest.LogCaptureFixture
+    media, caplog: pytest.LogCaptureFixture, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    hub = await start_hub(HubSettings(port=0))
+    db = tmp_path / "hub.sqlite3"
+    hub = await start_hub(HubSettings(port=0, db_path=db))
     port = hub.port
     ann = await start_member(hub.url, media, "u-ann", "ann")
     bob = await start_member(hub.url, media, "u-bob", "bob")
@@ -35,7 +36,7 @@ async def test_follower_rejoins_after_the_hub_restarts(
         await hub.close()
         await bob.until(lambda s: s.connection.status is ConnectionStatus.RECONNECTING)
         await asyncio.sleep(RESTART_AFTER_S)  # the outage itself is what this test is about
-        hub = await start_hub(HubSettings(port=port))
+        hub = await start_hub(HubSettings(port=port, db_path=db))
 
         await bob.joined(timeout=30.0)
         await ann.joined(timeout=30.0)

@@ -5,7 +5,6 @@ Real hub (SQLite, REST, postgres_changes) over real sockets; real headless libmp
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +17,6 @@ from room.state import RoomState
 from tests.live.harness import start_browser, start_member, watch_tables, within
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def data_hub(tmp_path: Path) -> AsyncIterator[RunningHub]:
-    running = await start_hub(HubSettings(port=0, db_path=tmp_path / "hub.sqlite3"))
-    try:
-        yield running
-    finally:
-        await running.close()
 
 
 async def rows(hub_url: str, table: str, query: str) -> list[dict[str, Any]]:
@@ -49,9 +39,9 @@ def confirmed(message: str):  # type: ignore[no-untyped-def]
 
 
 async def test_a_newcomer_loads_the_history_threads_and_markers(
-    data_hub: RunningHub, media: Path
+    hub: RunningHub, media: Path
 ) -> None:
-    ann = await start_member(data_hub.url, media, "u-ann", "ann")
+    ann = await start_member(hub.url, media, "u-ann", "ann")
     try:
         await ann.joined()
         await ann.submit(PostComment("first"))
@@ -60,7 +50,7 @@ async def test_a_newcomer_loads_the_history_threads_and_markers(
         await ann.submit(PostComment("a reply", parent_id=first.id))
         await ann.submit(PostComment("this moment", is_anchor=True))
         await ann.until(confirmed("this moment"))
-        bob = await start_member(data_hub.url, media, "u-bob", "bob")
+        bob = await start_member(hub.url, media, "u-bob", "bob")
         try:
             state = await bob.until(lambda s: len(s.comments) == 3, timeout=15)
             assert messages(state) == ["first", "a reply", "this moment"]
@@ -74,20 +64,20 @@ async def test_a_newcomer_loads_the_history_threads_and_markers(
         await ann.stop()
 
 
-async def test_history_pages_back_on_request(data_hub: RunningHub, media: Path) -> None:
+async def test_history_pages_back_on_request(hub: RunningHub, media: Path) -> None:
     async with httpx.AsyncClient() as client:
         await client.post(
-            f"{data_hub.url}/rest/v1/rooms", json={"room_id": "test"}, headers={"apikey": "k"}
+            f"{hub.url}/rest/v1/rooms", json={"room_id": "test"}, headers={"apikey": "k"}
         )
         batch = [
             {"room_id": "test", "user_id": "u-old", "username": "old", "message": f"old {n}"}
             for n in range(120)
         ]
         response = await client.post(
-            f"{data_hub.url}/rest/v1/comments", json=batch, headers={"apikey": "k"}
+            f"{hub.url}/rest/v1/comments", json=batch, headers={"apikey": "k"}
         )
         assert response.status_code == 201, response.text
-    bob = await start_member(data_hub.url, media, "u-bob", "bob")
+    bob = await start_member(hub.url, media, "u-bob", "bob")
     try:
         state = await bob.until(lambda s: len(s.comments) == 50, timeout=15)
         assert messages(state)[-1] == "old 119" and state.has_older
@@ -131,13 +121,13 @@ async def test_a_comment_written_offline_is_delivered_exactly_once(
 
 
 async def test_comments_left_in_the_outbox_by_a_killed_app_go_out_on_the_next_start(
-    data_hub: RunningHub, media: Path, tmp_path: Path
+    hub: RunningHub, media: Path, tmp_path: Path
 ) -> None:
     # What a killed app leaves behind: a comment on disk that the server never confirmed.
     from room.outbox import Outbox
     from tui.identity import data_dir
 
-    outbox = Outbox(data_dir() / "outbox.sqlite3", server=data_hub.url)
+    outbox = Outbox(data_dir() / "outbox.sqlite3", server=hub.url)
     row = {
         "id": "6f1c3c1e-5c1d-4c1e-9c1e-1c1e1c1e1c1e",
         "user_id": "u-ann",
@@ -147,19 +137,19 @@ async def test_comments_left_in_the_outbox_by_a_killed_app_go_out_on_the_next_st
     }
     await outbox.add("test", row)
     outbox.close()
-    ann = await start_member(data_hub.url, media, "u-ann", "ann")
+    ann = await start_member(hub.url, media, "u-ann", "ann")
     try:
         await ann.until(confirmed("from before the crash"), timeout=20)
-        stored = await rows(data_hub.url, "comments", "select=id&room_id=eq.test")
+        stored = await rows(hub.url, "comments", "select=id&room_id=eq.test")
         assert stored == [{"id": row["id"]}]
     finally:
         await ann.stop()
 
 
-async def test_member_rows_follow_joins_and_leaves(data_hub: RunningHub, media: Path) -> None:
-    watcher = await watch_tables(data_hub.url)
+async def test_member_rows_follow_joins_and_leaves(hub: RunningHub, media: Path) -> None:
+    watcher = await watch_tables(hub.url)
     try:
-        ann = await start_member(data_hub.url, media, "u-ann", "ann")
+        ann = await start_member(hub.url, media, "u-ann", "ann")
         await ann.joined()
         joined = await watcher.change(
             lambda d: d["table"] == "room_members" and d["type"] == "INSERT"
@@ -170,16 +160,16 @@ async def test_member_rows_follow_joins_and_leaves(data_hub: RunningHub, media: 
             lambda d: d["table"] == "room_members" and d["type"] == "DELETE"
         )
         assert left["old_record"]["user_id"] == "u-ann"
-        assert await rows(data_hub.url, "room_members", "select=user_id") == []
+        assert await rows(hub.url, "room_members", "select=user_id") == []
     finally:
         await watcher.stop()
 
 
 async def test_the_host_writes_the_room_row_and_a_web_host_drives_by_the_table(
-    data_hub: RunningHub, media: Path
+    hub: RunningHub, media: Path
 ) -> None:
-    ann = await start_member(data_hub.url, media, "u-ann", "ann")
-    bob = await start_member(data_hub.url, media, "u-bob", "bob")
+    ann = await start_member(hub.url, media, "u-ann", "ann")
+    bob = await start_member(hub.url, media, "u-bob", "bob")
     try:
         await ann.joined()
         await bob.joined()
@@ -187,7 +177,7 @@ async def test_the_host_writes_the_room_row_and_a_web_host_drives_by_the_table(
         await bob.until(lambda s: s.host is not None and s.host.user_id == "u-ann")
         await ann.submit(TogglePlay())
         await bob.until(lambda s: s.playback.is_playing, timeout=15)
-        room = await rows(data_hub.url, "rooms", "select=*&room_id=eq.test")
+        room = await rows(hub.url, "rooms", "select=*&room_id=eq.test")
         assert room[0]["host_user_id"] == "u-ann" and room[0]["is_playing"] is True
         # One host action reaches bob twice (broadcast, then the table's UPDATE): one notice.
         await bob.noticed("ann resumed playback")
@@ -200,19 +190,19 @@ async def test_the_host_writes_the_room_row_and_a_web_host_drives_by_the_table(
 
 
 async def test_a_web_host_that_only_writes_the_table_drives_a_follower(
-    data_hub: RunningHub, media: Path
+    hub: RunningHub, media: Path
 ) -> None:
-    bob = await start_member(data_hub.url, media, "u-bob", "bob")
+    bob = await start_member(hub.url, media, "u-bob", "bob")
     try:
-        watcher = await watch_tables(data_hub.url)
+        watcher = await watch_tables(hub.url)
         await bob.joined()
-        if not await rows(data_hub.url, "rooms", "select=room_id&room_id=eq.test"):
+        if not await rows(hub.url, "rooms", "select=room_id&room_id=eq.test"):
             # bob's join creates the room's row: wait for it
             await watcher.change(lambda d: d["table"] == "room_members")
         await watcher.stop()
         async with httpx.AsyncClient() as client:
             response = await client.patch(
-                f"{data_hub.url}/rest/v1/rooms?room_id=eq.test",
+                f"{hub.url}/rest/v1/rooms?room_id=eq.test",
                 json={"host_user_id": "u-web", "is_playing": True, "current_time": 30.0},
                 headers={"apikey": "k"},
             )
@@ -224,9 +214,9 @@ async def test_a_web_host_that_only_writes_the_table_drives_a_follower(
 
 
 async def test_bad_table_input_is_refused_or_dropped_and_the_room_goes_on(
-    data_hub: RunningHub, media: Path
+    hub: RunningHub, media: Path
 ) -> None:
-    app = await start_member(data_hub.url, media, "u-app", "app")
+    app = await start_member(hub.url, media, "u-app", "app")
     try:
         await app.joined()
         session = app.room.session
@@ -235,7 +225,7 @@ async def test_bad_table_input_is_refused_or_dropped_and_the_room_goes_on(
         before = player.state
         async with httpx.AsyncClient() as client:
             bad = await client.patch(
-                f"{data_hub.url}/rest/v1/rooms?room_id=eq.test",
+                f"{hub.url}/rest/v1/rooms?room_id=eq.test",
                 json={"is_playing": "yes", "current_time": -1},
                 headers={"apikey": "k"},
             )
@@ -275,7 +265,7 @@ async def test_bad_table_input_is_refused_or_dropped_and_the_room_goes_on(
         assert before.paused and player.state.paused
         async with httpx.AsyncClient() as client:
             good = await client.post(
-                f"{data_hub.url}/rest/v1/comments",
+                f"{hub.url}/rest/v1/comments",
                 json={
                     "room_id": "test",
                     "user_id": "web-1",
