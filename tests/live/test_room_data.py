@@ -19,11 +19,16 @@ from tests.live.harness import start_browser, start_member, watch_tables, within
 pytestmark = pytest.mark.slow
 
 
-async def rows(hub_url: str, table: str, query: str) -> list[dict[str, Any]]:
+async def rest(hub_url: str, method: str, path: str, body: object = None) -> httpx.Response:
+    """One REST call as a browser (or a script) would make it, outside the app."""
     async with httpx.AsyncClient() as client:
-        response = await client.get(
-            f"{hub_url}/rest/v1/{table}?{query}", headers={"apikey": "local"}
+        return await client.request(
+            method, f"{hub_url}/rest/v1/{path}", json=body, headers={"apikey": "k"}
         )
+
+
+async def rows(hub_url: str, table: str, query: str) -> list[dict[str, Any]]:
+    response = await rest(hub_url, "GET", f"{table}?{query}")
     response.raise_for_status()
     data = response.json()
     assert isinstance(data, list)
@@ -65,18 +70,13 @@ async def test_a_newcomer_loads_the_history_threads_and_markers(
 
 
 async def test_history_pages_back_on_request(hub: RunningHub, media: Path) -> None:
-    async with httpx.AsyncClient() as client:
-        await client.post(
-            f"{hub.url}/rest/v1/rooms", json={"room_id": "test"}, headers={"apikey": "k"}
-        )
-        batch = [
-            {"room_id": "test", "user_id": "u-old", "username": "old", "message": f"old {n}"}
-            for n in range(120)
-        ]
-        response = await client.post(
-            f"{hub.url}/rest/v1/comments", json=batch, headers={"apikey": "k"}
-        )
-        assert response.status_code == 201, response.text
+    await rest(hub.url, "POST", "rooms", {"room_id": "test"})
+    batch = [
+        {"room_id": "test", "user_id": "u-old", "username": "old", "message": f"old {n}"}
+        for n in range(120)
+    ]
+    response = await rest(hub.url, "POST", "comments", batch)
+    assert response.status_code == 201, response.text
     bob = await start_member(hub.url, media, "u-bob", "bob")
     try:
         state = await bob.until(lambda s: len(s.comments) == 50, timeout=15)
@@ -165,7 +165,7 @@ async def test_member_rows_follow_joins_and_leaves(hub: RunningHub, media: Path)
         await watcher.stop()
 
 
-async def test_the_host_writes_the_room_row_and_a_web_host_drives_by_the_table(
+async def test_the_host_writes_the_room_row_and_a_follower_acts_once_per_action(
     hub: RunningHub, media: Path
 ) -> None:
     ann = await start_member(hub.url, media, "u-ann", "ann")
@@ -200,13 +200,13 @@ async def test_a_web_host_that_only_writes_the_table_drives_a_follower(
             # bob's join creates the room's row: wait for it
             await watcher.change(lambda d: d["table"] == "room_members")
         await watcher.stop()
-        async with httpx.AsyncClient() as client:
-            response = await client.patch(
-                f"{hub.url}/rest/v1/rooms?room_id=eq.test",
-                json={"host_user_id": "u-web", "is_playing": True, "current_time": 30.0},
-                headers={"apikey": "k"},
-            )
-            assert response.status_code in (200, 204), response.text
+        response = await rest(
+            hub.url,
+            "PATCH",
+            "rooms?room_id=eq.test",
+            {"host_user_id": "u-web", "is_playing": True, "current_time": 30.0},
+        )
+        assert response.status_code in (200, 204), response.text
         state = await bob.until(lambda s: s.playback.is_playing, timeout=15)
         assert 29.0 <= state.playback.position <= 40.0
     finally:
@@ -223,12 +223,9 @@ async def test_bad_table_input_is_refused_or_dropped_and_the_room_goes_on(
         player = app.room.player
         assert session is not None and player is not None
         before = player.state
-        async with httpx.AsyncClient() as client:
-            bad = await client.patch(
-                f"{hub.url}/rest/v1/rooms?room_id=eq.test",
-                json={"is_playing": "yes", "current_time": -1},
-                headers={"apikey": "k"},
-            )
+        bad = await rest(
+            hub.url, "PATCH", "rooms?room_id=eq.test", {"is_playing": "yes", "current_time": -1}
+        )
         assert bad.status_code == 400 and bad.json()["message"]  # PostgREST's shape, in words
         # Frames a misbehaving server could send straight to the app:
         for frame in (
@@ -263,17 +260,17 @@ async def test_bad_table_input_is_refused_or_dropped_and_the_room_goes_on(
         ):
             session.on_postgres_change(frame)
         assert before.paused and player.state.paused
-        async with httpx.AsyncClient() as client:
-            good = await client.post(
-                f"{hub.url}/rest/v1/comments",
-                json={
-                    "room_id": "test",
-                    "user_id": "web-1",
-                    "username": "[b]m[/b]",
-                    "message": "\x1b]0;pwn\x07 still here",
-                },
-                headers={"apikey": "k"},
-            )
+        good = await rest(
+            hub.url,
+            "POST",
+            "comments",
+            {
+                "room_id": "test",
+                "user_id": "web-1",
+                "username": "[b]m[/b]",
+                "message": "\x1b]0;pwn\x07 still here",
+            },
+        )
         assert good.status_code == 201, good.text
         state = await app.until(lambda s: any("still here" in c.message for c in s.comments))
         assert state.is_connected and session.link.joins == 1
