@@ -508,7 +508,9 @@ def print_feed(result: Figures, label: str) -> None:
     r = result
     curve = ", ".join(f"{c}: {mb:.1f}" for c, mb in r["rss_mb"].items())
     print(f" {label} (room {r['room']}; app ready in {r['startup_s']} s)", flush=True)
+    blocks = ", ".join(f"{c}: {n / 1000:.0f}k" for c, n in r["python_blocks"].items())
     print(f"  RSS (MB) after gc.collect(), by comments shown: {curve}")
+    print(f"  Python's allocated blocks (sys.getallocatedblocks), same points: {blocks}")
     print(
         f"  growth {r['growth_from']} -> {r['comments']}: {fmt(r['rss_growth_mb'], 2)} MB "
         f"(window {r['window'][str(r['comments'])]} comments); app CPU "
