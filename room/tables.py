@@ -17,7 +17,7 @@ from postgrest.types import ReturnMethod
 from pydantic import ValidationError
 from supabase import AsyncClient
 
-from room.wire import CommentRow, RoomRow
+from room.wire import CommentRow
 
 log = logging.getLogger(__name__)
 
@@ -99,16 +99,6 @@ class RoomTables:
                 "the server did not let us update the room (only its host may)", retryable=False
             )
 
-    async def room(self) -> RoomRow | None:
-        request = self.client.table("rooms").select("*").eq("room_id", self.room_id).execute()
-        response = await _call("could not read the room", request)
-        for item in response.data:
-            try:
-                return RoomRow.model_validate(item)
-            except ValidationError as error:
-                log.warning("the room's row is invalid: %s", error.errors()[:1])
-        return None
-
     # --- room_members --------------------------------------------------------------------
 
     async def upsert_member(self, row: dict[str, Any]) -> None:
@@ -122,16 +112,6 @@ class RoomTables:
             .execute()
         )
         await _call("could not join the room's member list", request)
-
-    async def update_member(self, user_id: str, fields: dict[str, Any]) -> None:
-        request = (
-            self.client.table("room_members")
-            .update(fields, returning=MINIMAL)
-            .eq("room_id", self.room_id)
-            .eq("user_id", user_id)
-            .execute()
-        )
-        await _call("could not update our member row", request)
 
     async def delete_member(self, user_id: str) -> None:
         request = (
