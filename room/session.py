@@ -320,17 +320,10 @@ class RoomSession:
             "sent_at": sent_at,
         }
         await self.link.send(update.event, payload)
-        if self.data is not None and update.event != EVENT_ANCHOR:
-            try:
-                await self.data.save_playback(
-                    host_user_id=self.host_user_id,
-                    current_time=update.anchor.current_time,
-                    is_playing=update.anchor.is_playing,
-                    media_url=self._media.url,
-                    at_ms=sent_at,
-                )
-            except TableError as error:
-                log.warning("%s", error)
+        if update.event != EVENT_ANCHOR:
+            await self._save_room(
+                self.host_user_id, update.anchor.current_time, update.anchor.is_playing, sent_at
+            )
 
     async def _send_plain(self, event: str, position: float) -> None:
         await self.link.send(event, {**self._member_payload(), "current_time": position})
@@ -545,12 +538,11 @@ class RoomSession:
 
     def _on_comment(self, row: CommentRow, *, pending: bool = False) -> None:
         comment = comment_of(row, pending=pending)
-        known = any(c.id == comment.id for c in self.state.comments)
-        if known and not pending:
+        shown = next((c for c in self.state.comments if c.id == comment.id), None)
+        known = shown is not None
+        if shown is not None and not pending and comment.seq is None and shown.seq is not None:
             # The broadcast and the table's INSERT both bring it: keep the one with the cursor.
-            shown = next(c for c in self.state.comments if c.id == comment.id)
-            if comment.seq is None and shown.seq is not None:
-                comment = replace(comment, seq=shown.seq)
+            comment = replace(comment, seq=shown.seq)
         self.state = self.state.with_comment(comment)
         self._publish_state()
         if not known and not row.is_system_message and row.user_id != self.user_id:
@@ -625,7 +617,16 @@ class RoomSession:
         if announce and self.data is not None:
             # Written by whoever hands over or claims: the old host while it still is one,
             # which is what the rooms policy on Supabase lets through.
-            self._spawn(self._save_room_host(user_id))
+            sample = self._sample
+            now = monotonic_ms()
+            self._spawn(
+                self._save_room(
+                    user_id,
+                    sample.position_at(now) if sample else 0.0,
+                    bool(sample and not sample.paused),
+                    wall_ms(),
+                )
+            )
         if self.is_host and not was_host and self._sample is not None:
             update = self.anchors.on_player_state(self._sample, monotonic_ms())
             anchor = update.anchor if update else self.anchors.anchor
@@ -638,17 +639,19 @@ class RoomSession:
         self._refresh_members()
         await self._publish_presence()
 
-    async def _save_room_host(self, user_id: str) -> None:
-        sample = self._sample
+    async def _save_room(
+        self, host_user_id: str | None, current_time: float, is_playing: bool, at_ms: int
+    ) -> None:
+        """Write the rooms row (a host action, a hand-over or a claim); a failure is logged."""
         if self.data is None:
             return
         try:
             await self.data.save_playback(
-                host_user_id=user_id,
-                current_time=sample.position_at(monotonic_ms()) if sample else 0.0,
-                is_playing=bool(sample and not sample.paused),
+                host_user_id=host_user_id,
+                current_time=current_time,
+                is_playing=is_playing,
                 media_url=self._media.url,
-                at_ms=wall_ms(),
+                at_ms=at_ms,
             )
         except TableError as error:
             log.warning("%s", error)
