@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from realtime import AsyncRealtimeClient
 
-from room.intents import Intent
+from room.intents import ClaimHost, Intent
 from room.state import ConnectionStatus, Member, RoomState
 from tui.config import Settings, load_settings
 from tui.live import LiveRoom
@@ -80,6 +81,25 @@ def member_settings(hub_url: str, media: Path | str | None, **overrides: object)
     for section, values in overrides.items():
         cli.setdefault(section, {}).update(values)  # type: ignore[attr-defined]
     return load_settings(cli)[0]
+
+
+@contextlib.asynccontextmanager
+async def host_and_follower(
+    hub_url: str, media: Path | str | None
+) -> AsyncIterator[tuple[LiveMember, LiveMember]]:
+    """ann (who has claimed the host role) and bob (who sees her as host), both joined;
+    both leave on the way out."""
+    ann = await start_member(hub_url, media, "u-ann", "ann")
+    bob = await start_member(hub_url, media, "u-bob", "bob")
+    try:
+        await ann.joined()
+        await bob.joined()
+        await ann.submit(ClaimHost())
+        await bob.until(lambda s: s.host is not None and s.host.user_id == "u-ann")
+        yield ann, bob
+    finally:
+        await bob.stop()
+        await ann.stop()
 
 
 async def start_member(

@@ -12,9 +12,15 @@ import httpx
 import pytest
 
 from hub import HubSettings, RunningHub, start_hub
-from room.intents import ClaimHost, LoadOlderComments, PostComment, TogglePlay
+from room.intents import LoadOlderComments, PostComment, TogglePlay
 from room.state import RoomState
-from tests.live.harness import start_browser, start_member, watch_tables, within
+from tests.live.harness import (
+    host_and_follower,
+    start_browser,
+    start_member,
+    watch_tables,
+    within,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -168,13 +174,7 @@ async def test_member_rows_follow_joins_and_leaves(hub: RunningHub, media: Path)
 async def test_the_host_writes_the_room_row_and_a_follower_acts_once_per_action(
     hub: RunningHub, media: Path
 ) -> None:
-    ann = await start_member(hub.url, media, "u-ann", "ann")
-    bob = await start_member(hub.url, media, "u-bob", "bob")
-    try:
-        await ann.joined()
-        await bob.joined()
-        await ann.submit(ClaimHost())
-        await bob.until(lambda s: s.host is not None and s.host.user_id == "u-ann")
+    async with host_and_follower(hub.url, media) as (ann, bob):
         await ann.submit(TogglePlay())
         await bob.until(lambda s: s.playback.is_playing, timeout=15)
         room = await rows(hub.url, "rooms", "select=*&room_id=eq.test")
@@ -184,9 +184,6 @@ async def test_the_host_writes_the_room_row_and_a_follower_acts_once_per_action(
         await ann.submit(TogglePlay())
         await bob.noticed("ann paused playback")  # by now the play's UPDATE has long arrived
         assert bob.notices.count("ann resumed playback") == 1
-    finally:
-        await bob.stop()
-        await ann.stop()
 
 
 async def test_a_web_host_that_only_writes_the_table_drives_a_follower(

@@ -8,9 +8,9 @@ import time
 import pytest
 
 from hub import RunningHub
-from room.intents import ClaimHost, SeekTo, TogglePlay
+from room.intents import SeekTo, TogglePlay
 from room.state import SyncStatus
-from tests.live.harness import LiveMember, start_member, within
+from tests.live.harness import LiveMember, host_and_follower, start_member, within
 
 FRAME_S = 0.040
 
@@ -50,14 +50,7 @@ async def until_within(
 
 @pytest.mark.slow
 async def test_follower_follows_host_play_seek_pause(hub: RunningHub, media) -> None:  # type: ignore[no-untyped-def]
-    ann = await start_member(hub.url, media, "u-ann", "ann")
-    bob = await start_member(hub.url, media, "u-bob", "bob")
-    try:
-        await ann.joined()
-        await bob.joined()
-        await ann.submit(ClaimHost())
-        await bob.until(lambda s: s.host is not None and s.host.user_id == "u-ann")
-
+    async with host_and_follower(hub.url, media) as (ann, bob):
         await ann.submit(TogglePlay())
         await within(player_of(bob).wait_for(lambda s: not s.paused))
         await until_within(ann, bob, FRAME_S, timeout=3.0)
@@ -90,9 +83,6 @@ async def test_follower_follows_host_play_seek_pause(hub: RunningHub, media) -> 
             assert [m.user_id for m in state.members if m.is_host] == ["u-ann"]
         await bob.noticed("ann paused playback")
         assert not any("paused playback" in text for text in ann.notices)  # never our own
-    finally:
-        await bob.stop()
-        await ann.stop()
 
 
 @pytest.mark.slow
