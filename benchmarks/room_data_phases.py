@@ -344,7 +344,7 @@ async def measure_history(url: str, args: argparse.Namespace) -> Figures:
         queries[f"baseline: offset, {depth} back"] = offset_page
     deepest = await seq_at_depth(depths[-1])
     queries[f"app: comments_before, {depths[-1]} back"] = lambda: tables.comments_before(deepest)
-    queries["app: anchors (on join)"] = tables.anchors
+    queries["app: markers (on join)"] = tables.markers
 
     for name, query in queries.items():  # each answers what it should, before any is timed
         answer = await query()

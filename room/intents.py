@@ -26,7 +26,7 @@ class SeekTo:
 class PostComment:
     message: str
     parent_id: str | None = None
-    is_anchor: bool = False
+    is_marker: bool = False
     """Mark the moment: the comment shows as a marker on the progress bar."""
     video_timestamp: float | None = None
     """The video time the comment is about (where the player was when the user started

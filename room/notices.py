@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from room import events
 from room.text import clean_message, clean_name
 from room.timefmt import format_time
 
@@ -14,9 +15,9 @@ MAX_QUEUED = 20
 
 def playback_notice(event: str, username: str, current_time: float) -> str:
     name = clean_name(username or "Someone")
-    if event == "play":
+    if event == events.PLAY:
         return f"{name} resumed playback"
-    if event == "pause":
+    if event == events.PAUSE:
         return f"{name} paused playback"
     return f"{name} seeked to {format_time(current_time)}"
 

@@ -44,6 +44,3 @@ class PresencePublisher:
             self._tracked, self._tracked_at = fields, now
             return True
         return False
-
-    def untracked(self) -> None:
-        self._tracked = None

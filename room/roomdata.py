@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from room import events
 from room.outbox import Outbox
 from room.tables import CommentPage, RoomTables, TableError
 from room.wire import CommentRow
@@ -47,12 +48,12 @@ class RoomData:
 
     async def join(self, member: dict[str, Any]) -> tuple[CommentPage, list[CommentRow]]:
         """Create the room's row if needed, write our member row, and read the newest
-        comments and the timeline's anchors."""
+        comments and the timeline's markers."""
         await self.tables.ensure_room()
         await self.save_member(member, force=True)
         page = await self.tables.comments_before(None)
-        anchors = await self.tables.anchors()
-        return page, anchors
+        markers = await self.tables.markers()
+        return page, markers
 
     async def save_member(self, member: dict[str, Any], *, force: bool = False) -> None:
         """Write our member row when it changed in kind, or every ``MEMBER_REFRESH_S``."""
@@ -122,9 +123,6 @@ class RoomData:
                 on_stored(stored, first_time)
         return problem
 
-    async def waiting(self) -> int:
-        return len(await self.outbox.pending(self.room_id, self.user_id))
-
     async def older(self, before_seq: int | None) -> CommentPage:
         return await self.tables.comments_before(before_seq)
 
@@ -133,4 +131,6 @@ class RoomData:
 
     async def announce_comment(self, row: CommentRow) -> None:
         """Tell browsers that listen only to broadcasts (the server sends ``new_comment``)."""
-        await self.tables.broadcast("new_comment", row.model_dump(mode="json", exclude={"seq"}))
+        await self.tables.broadcast(
+            events.NEW_COMMENT, row.model_dump(mode="json", exclude={"seq"})
+        )

@@ -14,8 +14,8 @@ from enum import StrEnum
 COMMENT_WINDOW = 500
 """How many comments the room keeps in memory; the rest stay on the server, paged in on demand."""
 
-ANCHOR_LIMIT = 200
-"""How many anchor comments (progress-bar markers) the room keeps."""
+MARKER_LIMIT = 200
+"""How many timeline markers (comments that mark a moment) the room keeps."""
 
 
 class SyncStatus(StrEnum):
@@ -55,7 +55,8 @@ class Comment:
     video_timestamp: float | None = None
     parent_id: str | None = None
     is_system: bool = False
-    is_anchor: bool = False
+    is_marker: bool = False
+    """Marks its moment on the timeline (the table's ``is_anchor``)."""
     seq: int | None = None
     """The server's insert order (the paging cursor); None until the server has the comment."""
     pending: bool = False
@@ -93,8 +94,8 @@ class RoomState:
     """The server has comments older than the window (page them in with LoadOlderComments)."""
     has_newer: bool = False
     """The window was paged back and newer comments are not in it (LoadNewestComments)."""
-    anchors: tuple[Comment, ...] = ()
-    """Anchor comments by video time, for the progress bar's markers."""
+    markers: tuple[Comment, ...] = ()
+    """Marker comments by video time, for the progress bar."""
     playback: Playback = field(default_factory=Playback)
     connection: Connection = field(default_factory=Connection)
 
@@ -136,19 +137,19 @@ class RoomState:
         (``has_newer``) a new comment stays on the server until the feed returns to the end;
         a replacement of one already shown (say, a pending comment confirmed) still applies.
         """
-        anchors = _with_anchor(self.anchors, comment)
+        markers = _with_marker(self.markers, comment)
         if any(c.id == comment.id for c in self.comments):
             comments = tuple(comment if c.id == comment.id else c for c in self.comments)
-            return replace(self, comments=comments, anchors=anchors)
+            return replace(self, comments=comments, markers=markers)
         if self.has_newer:
-            return replace(self, anchors=anchors)
+            return replace(self, markers=markers)
         comments = (*self.comments, comment)
         trimmed = len(comments) > COMMENT_WINDOW
         return replace(
             self,
             comments=comments[-COMMENT_WINDOW:],
             has_older=self.has_older or trimmed,
-            anchors=anchors,
+            markers=markers,
         )
 
     def with_older_comments(self, page: tuple[Comment, ...], *, more: bool) -> RoomState:
@@ -172,11 +173,11 @@ class RoomState:
         comments = (*page, *pending)[-COMMENT_WINDOW:]
         return replace(self, comments=comments, has_older=more, has_newer=False)
 
-    def with_anchors(self, anchors: tuple[Comment, ...]) -> RoomState:
+    def with_markers(self, markers: tuple[Comment, ...]) -> RoomState:
         merged: tuple[Comment, ...] = ()
-        for anchor in anchors:
-            merged = _with_anchor(merged, anchor)
-        return replace(self, anchors=merged)
+        for marker in markers:
+            merged = _with_marker(merged, marker)
+        return replace(self, markers=merged)
 
     def with_playback(self, playback: Playback) -> RoomState:
         return replace(self, playback=playback)
@@ -185,14 +186,14 @@ class RoomState:
         return replace(self, connection=connection)
 
 
-def _with_anchor(anchors: tuple[Comment, ...], comment: Comment) -> tuple[Comment, ...]:
-    """``anchors`` with ``comment`` in video-time order if it is an anchor, at most ANCHOR_LIMIT."""
-    if not comment.is_anchor or comment.video_timestamp is None:
-        return anchors
-    kept = [a for a in anchors if a.id != comment.id]
+def _with_marker(markers: tuple[Comment, ...], comment: Comment) -> tuple[Comment, ...]:
+    """``markers`` with ``comment`` in video-time order if it is a marker, at most MARKER_LIMIT."""
+    if not comment.is_marker or comment.video_timestamp is None:
+        return markers
+    kept = [m for m in markers if m.id != comment.id]
     kept.append(comment)
     kept.sort(key=lambda a: (a.video_timestamp or 0.0, a.id))
-    return tuple(kept[:ANCHOR_LIMIT])
+    return tuple(kept[:MARKER_LIMIT])
 
 
 MAX_THREAD_DEPTH = 4

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 MINIMAL = ReturnMethod.minimal
 PAGE_SIZE = 50
-ANCHOR_PAGE = 200
+MARKER_PAGE = 200
 
 T = TypeVar("T")
 
@@ -135,14 +135,14 @@ class RoomTables:
         rows = _comments(response.data)
         return CommentPage(tuple(reversed(rows[:limit])), more=len(response.data) > limit)
 
-    async def anchors(self) -> list[CommentRow]:
+    async def markers(self) -> list[CommentRow]:
         request = (
             self.client.table("comments")
             .select("*")
             .eq("room_id", self.room_id)
             .eq("is_anchor", True)
             .order("video_timestamp")
-            .limit(ANCHOR_PAGE)
+            .limit(MARKER_PAGE)
             .execute()
         )
         return _comments((await _call("could not load the timeline markers", request)).data)

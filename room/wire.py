@@ -22,12 +22,17 @@ from pydantic import (
     ValidationError,
 )
 
+from room import events
+from room.sync.anchor import Anchor
+
 log = logging.getLogger(__name__)
 
 MAX_MEDIA_SECONDS = 7 * 24 * 3600.0
 """Longest media time we accept (a week); anything beyond is hostile or broken."""
-MAX_MESSAGE_CHARS = 4000
-"""Longer comment bodies are kept, cut to this length, rather than dropped."""
+MAX_COMMENT_CHARS = 2000
+"""The ``comments.message`` limit (docs/data.md): what we post is cut to it, and so are longer
+bodies that arrive (kept, not dropped). The hub's schema and the migrations hold the same
+number; tests/test_contract_limits.py checks that they agree."""
 
 
 def _finite_time(value: float) -> float:
@@ -80,7 +85,7 @@ class PlaybackEvent(WireModel):
     current_time: MediaTime
     # Added by us: the anchor the sync engine needs. The web client ignores them.
     is_playing: StrictBool | None = None
-    at: float | None = Field(default=None, ge=0)
+    at: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     """Host clock, ms since the epoch, at which the host was at ``current_time``."""
     seq: int | None = Field(default=None, ge=0)
     rate: float | None = Field(default=None, gt=0, le=4)
@@ -91,6 +96,18 @@ class PlaybackEvent(WireModel):
     sent_at: int | None = Field(default=None, ge=0)
     """The host's wall clock (ms since the epoch) at the action; the ``rooms`` row written for
     it has the same ``updated_at``, so a follower can tell that UPDATE (and older ones) apart."""
+
+    def anchor(self) -> Anchor | None:
+        """The sync anchor this event carries, or None for a web client's plain command."""
+        if self.is_playing is None or self.at is None or self.seq is None:
+            return None
+        return Anchor(
+            is_playing=self.is_playing,
+            current_time=self.current_time,
+            at=self.at,
+            seq=self.seq,
+            rate=self.rate or 1.0,
+        )
 
 
 class MemberEvent(WireModel):
@@ -130,7 +147,7 @@ class CommentRow(WireModel):
     id: Annotated[str, Field(min_length=1, max_length=128)]
     user_id: UserId
     username: Username = ""
-    message: Annotated[str, _cut(MAX_MESSAGE_CHARS)]
+    message: Annotated[str, _cut(MAX_COMMENT_CHARS)]
     room_id: ShortText | None = None
     anime_id: ShortText | None = None
     episode_number: int | None = None
@@ -174,15 +191,16 @@ class HostRequested(WireModel):
 
 
 BROADCAST_MODELS: dict[str, type[WireModel]] = {
-    "play": PlaybackEvent,
-    "pause": PlaybackEvent,
-    "seek": PlaybackEvent,
-    "member_joined": MemberEvent,
-    "member_left": MemberEvent,
-    "heartbeat": HeartbeatEvent,
-    "new_comment": CommentRow,
-    "host_changed": HostChanged,
-    "host_request": HostRequested,
+    events.PLAY: PlaybackEvent,
+    events.PAUSE: PlaybackEvent,
+    events.SEEK: PlaybackEvent,
+    events.SYNC_ANCHOR: PlaybackEvent,
+    events.MEMBER_JOINED: MemberEvent,
+    events.MEMBER_LEFT: MemberEvent,
+    events.HEARTBEAT: HeartbeatEvent,
+    events.NEW_COMMENT: CommentRow,
+    events.HOST_CHANGED: HostChanged,
+    events.HOST_REQUEST: HostRequested,
 }
 
 

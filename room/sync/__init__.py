@@ -14,13 +14,14 @@ from room.sync.host import AnchorUpdate, HostAnchorPublisher
 from room.sync.policy import Decision
 from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
-from room.sync.status import SyncStatus
+from room.sync.status import DriftVerdict
 
 __all__ = [
     "Anchor",
     "AnchorUpdate",
     "ClockSync",
     "Decision",
+    "DriftVerdict",
     "EchoGuard",
     "Follower",
     "HostAnchorPublisher",
@@ -31,7 +32,6 @@ __all__ = [
     "SyncPing",
     "SyncPong",
     "SyncSettings",
-    "SyncStatus",
     "anchor_position",
     "answer_ping",
 ]

@@ -37,8 +37,3 @@ def anchor_position(anchor: Anchor, host_now_ms: float) -> float:
     if not anchor.is_playing or host_now_ms <= anchor.at:
         return anchor.current_time
     return anchor.current_time + (host_now_ms - anchor.at) / 1000 * anchor.rate
-
-
-def host_time_at_position(anchor: Anchor, position_s: float) -> float:
-    """Host clock (ms) at which a playing anchor reaches `position_s`."""
-    return anchor.at + (position_s - anchor.current_time) * 1000 / anchor.rate

@@ -12,9 +12,6 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EVENT_PING = "sync_ping"
-EVENT_PONG = "sync_pong"
-
 
 class SyncPing(BaseModel):
     """Follower -> host. `sent_at` is the follower's clock (ms)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from room.sync.policy import Decision
@@ -36,9 +36,11 @@ class DecisionDriver:
         clock_ms: Callable[[], float],
         *,
         seek_timeout_s: float = 10.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._controls = controls
         self._clock_ms = clock_ms
+        self._sleep = sleep
         self._seek_timeout_s = seek_timeout_s
         self._pending: asyncio.Task[None] | None = None
 
@@ -83,7 +85,7 @@ class DecisionDriver:
             return
         delay_s = (resume_at_ms - self._clock_ms()) / 1000
         if delay_s > 0:
-            # asyncio.sleep, not a bare timer on a future: a start cancelled in the very turn
-            # its timer fires must not set a cancelled future (InvalidStateError).
-            await asyncio.sleep(delay_s)
+            # A sleep, not a bare timer on a future: a start cancelled in the very turn its
+            # timer fires must not set a cancelled future (InvalidStateError).
+            await self._sleep(delay_s)
         self._controls.play()

@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from room import events
 from room.sync.sample import PlaybackSample
 
 
 class IntentKind(Enum):
-    PLAY = "play"
-    PAUSE = "pause"
-    SEEK = "seek"
+    PLAY = events.PLAY
+    PAUSE = events.PAUSE
+    SEEK = events.SEEK
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from room.sync.echo import EchoGuard, IntentKind, LocalIntent
 from room.sync.policy import NO_CHANGE, CorrectionKind, CorrectionState, Decision, correct
 from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
-from room.sync.status import SyncStatus
+from room.sync.status import DriftVerdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class Follower:
         self.clock = clock
         self.anchor: Anchor | None = None
         self.detached = False
-        self.status = SyncStatus(self.settings.in_sync_threshold_ms)
+        self.status = DriftVerdict(self.settings.in_sync_threshold_ms)
         self._guard = EchoGuard(expiry_ms=self.settings.echo_expiry_ms)
         self._correction = CorrectionState()
         self._sample: PlaybackSample | None = None

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
+from room import events
 from room.sync.anchor import Anchor, anchor_position
 from room.sync.echo import EchoGuard, IntentKind
 from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
 
-AnchorEvent = Literal["play", "pause", "seek", "sync_anchor"]
-"""`play`/`pause`/`seek` are the web client's events (their payload gains the anchor
-fields); `sync_anchor` is a silent refresh that only our clients read."""
+AnchorEvent = str
+"""One of ``room.events.PLAYBACK_EVENTS``: `play`/`pause`/`seek` are the web client's events
+(their payload gains the anchor fields); `sync_anchor` is a silent refresh that only our
+clients read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ class HostAnchorPublisher:
         start_ms = now_ms + delay_ms
         self._scheduled_start_ms = start_ms
         self._guard.expect(IntentKind.PLAY, now_ms, not_before_ms=start_ms)
-        return self._publish("play", sample.position_s, start_ms, True, sample.speed)
+        return self._publish(events.PLAY, sample.position_s, start_ms, True, sample.speed)
 
     def on_player_state(self, sample: PlaybackSample, now_ms: float) -> AnchorUpdate | None:
         intents = self._guard.observe(sample, now_ms)
@@ -57,23 +58,23 @@ class HostAnchorPublisher:
             return None  # the landing (playback-restart) publishes the new position
         playing = sample.advancing
         for intent in intents:
-            event: AnchorEvent = "seek" if intent.kind is IntentKind.SEEK else intent.kind.value
+            event: AnchorEvent = intent.kind.value
             self._scheduled_start_ms = None
             return self._publish_now(event, sample, now_ms, playing)
         anchor = self._anchor
         if anchor is None:
-            return self._publish_now("sync_anchor", sample, now_ms, playing)
+            return self._publish_now(events.SYNC_ANCHOR, sample, now_ms, playing)
         if self._scheduled_start_ms is not None:
             if now_ms < self._scheduled_start_ms + self.settings.echo_expiry_ms and not playing:
                 return None
             self._scheduled_start_ms = None
         if anchor.is_playing != playing or (playing and sample.speed != anchor.rate):
-            return self._publish_now("sync_anchor", sample, now_ms, playing)
+            return self._publish_now(events.SYNC_ANCHOR, sample, now_ms, playing)
         if playing and now_ms - self._published_at_ms >= self.settings.anchor_min_interval_ms:
             stray_ms = abs(sample.position_at(now_ms) - anchor_position(anchor, now_ms)) * 1000
             stale = now_ms - anchor.at >= self.settings.anchor_refresh_ms
             if stray_ms > self.settings.anchor_deviation_ms or stale:
-                return self._publish_now("sync_anchor", sample, now_ms, playing)
+                return self._publish_now(events.SYNC_ANCHOR, sample, now_ms, playing)
         return None
 
     def _publish_now(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-class SyncStatus:
+class DriftVerdict:
     """In sync = the latest drift measurement is within `threshold_ms` and not stale.
 
     A follower that cannot measure (seeking, buffering, no anchor) keeps its last verdict
@@ -15,10 +15,6 @@ class SyncStatus:
         self._stale_after_ms = stale_after_ms
         self._drift_ms: float | None = None
         self._measured_at_ms = -stale_after_ms
-
-    @property
-    def last_drift_ms(self) -> float | None:
-        return self._drift_ms
 
     def record(self, drift_ms: float, now_ms: float) -> None:
         self._drift_ms = drift_ms

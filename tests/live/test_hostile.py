@@ -6,7 +6,7 @@ import pytest
 
 from hub import RunningHub
 from room.state import ConnectionStatus
-from room.wire import MAX_MESSAGE_CHARS
+from room.wire import MAX_COMMENT_CHARS
 from tests.live.harness import start_browser, start_member, within
 
 BAD_PLAYBACK = [
@@ -60,7 +60,7 @@ async def test_bad_payloads_leave_the_player_alone(roomy_hub: RunningHub, media)
         assert before.paused and player.state.paused  # nothing started playback
         state = await app.until(lambda s: any(c.id == "big" for c in s.comments))
         [comment] = [c for c in state.comments if c.id == "big"]
-        assert len(comment.message) <= MAX_MESSAGE_CHARS  # kept, cut, not lost
+        assert len(comment.message) <= MAX_COMMENT_CHARS  # kept, cut, not lost
         assert state.connection.status is ConnectionStatus.CONNECTED
         assert app.room.session is not None
         assert app.room.session.link.joins == 1  # never dropped or rejoined

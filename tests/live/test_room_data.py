@@ -59,7 +59,7 @@ async def test_a_newcomer_loads_the_history_threads_and_markers(
         await ann.until(confirmed("first"))
         first = next(c for c in ann.state.comments if c.message == "first")
         await ann.submit(PostComment("a reply", parent_id=first.id))
-        await ann.submit(PostComment("this moment", is_anchor=True))
+        await ann.submit(PostComment("this moment", is_marker=True))
         await ann.until(confirmed("this moment"))
         bob = await start_member(hub.url, media, "u-bob", "bob")
         try:
@@ -67,7 +67,7 @@ async def test_a_newcomer_loads_the_history_threads_and_markers(
             assert messages(state) == ["first", "a reply", "this moment"]
             assert state.comments[1].parent_id == first.id
             assert all(c.seq is not None and not c.pending for c in state.comments)
-            assert [a.message for a in state.anchors] == ["this moment"]
+            assert [a.message for a in state.markers] == ["this moment"]
             assert not state.has_older
         finally:
             await bob.stop()

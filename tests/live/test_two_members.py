@@ -111,9 +111,9 @@ async def test_a_new_host_is_elected_when_the_host_leaves(
     media,
     monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    import room.session
+    import room.session.host_role
 
-    monkeypatch.setattr(room.session, "HOST_GRACE_S", 0.5)  # the grace is 10 s in the app
+    monkeypatch.setattr(room.session.host_role, "HOST_GRACE_S", 0.5)  # the grace is 10 s in the app
     ann = await start_member(hub.url, media, "u-ann", "ann", claim_host=True)
     bob = await start_member(hub.url, media, "u-bob", "bob")
     cat = await start_member(hub.url, media, "u-cat", "cat")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from room.state import ANCHOR_LIMIT, COMMENT_WINDOW, Comment
+from room.state import COMMENT_WINDOW, MARKER_LIMIT, Comment
 from tests.rooms import empty_room
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -66,14 +66,14 @@ def test_live_comments_trim_the_oldest_and_mark_older_history() -> None:
 
 def test_anchors_are_kept_in_video_order_bounded_and_without_duplicates() -> None:
     room = empty_room()
-    for seq in range(ANCHOR_LIMIT + 20):
-        room = room.with_comment(numbered(seq, is_anchor=True, video_timestamp=1000.0 - seq))
-    room = room.with_comment(numbered(5, is_anchor=True, video_timestamp=995.0))  # again
+    for seq in range(MARKER_LIMIT + 20):
+        room = room.with_comment(numbered(seq, is_marker=True, video_timestamp=1000.0 - seq))
+    room = room.with_comment(numbered(5, is_marker=True, video_timestamp=995.0))  # again
     room = room.with_comment(numbered(9999, video_timestamp=1.0))  # not an anchor
-    times = [a.video_timestamp for a in room.anchors]
-    assert len(room.anchors) == ANCHOR_LIMIT
+    times = [a.video_timestamp for a in room.markers]
+    assert len(room.markers) == MARKER_LIMIT
     assert times == sorted(times)
-    assert len({a.id for a in room.anchors}) == ANCHOR_LIMIT
-    assert "c9999" not in {a.id for a in room.anchors}
-    untimed = room.with_anchors((numbered(1, is_anchor=True),))
-    assert untimed.anchors == ()
+    assert len({a.id for a in room.markers}) == MARKER_LIMIT
+    assert "c9999" not in {a.id for a in room.markers}
+    untimed = room.with_markers((numbered(1, is_marker=True),))
+    assert untimed.markers == ()

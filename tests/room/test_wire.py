@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import math
 
 import pytest
 
+from room.sync.anchor import Anchor
 from room.wire import (
+    MAX_COMMENT_CHARS,
     MAX_MEDIA_SECONDS,
-    MAX_MESSAGE_CHARS,
     CommentRow,
     HeartbeatEvent,
     PlaybackEvent,
@@ -79,9 +81,24 @@ def test_huge_times_are_clamped_and_huge_texts_are_cut_not_dropped() -> None:
     assert len(event.username) == 64
     comment = parse_broadcast("new_comment", {"id": "1", "user_id": "u", "message": "m" * 100_000})
     assert isinstance(comment, CommentRow)
-    assert len(comment.message) == MAX_MESSAGE_CHARS
+    assert len(comment.message) == MAX_COMMENT_CHARS
 
 
 def test_unknown_events_are_ignored_quietly(caplog: pytest.LogCaptureFixture) -> None:
     assert parse_broadcast("whatever", {"a": 1}) is None
     assert caplog.text == ""
+
+
+def test_playback_events_carry_the_hosts_anchor_and_browsers_commands_carry_none() -> None:
+    plain = parse_broadcast("play", {"user_id": "u", "username": "A", "current_time": 3})
+    assert isinstance(plain, PlaybackEvent)
+    assert plain.anchor() is None
+    anchor = Anchor(is_playing=True, current_time=3, at=99, seq=2, rate=1.5)
+    ours = parse_broadcast("sync_anchor", {"user_id": "u", "username": "A", **anchor.model_dump()})
+    assert isinstance(ours, PlaybackEvent)
+    assert ours.anchor() == anchor
+
+
+def test_an_anchor_at_an_infinite_time_is_dropped_whole() -> None:
+    payload = {"user_id": "u", "current_time": 3, "is_playing": True, "at": math.inf, "seq": 1}
+    assert parse_broadcast("play", payload) is None

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from room.sync import Anchor, Follower, PlaybackSample, SyncSettings
 from room.sync.clock import ClockSync, answer_ping
-from room.sync.wire import PlaybackCommand
 
 
 def synced_clock(offset: float) -> ClockSync:
@@ -89,15 +88,6 @@ def test_is_synced_follows_measured_drift() -> None:
         PlaybackSample(position_s=6.2, observed_at_ms=1000, paused=False, restarts=1), 1000
     )
     assert not follower.is_synced(1000), "200 ms ahead is beyond the stated threshold"
-
-
-def test_web_client_commands_validate_and_carry_anchors() -> None:
-    plain = PlaybackCommand.model_validate({"user_id": "u", "username": "A", "current_time": 3})
-    assert plain.anchor() is None
-    anchor = Anchor(is_playing=True, current_time=3, at=99, seq=2, rate=1.0)
-    ours = PlaybackCommand.from_anchor(anchor, "u", "A")
-    assert ours.anchor() == anchor
-    assert set(ours.model_dump()) >= {"user_id", "username", "current_time"}
 
 
 def playing(position: float, at: float, restarts: int = 1) -> PlaybackSample:

@@ -234,5 +234,5 @@ def test_anchor_comments_carry_the_bar_marker() -> None:
 
     from tui.widgets.comment_lines import comment_text
 
-    anchor = Comment("a1", "u-bob", "bob", "[b]here[/b]", T0, 135.0, is_anchor=True)
+    anchor = Comment("a1", "u-bob", "bob", "[b]here[/b]", T0, 135.0, is_marker=True)
     assert comment_text(anchor, 0, UTC).plain == "bob 20:15 ▸2:15 ◆\n[b]here[/b]"

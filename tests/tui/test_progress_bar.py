@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from tui.widgets.progress_bar import ANCHOR, HEAD, MARK, cell_of, marker_cells, progress_bar
+from tui.widgets.progress_bar import HEAD, MARK, MARKER, cell_of, marker_cells, progress_bar
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_unknown_duration_is_an_empty_track_without_markers() -> None:
 def test_marker_styles_differ_from_the_track() -> None:
     bar = progress_bar(0.0, 100.0, 10, [50.0], 80.0)
     styles = {bar.plain[span.start]: str(span.style) for span in bar.spans}
-    assert styles[ANCHOR[0]] == ANCHOR[1]
+    assert styles[MARKER[0]] == MARKER[1]
     assert styles[MARK[0]] == MARK[1]
     assert styles[HEAD[0]] == HEAD[1]
-    assert len({ANCHOR[1], MARK[1], HEAD[1]}) == 3
+    assert len({MARKER[1], MARK[1], HEAD[1]}) == 3

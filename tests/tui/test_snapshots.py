@@ -75,7 +75,7 @@ def test_comment_feed_paged_window_with_pending_and_anchor(snap_compare) -> None
     pending = Comment(
         "c7", SELF_ID, "you", "wait, what?", T0 + timedelta(minutes=6), 815.0, "c6", pending=True
     )
-    comments = (*busy_room().comments[1:], replace(anchor, is_anchor=True), pending)
+    comments = (*busy_room().comments[1:], replace(anchor, is_marker=True), pending)
     feed = CommentFeed(tz=UTC)
     feed.window = CommentWindow(comments, has_older=True, has_newer=True)
     assert snap_compare(UnfocusedPaneApp(feed), terminal_size=(60, 18))
@@ -127,7 +127,7 @@ def test_playback_pane(snap_compare, name, playback, host_name, is_self_host, co
     pane.connection = connection
     if name == "anchors_and_a_follower_mark":
         # Two anchors share a cell, one sits under the head, one is past the end of the media.
-        pane.anchor_times = (300.0, 320.0, 1810.0, 4000.0, 9000.0)
+        pane.marker_times = (300.0, 320.0, 1810.0, 4000.0, 9000.0)
         pane.marked_time = 2700.0
     assert snap_compare(PaneApp(pane), terminal_size=(80, 5))
 

@@ -30,14 +30,14 @@ async def test_ctrl_t_marks_the_moment_on_the_timeline(make_app: AppFactory) -> 
     app, room = make_app(busy_room())
     async with app.run_test() as pilot:
         await press(pilot, "c", *"look", "ctrl+t", "enter")
-    assert room.intents == [PostComment("look", is_anchor=True, video_timestamp=754.2)]
+    assert room.intents == [PostComment("look", is_marker=True, video_timestamp=754.2)]
 
 
 async def test_the_anchor_checkbox_then_enter_sends(make_app: AppFactory) -> None:
     app, room = make_app(busy_room())
     async with app.run_test() as pilot:
         await press(pilot, "c", *"look", "tab", "space", "enter")
-    assert room.intents == [PostComment("look", is_anchor=True, video_timestamp=754.2)]
+    assert room.intents == [PostComment("look", is_marker=True, video_timestamp=754.2)]
 
 
 async def test_reply_to_a_reply_from_the_feed(make_app: AppFactory) -> None:

@@ -1,0 +1,300 @@
+"""``RoomSession``: starts and stops the room's parts and routes what the link hears to them.
+
+It holds no room logic of its own: each job lives in a component with its own state
+(``roster``, ``host_role``, ``playback`` and ``following``, ``clock_sync``, ``comments``),
+all sharing one ``RoomContext``. This module is the map of who reacts to what.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from room import events
+from room.controller import NoticeSink, StateSink
+from room.intents import (
+    ClaimHost,
+    HandOverHost,
+    Intent,
+    LoadNewestComments,
+    LoadOlderComments,
+    PostComment,
+    RequestHost,
+    SeekBy,
+    SeekTo,
+    TogglePlay,
+    refusal,
+)
+from room.link import LinkStatus
+from room.publisher import PresencePublisher
+from room.roomdata import RoomData
+from room.session.clock_sync import ClockSyncer, new_estimator
+from room.session.comments import Comments
+from room.session.context import (
+    Clock,
+    MediaLoader,
+    Notifier,
+    Outbound,
+    RoomContext,
+    StateStore,
+    SystemClock,
+)
+from room.session.following import HostFollowing
+from room.session.host_role import HostChange, HostRole
+from room.session.playback import LocalPlayback, MediaInfo, PlayerControls
+from room.session.roster import Roster
+from room.state import Connection, ConnectionStatus, RoomState
+from room.sync.clock import ClockSync
+from room.sync.sample import PlaybackSample
+from room.sync.settings import SyncSettings
+from room.tables import TableError
+from room.wire import (
+    CommentRow,
+    HeartbeatEvent,
+    HostChanged,
+    HostRequested,
+    MemberEvent,
+    RoomRow,
+    parse_broadcast,
+)
+
+log = logging.getLogger(__name__)
+
+LEAVE_TIMEOUT_S = 2.0
+"""How long leaving waits to remove our member row."""
+
+
+class SessionLink(Outbound, Protocol):
+    """The room channel as the session runs it (``room.link.RoomLink`` fits)."""
+
+    async def run(self) -> None: ...
+
+    async def stop(self, farewell: Callable[[], Awaitable[None]] | None = None) -> None: ...
+
+
+class RoomSession:
+    """The ``RoomController`` the app runs, and the ``LinkListener`` of its room link."""
+
+    def __init__(
+        self,
+        link_factory: Callable[[RoomSession], SessionLink],
+        initial: RoomState,
+        player: PlayerControls,
+        *,
+        sync_settings: SyncSettings | None = None,
+        publisher: PresencePublisher | None = None,
+        heartbeat_s: float = 3.0,
+        claim_host: bool = False,
+        notices: bool = True,
+        data: RoomData | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.link = link_factory(self)
+        self.data = data
+        """The room's tables (history, outbox, member and room rows); None: broadcasts only."""
+        clock = clock or SystemClock()
+        ctx = RoomContext(
+            user_id=initial.self_user_id,
+            username=initial.self_username,
+            link=self.link,
+            clock=clock,
+            store=StateStore(initial, clock),
+            notices=Notifier(clock, enabled=notices),
+        )
+        self.ctx = ctx
+        estimator = new_estimator(ctx.user_id)
+        self.host = HostRole(
+            ctx,
+            name_of=self._name_of,
+            present=lambda: self.roster.present,
+            on_change=self._host_changed,
+            claim_host=claim_host,
+        )
+        self.playback = LocalPlayback(
+            ctx, player, self.host, estimator, settings=sync_settings, data=data
+        )
+        self.roster = Roster(
+            ctx, self.playback, self.host, publisher=publisher, heartbeat_s=heartbeat_s, data=data
+        )
+        self.following = HostFollowing(ctx, self.playback, self.host, name_of=self._name_of)
+        self.clock_sync = ClockSyncer(ctx, self.host, estimator)
+        self.comments = Comments(ctx, self.playback, data)
+
+    # --- what the app and the tests read -------------------------------------------------
+
+    @property
+    def state(self) -> RoomState:
+        return self.ctx.store.state
+
+    @property
+    def host_user_id(self) -> str | None:
+        return self.host.host_user_id
+
+    @property
+    def clock(self) -> ClockSync:
+        """Our estimate of the host's clock."""
+        return self.clock_sync.estimator
+
+    @property
+    def on_media_announced(self) -> MediaLoader | None:
+        return self.following.on_media_announced
+
+    @on_media_announced.setter
+    def on_media_announced(self, load: MediaLoader | None) -> None:
+        """Set by an app that opened no media itself: it loads the host's URL."""
+        self.following.on_media_announced = load
+
+    # --- RoomController -----------------------------------------------------------------
+
+    async def start(self, on_state: StateSink, on_notice: NoticeSink) -> None:
+        self.ctx.store.connect(on_state)
+        self.ctx.notices.connect(on_notice)
+        self.ctx.store.publish()
+        for work in (
+            self.link.run(),
+            self.roster.run(),
+            self.clock_sync.run(),
+            self.ctx.notices.run(),
+            self.comments.run_outbox(),
+        ):
+            self.ctx.tasks.spawn(work)
+
+    async def stop(self) -> None:
+        async def farewell() -> None:
+            await self.link.send(events.MEMBER_LEFT, self.ctx.member_payload())
+            await self.roster.untrack_if_allowed()
+
+        await self.link.stop(farewell)
+        if self.data is not None:
+            try:
+                async with asyncio.timeout(LEAVE_TIMEOUT_S):
+                    await self.data.leave()
+            except (TimeoutError, TableError) as error:
+                log.info("could not remove our member row: %s", error or "timed out")
+        self.playback.stop()
+        await self.ctx.tasks.cancel_all()
+
+    async def submit(self, intent: Intent) -> None:
+        reason = refusal(self.state, intent)
+        if reason is not None:
+            self.ctx.notices.notice(reason, force=True)
+            return
+        if isinstance(intent, TogglePlay):
+            self.playback.toggle_play()
+        elif isinstance(intent, SeekBy | SeekTo):
+            self.playback.seek(intent)
+        elif isinstance(intent, PostComment):
+            await self.comments.post(intent)
+        elif isinstance(intent, LoadOlderComments | LoadNewestComments):
+            self.ctx.tasks.spawn(self.comments.page(older=isinstance(intent, LoadOlderComments)))
+        elif isinstance(intent, ClaimHost):
+            await self.host.set_host(self.ctx.user_id, announce=True)
+        elif isinstance(intent, HandOverHost):
+            await self.host.set_host(intent.user_id, announce=True)
+        elif isinstance(intent, RequestHost):
+            await self.host.request()
+
+    # --- what the app feeds -------------------------------------------------------------
+
+    def on_player_sample(self, sample: PlaybackSample, media: MediaInfo | None = None) -> None:
+        """Feed every player state (on the event loop)."""
+        self.playback.on_player_sample(sample, media)
+
+    def notice(self, text: str) -> None:
+        """Tell the user something (throttled with the room's other notices)."""
+        self.ctx.notices.notice(text, force=True)
+
+    def resync(self) -> None:
+        """Bring the player back onto the host's timeline (after it loaded new media)."""
+        self.playback.resync()
+
+    # --- LinkListener -------------------------------------------------------------------
+
+    def on_status(self, status: LinkStatus) -> None:
+        if status.status is not ConnectionStatus.CONNECTED:
+            self.host.link_lost()
+        store = self.ctx.store
+        connection = Connection(
+            status.status, status.detail, status.retry_in_s, store.state.connection.server
+        )
+        store.set(store.state.with_connection(connection))
+
+    async def on_joined(self) -> None:
+        self.roster.rejoined()
+        self.host.joined()
+        await self.roster.publish()
+        await self.link.send(events.MEMBER_JOINED, self.ctx.member_payload())
+        if self.data is not None:
+            self.ctx.tasks.spawn(self.comments.load(self.roster.member_row()))
+
+    def on_presence(self, state: dict[str, list[dict[str, Any]]]) -> None:
+        self.roster.on_presence(state)
+        self.host.on_presence(self.roster.present)
+        self.roster.refresh()
+
+    def on_postgres_change(self, payload: dict[str, Any]) -> None:
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            return
+        table, kind, record = data.get("table"), data.get("type"), data.get("record")
+        try:
+            if table == "comments" and kind == "INSERT":
+                self.comments.on_comment(CommentRow.model_validate(record))
+            elif table == "rooms" and kind == "UPDATE":
+                self.following.on_room_row(RoomRow.model_validate(record))
+            else:  # room_members: presence and heartbeats already tell us who is here
+                log.debug("%s %s", kind, table)
+        except ValidationError as error:
+            log.warning("dropped an invalid %s change on %s: %s", kind, table, error.errors()[:1])
+
+    def on_broadcast(self, event: str, payload: object) -> None:
+        if event == events.SYNC_PING:
+            self.clock_sync.on_ping(payload)
+            return
+        if event == events.SYNC_PONGS:
+            self.clock_sync.on_pongs(payload)
+            return
+        if event in events.PLAYBACK_EVENTS:
+            self.following.on_playback(event, payload)
+            return
+        model = parse_broadcast(event, payload)
+        if isinstance(model, HeartbeatEvent):
+            if model.user_id != self.ctx.user_id:
+                self.roster.on_heartbeat(model)
+                self.host.consider_claim(model)
+        elif isinstance(model, MemberEvent):
+            if model.user_id != self.ctx.user_id:
+                self.roster.on_member_event(event, model)
+                if event == events.MEMBER_JOINED and self.host.is_host:
+                    # Bring the newcomer onto our timeline without waiting for a refresh.
+                    self.ctx.tasks.spawn(self.playback.announce_anchor())
+        elif isinstance(model, CommentRow):
+            self.comments.on_comment(model)
+        elif isinstance(model, HostChanged):
+            self.host.on_host_changed(model)
+        elif isinstance(model, HostRequested):
+            self.host.on_host_requested(model)
+
+    # --- wiring between the parts -------------------------------------------------------
+
+    def _name_of(self, user_id: str) -> str:
+        return self.roster.name_of(user_id)
+
+    async def _host_changed(self, change: HostChange) -> None:
+        if change.user_id is None:  # the host vanished; someone else is being elected
+            self.roster.refresh()
+            return
+        if change.announced and self.data is not None:
+            # Written by whoever hands over or claims: the old host while it still is one,
+            # which is what the rooms policy on Supabase lets through.
+            self.ctx.tasks.spawn(self.playback.save_handover(change.user_id))
+        if self.host.is_host and not change.was_host:
+            await self.playback.announce_anchor(fresh=True)
+        if not self.host.is_host:
+            self.clock_sync.reset(change.user_id)
+        self.roster.refresh()
+        await self.roster.publish()

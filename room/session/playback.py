@@ -1,0 +1,274 @@
+"""Our own player in the room: its samples, the user's play/pause/seek, the host's anchors.
+
+As the host, every player state goes through the anchor publisher, which says when the room
+must hear of it; as a follower, through the ``Follower``, whose decisions the driver carries
+out. Commands arriving from the room are ``room.session.following``'s job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from room import events
+from room.intents import SeekBy, SeekTo
+from room.roomdata import RoomData
+from room.session.context import RoomContext
+from room.state import Playback
+from room.sync.anchor import Anchor
+from room.sync.clock import ClockSync
+from room.sync.driver import DecisionDriver, PlaybackControls
+from room.sync.follower import Follower
+from room.sync.host import AnchorUpdate, HostAnchorPublisher
+from room.sync.policy import Decision
+from room.sync.sample import PlaybackSample
+from room.sync.settings import SyncSettings
+from room.tables import TableError
+
+log = logging.getLogger(__name__)
+
+PLAY_LEAD_MS = 250.0
+"""A host's play is scheduled this far ahead, so followers get it before the frame starts."""
+STATE_PUBLISH_INTERVAL_S = 0.25
+"""The panes are refreshed from player samples at most this often."""
+PAUSE_AFTER_START_WAIT_S = 2.0
+
+
+class PlayerControls(PlaybackControls, Protocol):
+    """What the session commands on the local player (``player.MpvPlayer`` fits)."""
+
+    def seek(self, position: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    title: str | None = None
+    duration: float | None = None
+    url: str | None = None
+    """Set when the media is an http(s) URL: the host announces it to the room."""
+
+
+class HostView(Protocol):
+    @property
+    def host_user_id(self) -> str | None: ...
+
+    @property
+    def is_host(self) -> bool: ...
+
+    @property
+    def drives_playback(self) -> bool: ...
+
+
+class LocalPlayback:
+    def __init__(
+        self,
+        ctx: RoomContext,
+        player: PlayerControls,
+        host: HostView,
+        estimator: ClockSync,
+        *,
+        settings: SyncSettings | None = None,
+        data: RoomData | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.player = player
+        self.settings = settings or SyncSettings()
+        self.driver = DecisionDriver(player, ctx.clock.monotonic_ms, sleep=ctx.clock.sleep)
+        self.follower = Follower(self.settings, estimator)
+        self.anchors = HostAnchorPublisher(self.settings, first_seq=ctx.clock.wall_ms())
+        self.media = MediaInfo()
+        self.sample: PlaybackSample | None = None
+        self._host = host
+        self._data = data
+        self._sampled = asyncio.Event()
+
+    # --- what the roster and comments read ----------------------------------------------
+
+    def position_now(self) -> float | None:
+        sample = self.sample
+        return sample.position_at(self.ctx.clock.monotonic_ms()) if sample else None
+
+    @property
+    def is_playing(self) -> bool:
+        return bool(self.sample and not self.sample.paused)
+
+    @property
+    def buffering(self) -> bool:
+        return bool(self.sample and self.sample.buffering)
+
+    @property
+    def duration(self) -> float | None:
+        return self.media.duration
+
+    def is_synced(self) -> bool | None:
+        if self._host.drives_playback:
+            return True
+        if self.follower.anchor is None:
+            return None
+        return self.follower.is_synced(self.ctx.clock.monotonic_ms())
+
+    # --- the player ---------------------------------------------------------------------
+
+    def on_player_sample(self, sample: PlaybackSample, media: MediaInfo | None = None) -> None:
+        """Feed every player state (on the event loop)."""
+        self.sample = sample
+        self._sampled.set()
+        if media is not None:
+            self.media = media
+        now = self.ctx.clock.monotonic_ms()
+        if self._host.is_host:
+            update = self.anchors.on_player_state(sample, now)
+            if update is not None:
+                self.ctx.tasks.spawn(self.send_anchor(update))
+        else:
+            reaction = self.follower.on_player_state(sample, now)
+            self.driver.apply(reaction.decision)
+        self.refresh_pane(force=False)
+
+    def follow(self, anchor: Anchor, *, host_action: bool) -> None:
+        """Follow a new anchor from the host."""
+        now = self.ctx.clock.monotonic_ms()
+        self.driver.apply(self.follower.on_anchor(anchor, now, host_action=host_action))
+
+    def resync(self) -> None:
+        """Bring the player back onto the host's timeline (after it loaded new media)."""
+        self.driver.apply(self.follower.resync(self.ctx.clock.monotonic_ms()))
+
+    def stop(self) -> None:
+        self.driver.cancel()
+
+    # --- the user's intents -------------------------------------------------------------
+
+    def toggle_play(self) -> None:
+        sample = self.sample
+        if sample is None:
+            return
+        is_host = self._host.is_host
+        if is_host and self.driver.busy:
+            # Our own scheduled start hasn't come yet: followers already have it, so let it
+            # happen and pause right after, which they follow as a normal pause.
+            self.ctx.tasks.spawn(self._pause_after_start())
+            return
+        now = self.ctx.clock.monotonic_ms()
+        if sample.paused:
+            if is_host:
+                update = self.anchors.plan_play(sample, now, PLAY_LEAD_MS)
+                self.driver.apply(Decision(resume_at_ms=now + PLAY_LEAD_MS, reason="host play"))
+                self.ctx.tasks.spawn(self.send_anchor(update))
+            else:  # no host: play now and tell the room, as the web client does
+                self.player.play()
+                self.ctx.tasks.spawn(self._send_plain(events.PLAY, sample.position_at(now)))
+        else:
+            self.player.pause()  # the host's anchor publisher sees it and announces it
+            if not is_host:
+                self.ctx.tasks.spawn(self._send_plain(events.PAUSE, sample.position_at(now)))
+
+    async def _pause_after_start(self) -> None:
+        await self.driver.settled()
+        # Pause only once the player has been seen playing, so the room sees play, then pause.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(PAUSE_AFTER_START_WAIT_S):
+                while self.sample is None or self.sample.paused:
+                    self._sampled.clear()
+                    await self._sampled.wait()
+        self.player.pause()
+
+    def seek(self, intent: SeekBy | SeekTo) -> None:
+        sample = self.sample
+        if sample is None:
+            return
+        if isinstance(intent, SeekBy):
+            target = sample.position_at(self.ctx.clock.monotonic_ms()) + intent.seconds
+        else:
+            target = intent.position
+        if self.media.duration:
+            target = min(target, self.media.duration)
+        target = max(0.0, target)
+        self.player.seek(target)
+        if not self._host.is_host:
+            self.ctx.tasks.spawn(self._send_plain(events.SEEK, target))
+
+    # --- telling the room ---------------------------------------------------------------
+
+    async def send_anchor(self, update: AnchorUpdate) -> None:
+        sent_at = self.ctx.clock.wall_ms()
+        payload = {
+            **self.ctx.member_payload(),
+            **update.anchor.model_dump(),
+            "duration": self.media.duration,
+            "media": self.media.title,
+            "media_url": self.media.url,
+            "sent_at": sent_at,
+        }
+        await self.ctx.link.send(update.event, payload)
+        if update.event != events.SYNC_ANCHOR:
+            await self.save_room(
+                self._host.host_user_id,
+                update.anchor.current_time,
+                update.anchor.is_playing,
+                sent_at,
+            )
+
+    async def announce_anchor(self, *, fresh: bool = False) -> None:
+        """Send our current anchor as a silent refresh (a newcomer, or we just became host);
+        ``fresh`` first takes one from the player's latest state."""
+        update = None
+        if fresh:
+            if self.sample is None:
+                return
+            update = self.anchors.on_player_state(self.sample, self.ctx.clock.monotonic_ms())
+        anchor = update.anchor if update else self.anchors.anchor
+        if anchor is not None:
+            await self.send_anchor(AnchorUpdate(events.SYNC_ANCHOR, anchor))
+
+    async def _send_plain(self, event: str, position: float) -> None:
+        await self.ctx.link.send(event, {**self.ctx.member_payload(), "current_time": position})
+
+    async def save_room(
+        self, host_user_id: str | None, current_time: float, is_playing: bool, at_ms: int
+    ) -> None:
+        """Write the rooms row (a host action, a hand-over or a claim); a failure is logged."""
+        if self._data is None:
+            return
+        try:
+            await self._data.save_playback(
+                host_user_id=host_user_id,
+                current_time=current_time,
+                is_playing=is_playing,
+                media_url=self.media.url,
+                at_ms=at_ms,
+            )
+        except TableError as error:
+            log.warning("%s", error)
+
+    async def save_handover(self, host_user_id: str) -> None:
+        """The rooms row for a hand-over or claim, at where our player is now."""
+        position = self.position_now()
+        await self.save_room(
+            host_user_id,
+            position if position is not None else 0.0,
+            self.is_playing,
+            self.ctx.clock.wall_ms(),
+        )
+
+    # --- the pane -----------------------------------------------------------------------
+
+    def refresh_pane(self, *, force: bool) -> None:
+        store = self.ctx.store
+        if not force and self.ctx.clock.monotonic_s() - store.published_at_s < (
+            STATE_PUBLISH_INTERVAL_S
+        ):
+            return
+        sample = self.sample
+        position = self.position_now()
+        playback = Playback(
+            media_title=self.media.title,
+            position=position if position is not None else 0.0,
+            duration=self.media.duration,
+            is_playing=bool(sample and sample.advancing),
+            buffering=self.buffering,
+        )
+        store.set(store.state.with_playback(playback))

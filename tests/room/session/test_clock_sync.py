@@ -1,0 +1,61 @@
+"""Clock pings and pongs: who asks, who answers, and how answers are batched."""
+
+from __future__ import annotations
+
+from room.session.clock_sync import PONG_BATCH_S
+from room.sync.clock import SyncPing
+from tests.room.session.fakes import Room, member, presence
+
+
+def ping(from_user: str, to_user: str, ping_id: int = 0) -> dict[str, object]:
+    return SyncPing(from_user=from_user, to_user=to_user, ping_id=ping_id, sent_at=5.0).model_dump()
+
+
+async def hosting(user_id: str) -> Room:
+    room = Room(user_id)
+    await room.start()
+    room.session.on_presence(presence(member(user_id, is_host=True, host_since=1)))
+    await room.clock.advance(0)
+    assert room.session.host_user_id == user_id
+    return room
+
+
+async def test_the_host_answers_a_burst_of_pings_with_one_broadcast() -> None:
+    room = await hosting("host")
+    for index, follower in enumerate(("a", "b", "c")):
+        room.session.on_broadcast("sync_ping", ping(follower, "host", index))
+    room.session.on_broadcast("sync_ping", ping("d", "someone-else"))
+    room.session.on_broadcast("sync_ping", {"from_user": "x"})  # malformed: dropped
+    await room.clock.advance(PONG_BATCH_S / 2)
+    assert room.link.events("sync_pongs") == []
+    await room.clock.advance(PONG_BATCH_S)
+    [batch] = room.link.events("sync_pongs")
+    assert [pong["to_user"] for pong in batch["pongs"]] == ["a", "b", "c"]
+    await room.stop()
+
+
+async def test_a_follower_pings_its_host_and_learns_its_clock() -> None:
+    room = Room("f")
+    await room.start()
+    await room.clock.advance(2.0)
+    assert room.link.events("sync_ping") == [], "no host, nobody to ask"
+    room.session.on_presence(presence(member("host", is_host=True, host_since=1), member("f")))
+    await room.clock.advance(0.5)
+    [sent] = room.link.events("sync_ping")
+    assert sent["to_user"] == "host" and sent["from_user"] == "f"
+    host_clock_ms = 1_000_000.0
+    pong = {
+        "from_user": "host",
+        "to_user": "f",
+        "ping_id": sent["ping_id"],
+        "ping_sent_at": sent["sent_at"],
+        "received_at": host_clock_ms,
+        "sent_at": host_clock_ms,
+    }
+    others = {**pong, "to_user": "g"}
+    room.session.on_broadcast("sync_pongs", {"pongs": [others, "junk", pong]})
+    now_ms = room.clock.monotonic_ms()
+    estimate = room.session.clock.host_now_ms(now_ms)
+    half_trip_ms = (now_ms - sent["sent_at"]) / 2
+    assert estimate == host_clock_ms + half_trip_ms, "the host answered halfway through the trip"
+    await room.stop()

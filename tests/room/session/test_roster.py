@@ -1,0 +1,76 @@
+"""The member list and what we publish about ourselves, on a fake clock."""
+
+from __future__ import annotations
+
+from room.intents import TogglePlay
+from room.state import SyncStatus
+from tests.room.session.fakes import Room, member, paused_at, playing_at, presence
+
+
+async def test_a_heartbeat_goes_out_every_interval_with_our_position() -> None:
+    room = Room("alice", heartbeat_s=3.0)
+    await room.start()
+    room.session.on_player_sample(paused_at(42.0, room.clock))
+    sent_at_join = len(room.link.events("heartbeat"))
+    await room.clock.advance(2.9)
+    assert len(room.link.events("heartbeat")) == sent_at_join
+    await room.clock.advance(0.2)
+    beat = room.link.events("heartbeat")[-1]
+    assert len(room.link.events("heartbeat")) == sent_at_join + 1
+    assert beat["user_id"] == "alice" and beat["current_time"] == 42.0
+    assert beat["is_synced"] is True, "a member that drives playback is in sync by definition"
+    await room.stop()
+
+
+async def test_presence_is_retracked_on_changes_but_never_past_the_budget() -> None:
+    room = Room("alice", heartbeat_s=0.5)
+    await room.start()
+    room.session.on_presence(presence(member("alice")))
+    at_join = len(room.link.events("heartbeat"))
+    for step in range(20):  # a play/pause before every heartbeat for 10 s, nobody hosting
+        sample = playing_at(10.0, room.clock) if step % 2 else paused_at(10.0, room.clock)
+        room.session.on_player_sample(sample)
+        await room.clock.advance(0.5)
+    assert len(room.link.events("heartbeat")) == at_join + 20, "heartbeats are not rationed"
+    playing = [fields["is_playing"] for fields in room.link.tracked]
+    assert True in playing and False in playing, "changes in kind are tracked"
+    assert len(room.link.tracked) <= 5, "Supabase closes the channel past 5 calls in 30 s"
+    await room.stop()
+
+
+async def test_a_heartbeat_alone_does_not_add_a_member_presence_does() -> None:
+    room = Room("alice")
+    await room.start()
+    room.session.on_presence(presence(member("alice")))
+    room.session.on_broadcast(
+        "heartbeat", {**member("mallory"), "is_synced": True, "last_update": 1}
+    )
+    assert [m.user_id for m in room.state.members] == ["alice"]
+    room.session.on_presence(presence(member("alice"), member("bob", last_update=1)))
+    room.session.on_broadcast(
+        "heartbeat", {**member("bob"), "is_synced": False, "last_update": 2, "is_playing": True}
+    )
+    bob = next(m for m in room.state.members if m.user_id == "bob")
+    assert bob.sync is SyncStatus.OUT_OF_SYNC and bob.is_playing, "the fresher heartbeat wins"
+    await room.stop()
+
+
+async def test_joins_and_leaves_are_announced() -> None:
+    room = Room("alice")
+    await room.start()
+    await room.clock.advance(1.0)
+    room.session.on_broadcast("member_joined", member("bob"))
+    await room.clock.advance(1.5)
+    room.session.on_broadcast("member_left", member("bob"))
+    await room.clock.advance(1.5)
+    assert room.notices == ["BOB joined the room", "BOB left the room"]
+    await room.stop()
+
+
+async def test_leaving_says_goodbye_and_untracks_within_budget() -> None:
+    room = Room("alice")
+    await room.start()
+    await room.session.submit(TogglePlay())
+    await room.stop()
+    assert room.link.events("member_left") == [{"user_id": "alice", "username": "ALICE"}]
+    assert room.link.untracks == 1
