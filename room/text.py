@@ -48,6 +48,6 @@ def clean_name(text: str, limit: int = 32) -> str:
     return truncate(" ".join(strip_controls(text).split()), limit) or "?"
 
 
-def clean_message(text: str, limit: int = 2000) -> str:
+def clean_message(text: str, limit: int) -> str:
     """A comment body: no controls, newlines kept, at most ``limit`` characters."""
     return truncate(strip_controls(text, keep_newlines=True).strip(), limit)

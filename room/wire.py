@@ -32,7 +32,7 @@ MAX_MEDIA_SECONDS = 7 * 24 * 3600.0
 MAX_COMMENT_CHARS = 2000
 """The ``comments.message`` limit (docs/data.md): what we post is cut to it, and so are longer
 bodies that arrive (kept, not dropped). The hub's schema and the migrations hold the same
-number; tests/test_contract_limits.py checks that they agree."""
+number; tests/test_comment_cap.py checks that they agree."""
 
 
 def _finite_time(value: float) -> float:

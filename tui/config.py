@@ -60,7 +60,7 @@ class ServerSettings(Section):
     """A user's access token (JWT) to use instead of signing in. Never printed or logged."""
 
 
-class HubSettings(Section):
+class EmbeddedHubSettings(Section):
     bind: str = "127.0.0.1"
     """Address `watchparty-tui serve` listens on. Anything but loopback needs a key."""
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     """Who you are in a room."""
     server: ServerSettings = ServerSettings()
     """Where rooms live."""
-    hub: HubSettings = HubSettings()
+    hub: EmbeddedHubSettings = EmbeddedHubSettings()
     """The embedded hub."""
     player: PlayerSection = PlayerSection()
     """Your libmpv player."""

@@ -12,11 +12,12 @@ and empties it in the same transaction, so a change exists exactly when its comm
 
 from __future__ import annotations
 
-from hub.data.schema import TABLES, Table
+from hub.data.schema import MAX_COMMENT_CHARS, TABLES, Table
 
 SCHEMA_VERSION = 1
 
-TABLES_SQL = """
+TABLES_SQL = (
+    """
 CREATE TABLE IF NOT EXISTS "rooms" (
   "room_id" TEXT NOT NULL PRIMARY KEY
     CONSTRAINT "rooms_room_id_check" CHECK (length("room_id") BETWEEN 1 AND 64),
@@ -62,7 +63,9 @@ CREATE TABLE IF NOT EXISTS "comments" (
     CONSTRAINT "comments_username_check" CHECK (length("username") BETWEEN 1 AND 64),
   "avatar_url" TEXT,
   "message" TEXT NOT NULL
-    CONSTRAINT "comments_message_check" CHECK (length("message") BETWEEN 1 AND 2000),
+    CONSTRAINT "comments_message_check" CHECK (length("message") BETWEEN 1 AND """
+    + str(MAX_COMMENT_CHARS)
+    + """),
   "video_timestamp" REAL
     CONSTRAINT "comments_video_timestamp_check" CHECK ("video_timestamp" >= 0),
   "is_anchor" INTEGER NOT NULL DEFAULT 0 CHECK ("is_anchor" IN (0, 1)),
@@ -78,6 +81,7 @@ CREATE INDEX IF NOT EXISTS "comments_room_id_anchor_idx"
 -- ON DELETE SET NULL of replies looks children up by parent.
 CREATE INDEX IF NOT EXISTS "comments_parent_id_idx" ON "comments" ("parent_id");
 """
+)
 
 CAPTURE_WIDTH = max(len(table.columns) for table in TABLES.values())
 """Columns of old and of new values in the capture table (the widest table's)."""

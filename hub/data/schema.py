@@ -98,6 +98,11 @@ class Table:
 
 TEXT, FLOAT8, BOOL, INT4, INT8, UUID, TIMESTAMPTZ = PgType
 
+MAX_COMMENT_CHARS = 2000
+"""The ``comments.message`` limit (docs/data.md). The client's ``room.wire.MAX_COMMENT_CHARS``
+and the migrations hold the same number (the hub imports no client code);
+tests/test_comment_cap.py checks that all of them agree."""
+
 ROOMS = Table(
     "rooms",
     (
@@ -145,7 +150,7 @@ COMMENTS = Table(
         Column("user_id", TEXT),
         Column("username", TEXT, min_length=1, max_length=64),
         Column("avatar_url", TEXT, nullable=True),
-        Column("message", TEXT, min_length=1, max_length=2000),
+        Column("message", TEXT, min_length=1, max_length=MAX_COMMENT_CHARS),
         Column("video_timestamp", FLOAT8, nullable=True, non_negative=True),
         Column("is_anchor", BOOL, default=False),
         Column("is_system_message", BOOL, default=False),

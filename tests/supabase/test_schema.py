@@ -9,6 +9,7 @@ import pytest
 from psycopg import sql
 from psycopg.rows import DictRow, dict_row
 
+from room.wire import MAX_COMMENT_CHARS
 from tests.supabase.dbkit import ROOT, Db, apply_migrations
 from tests.supabase.pgserver import Server
 
@@ -102,7 +103,7 @@ OUT_OF_RANGE = [
     ("room_members", "username", ""),
     ("room_members", "username", "n" * 65),
     ("comments", "message", ""),
-    ("comments", "message", "m" * 2001),
+    ("comments", "message", "m" * (MAX_COMMENT_CHARS + 1)),
     ("comments", "username", ""),
     ("comments", "username", "n" * 65),
     ("comments", "video_timestamp", -1.0),
@@ -112,7 +113,7 @@ AT_THE_LIMIT = [
     ("rooms", "room_id", "r" * 64),
     ("rooms", "current_time", 0.0),
     ("room_members", "username", "n" * 64),
-    ("comments", "message", "m" * 2000),
+    ("comments", "message", "m" * MAX_COMMENT_CHARS),
     ("comments", "username", "n" * 64),
     ("comments", "video_timestamp", 0.0),
 ]

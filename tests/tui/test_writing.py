@@ -7,10 +7,11 @@ from textual.widgets import Input, Label
 
 from room.intents import PostComment
 from room.state import Comment, Connection, ConnectionStatus, Playback
+from room.wire import MAX_COMMENT_CHARS
 from tests.rooms import T0, busy_room
 from tests.tui.conftest import AppFactory
 from tests.tui.helpers import notices, press, screen_text
-from tui.screens.compose_comment import AT_CAP, MAX_COMMENT_LENGTH, CommentScreen
+from tui.screens.compose_comment import AT_CAP, CommentScreen
 from tui.widgets.comment_feed import CommentFeed
 
 OFFLINE = Connection(ConnectionStatus.OFFLINE, "no hub answered")
@@ -69,12 +70,12 @@ async def test_a_long_paste_is_cut_at_the_cap_and_says_so(make_app: AppFactory) 
         await press(pilot, "c")
         message = app.screen.query_one(Input)
         assert str(app.screen.query_one("#hint", Label).content) == "Enter to send, Esc to cancel"
-        message.post_message(events.Paste("x" * (MAX_COMMENT_LENGTH + 100)))
+        message.post_message(events.Paste("x" * (MAX_COMMENT_CHARS + 100)))
         await pilot.pause()
-        assert len(message.value) == MAX_COMMENT_LENGTH
+        assert len(message.value) == MAX_COMMENT_CHARS
         assert str(app.screen.query_one("#hint", Label).content) == AT_CAP
         await press(pilot, "y", "enter")
-    assert room.intents == [PostComment("x" * MAX_COMMENT_LENGTH, video_timestamp=754.2)]
+    assert room.intents == [PostComment("x" * MAX_COMMENT_CHARS, video_timestamp=754.2)]
 
 
 async def test_a_pending_comment_shows_as_sending(make_app: AppFactory) -> None:

@@ -13,22 +13,22 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label
 
 from room.text import clean_name
+from room.wire import MAX_COMMENT_CHARS
 
-MAX_COMMENT_LENGTH = 2000
 """The comments table's limit on a message."""
 
 HINT = "Enter to send, Esc to cancel"
-AT_CAP = f"A comment holds at most {MAX_COMMENT_LENGTH} characters: the rest was left out."
+AT_CAP = f"A comment holds at most {MAX_COMMENT_CHARS} characters: the rest was left out."
 
 
 @dataclass(frozen=True, slots=True)
 class Draft:
     message: str
-    is_anchor: bool = False
+    is_marker: bool = False
 
 
 class CommentInput(Input):
-    """An input capped at ``MAX_COMMENT_LENGTH`` that keeps what fits of a long paste (a plain
+    """An input capped at ``MAX_COMMENT_CHARS`` that keeps what fits of a long paste (a plain
     ``Input(max_length=...)`` drops the whole paste) and says when the cap was hit."""
 
     class CapHit(Message):
@@ -36,7 +36,7 @@ class CommentInput(Input):
 
     def replace(self, text: str, start: int, end: int) -> None:
         start, end = sorted((max(0, start), min(len(self.value), end)))
-        room = MAX_COMMENT_LENGTH - (len(self.value) - (end - start))
+        room = MAX_COMMENT_CHARS - (len(self.value) - (end - start))
         if len(text) > room:
             text = text[: max(room, 0)]
             self.post_message(self.CapHit())
@@ -48,7 +48,7 @@ class CommentScreen(ModalScreen[Draft | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+t", "toggle_anchor", "Mark this moment"),
+        Binding("ctrl+t", "toggle_marker", "Mark this moment"),
     ]
 
     def __init__(self, stamp: str | None, replying_to: str | None = None) -> None:
@@ -64,11 +64,11 @@ class CommentScreen(ModalScreen[Draft | None]):
                 title = f"Reply to {clean_name(self.replying_to)}"
             dialog.border_title = title if self.stamp is None else f"{title} at {self.stamp}"
             yield CommentInput(
-                placeholder="Say something", max_length=MAX_COMMENT_LENGTH, id="message"
+                placeholder="Say something", max_length=MAX_COMMENT_CHARS, id="message"
             )
             yield Checkbox(
                 f"Mark this moment ({self.stamp or 'nothing is playing'}) on the timeline  Ctrl+T",
-                id="anchor",
+                id="marker",
                 compact=True,
                 disabled=self.stamp is None,
             )
@@ -79,7 +79,7 @@ class CommentScreen(ModalScreen[Draft | None]):
         if not event.value.strip():
             self.query_one("#hint", Label).update("The comment is empty: type something or Esc")
             return
-        self.dismiss(Draft(event.value, self.query_one("#anchor", Checkbox).value))
+        self.dismiss(Draft(event.value, self.query_one("#marker", Checkbox).value))
 
     @on(CommentInput.CapHit)
     def cap_hit(self) -> None:
@@ -89,10 +89,10 @@ class CommentScreen(ModalScreen[Draft | None]):
     def back_to_typing(self) -> None:
         self.query_one(CommentInput).focus()  # so Enter sends rather than toggling again
 
-    def action_toggle_anchor(self) -> None:
-        anchor = self.query_one("#anchor", Checkbox)
-        if not anchor.disabled:
-            anchor.toggle()
+    def action_toggle_marker(self) -> None:
+        marker = self.query_one("#marker", Checkbox)
+        if not marker.disabled:
+            marker.toggle()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -88,8 +88,8 @@ class RoomScreen(Screen[None]):
         pane.host_name = host.username if host else None
         pane.is_self_host = room.is_self_host
         pane.connection = room.connection
-        pane.anchor_times = tuple(
-            anchor.video_timestamp for anchor in room.anchors if anchor.video_timestamp is not None
+        pane.marker_times = tuple(
+            marker.video_timestamp for marker in room.markers if marker.video_timestamp is not None
         )
 
     # --- actions: each checks what the room allows, then posts an intent up ---------
@@ -146,7 +146,7 @@ class RoomScreen(Screen[None]):
         def send(draft: Draft | None) -> None:
             if draft is not None:
                 parent_id = None if parent is None else parent.id
-                self.request(PostComment(draft.message, parent_id, draft.is_anchor, moment))
+                self.request(PostComment(draft.message, parent_id, draft.is_marker, moment))
 
         stamp = None if moment is None else format_time(moment)
         replying_to = None if parent is None else parent.username

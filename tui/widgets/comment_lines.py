@@ -11,7 +11,7 @@ from textual.widgets.option_list import Option
 from room.state import Comment, threaded
 from room.text import clean_message, clean_name
 from room.timefmt import format_time
-from tui.widgets.progress_bar import ANCHOR
+from tui.widgets.progress_bar import MARKER
 
 MESSAGE_DISPLAY_LIMIT = 280
 INDENT = "  "
@@ -57,8 +57,8 @@ def comment_text(comment: Comment, depth: int, tz: tzinfo | None) -> Text:
     else:
         text.append(f" {time_of_day}", style="dim")
     text.append(stamp, style="cyan")
-    if comment.is_anchor:
-        glyph, colour = ANCHOR
+    if comment.is_marker:
+        glyph, colour = MARKER
         text.append(f" {glyph}", style=colour)
     text.append("\n" + indent + ("  " if depth else "") + message)
     if comment.pending:

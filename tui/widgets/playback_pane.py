@@ -42,8 +42,8 @@ class PlaybackPane(Widget):
     host_name: reactive[str | None] = reactive(None)
     is_self_host: reactive[bool] = reactive(False)
     connection: reactive[Connection] = reactive(Connection)
-    anchor_times: reactive[tuple[float, ...]] = reactive(())
-    """Video times of the room's anchor comments, drawn as markers on the progress bar."""
+    marker_times: reactive[tuple[float, ...]] = reactive(())
+    """Video times of the room's marker comments, drawn on the progress bar."""
     marked_time: reactive[float | None] = reactive(None)
     """The video time of the comment a follower picked, drawn as its own marker."""
 
@@ -64,7 +64,7 @@ class PlaybackPane(Widget):
         times = Text(f"{format_time(playback.position)} / {format_time(playback.duration)}  ")
         bar_width = max(self.size.width - times.cell_len, 0)
         bar = progress_bar(
-            playback.position, playback.duration, bar_width, self.anchor_times, self.marked_time
+            playback.position, playback.duration, bar_width, self.marker_times, self.marked_time
         )
         second = Text.assemble(times, bar)
 

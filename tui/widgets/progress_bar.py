@@ -11,8 +11,8 @@ from rich.text import Text
 HEAD = ("●", "bold cyan")
 MARK = ("▼", "bold yellow")
 """The comment a follower picked, to show where it is."""
-ANCHOR = ("◆", "magenta")
-"""A moment someone marked on the timeline (an anchor comment)."""
+MARKER = ("◆", "magenta")
+"""A moment someone marked on the timeline (a marker comment)."""
 PLAYED = ("━", "bold cyan")
 UNPLAYED = ("─", "dim bold cyan")
 
@@ -40,26 +40,26 @@ def progress_bar(
     position: float,
     duration: float | None,
     width: int,
-    anchors: Iterable[float] = (),
+    markers: Iterable[float] = (),
     mark: float | None = None,
 ) -> Text:
-    """A one-line bar with a marker per anchor time and one for ``mark``.
+    """A one-line bar with a marker per time in ``markers`` and one for ``mark``.
 
-    The play head wins its cell, then the mark, then anchors. Unknown duration: an empty track.
+    The play head wins its cell, then the mark, then markers. Unknown duration: an empty track.
     """
     head = cell_of(position, duration, width)
     if head is None:
         return Text("─" * max(width, 0), style="dim")
     mark_cell = None if mark is None else cell_of(mark, duration, width)
-    anchor_cells = marker_cells(anchors, duration, width)
+    marked_cells = marker_cells(markers, duration, width)
 
     def glyph(cell: int) -> tuple[str, str]:
         if cell == head:
             return HEAD
         if cell == mark_cell:
             return MARK
-        if cell in anchor_cells:
-            return ANCHOR
+        if cell in marked_cells:
+            return MARKER
         return PLAYED if cell < head else UNPLAYED
 
     bar = Text()
