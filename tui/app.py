@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Iterable
 from datetime import tzinfo
 
@@ -11,10 +14,13 @@ from textual.message import Message
 from textual.screen import Screen
 
 from room.controller import RoomController
+from room.intents import Intent
 from room.state import RoomState
 from tui.config import Settings
 from tui.keys import ROOM_KEYS
 from tui.screens.room import RoomScreen
+
+log = logging.getLogger(__name__)
 
 
 class WatchPartyApp(App[None]):
@@ -41,8 +47,11 @@ class WatchPartyApp(App[None]):
         self.controller = controller
         self.room_screen = RoomScreen(settings.ui.seek_small_s, settings.ui.seek_large_s, tz)
         self._initial_room = room
+        self._intents: asyncio.Queue[Intent] = asyncio.Queue()
+        self._intent_runner: asyncio.Task[None] | None = None
 
     async def on_mount(self) -> None:
+        self._intent_runner = asyncio.create_task(self._carry_out_intents())
         await self.push_screen(self.room_screen)
         self.room_screen.room = self._initial_room
         # Start the room once the first frame is on screen: joining can take a moment.
@@ -51,7 +60,21 @@ class WatchPartyApp(App[None]):
         )
 
     async def on_unmount(self) -> None:
+        if self._intent_runner is not None:
+            self._intent_runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._intent_runner
         await self.controller.stop()
+
+    async def _carry_out_intents(self) -> None:
+        """The keys never wait on the network: intents queue here and go to the controller
+        one at a time, in the order they were asked for."""
+        while True:
+            intent = await self._intents.get()
+            try:
+                await self.controller.submit(intent)
+            except Exception:
+                log.exception("could not carry out %r", intent)
 
     def _publish_state(self, state: RoomState) -> None:
         self.post_message(self.RoomUpdated(state))
@@ -65,8 +88,8 @@ class WatchPartyApp(App[None]):
         self.room_screen.room = message.state
 
     @on(RoomScreen.IntentRequested)
-    async def intent_requested(self, message: RoomScreen.IntentRequested) -> None:
-        await self.controller.submit(message.intent)
+    def intent_requested(self, message: RoomScreen.IntentRequested) -> None:
+        self._intents.put_nowait(message.intent)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
