@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import replace
+from datetime import UTC
 
 import pytest
 
 from room.intents import (
     ClaimHost,
     HandOverHost,
+    Intent,
     PostComment,
     RequestHost,
     SeekBy,
     SeekTo,
     TogglePlay,
 )
-from room.state import Connection, ConnectionStatus, Member
-from tests.rooms import busy_room, empty_room
+from room.state import Connection, ConnectionStatus, Member, RoomState
+from tests.rooms import RecordingRoom, busy_room, empty_room
 from tests.tui.conftest import AppFactory
 from tests.tui.helpers import notices, press
+from tui.app import WatchPartyApp
+from tui.config import Settings
+from tui.screens.help import HelpScreen
 
 
 @pytest.mark.parametrize(
@@ -155,3 +162,35 @@ async def test_q_quits(make_app: AppFactory) -> None:
     async with app.run_test() as pilot:
         await press(pilot, "q")
     assert app.return_code == 0
+
+
+class StuckRoom(RecordingRoom):
+    """A controller whose every submit waits on the network until released."""
+
+    def __init__(self, state: RoomState) -> None:
+        super().__init__(state)
+        self.released = asyncio.Event()
+        self.started: list[Intent] = []
+
+    async def submit(self, intent: Intent) -> None:
+        self.started.append(intent)
+        with contextlib.suppress(TimeoutError):  # held for long, never for ever
+            await asyncio.wait_for(self.released.wait(), timeout=10)
+        await super().submit(intent)
+
+
+async def test_keys_keep_working_while_the_network_is_slow_and_intents_keep_their_order() -> None:
+    room = busy_room(self_is_host=True)
+    controller = StuckRoom(room)
+    app = WatchPartyApp(room, Settings(), controller, tz=UTC)
+    async with app.run_test() as pilot:
+        async with asyncio.timeout(20):  # an app that waits on submit never gets here
+            await press(pilot, "space", "right")
+            assert controller.started == [TogglePlay()], "the first intent is under way"
+            await press(pilot, "question_mark")
+        assert isinstance(app.screen, HelpScreen), "the app answered a key meanwhile"
+        controller.released.set()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert controller.intents == [TogglePlay(), SeekBy(5.0)]
