@@ -26,6 +26,16 @@ from room.state import ConnectionStatus
 log = logging.getLogger(__name__)
 
 JOIN_TIMEOUT_S = 10.0
+RATE_LIMITED_WAIT_S = 30.0
+"""After the server cut us off for the project's message rate, wait at least this long (plus
+up to as much again, at random): its counters average over a minute, and a room that comes
+back at once only trips them again."""
+RATE_LIMIT_MESSAGES = {
+    "Too many messages per second": "this Supabase project is over its realtime message rate",
+    "Too many presence messages per second": "this Supabase project is over its presence rate",
+    "Client presence rate limit exceeded": "we updated our presence too often",
+}
+"""The server's words (realtime_channel.ex shutdown_response) and what they mean for us."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,7 @@ class RoomLink:
         self._last_inbound = time.monotonic()
         self.joins = 0
         """How many times the channel has been joined (the first join and every rejoin)."""
+        self._lost_reason: str | None = None
 
     @property
     def is_joined(self) -> bool:
@@ -156,9 +167,13 @@ class RoomLink:
                 break
             if reason is None:
                 attempt = 0  # we were joined: start the backoff again from the bottom
-                reason = "connection lost"
+                reason = self._lost_reason or "connection lost"
             delay = self.backoff.delay(attempt)
             attempt += 1
+            limited = rate_limit_reason(reason)
+            if limited is not None:
+                delay = max(delay, RATE_LIMITED_WAIT_S * (1 + self.backoff.rng.random()))
+                reason = f"{limited}; the room waits before rejoining"
             log.info("room link down (%s); reconnecting in %.1f s", reason, delay)
             await self._count_down(delay, reason)
 
@@ -181,6 +196,7 @@ class RoomLink:
         or None when it was joined and later lost (or stopped)."""
         lost = asyncio.Event()
         lost_reason: list[str] = []
+        self._lost_reason = None
         joined = asyncio.Event()
 
         def on_subscribe(state: RealtimeSubscribeStates, error: Exception | None) -> None:
@@ -221,6 +237,7 @@ class RoomLink:
             await self._wait_until_lost(lost)
             if lost_reason:
                 log.info("room channel lost: %s", lost_reason[0])
+                self._lost_reason = lost_reason[0]
             return None
         except TimeoutError:
             return "no answer from the server"
@@ -276,6 +293,11 @@ class RoomLink:
         channel.on_postgres_changes(Change.Update, change, table="rooms", filter=room_filter)
         channel.on_postgres_changes(Change.All, change, table="room_members", filter=room_filter)
         channel.on_postgres_changes(Change.Insert, change, table="comments", filter=room_filter)
+
+
+def rate_limit_reason(reason: str) -> str | None:
+    """In plain words, why the server cut us off, when it was for a rate limit."""
+    return next((plain for words, plain in RATE_LIMIT_MESSAGES.items() if words in reason), None)
 
 
 def _describe(state: RealtimeSubscribeStates, error: Exception | None) -> str:

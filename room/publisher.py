@@ -1,7 +1,10 @@
-"""When to re-track presence: on a change in kind at once, otherwise as the budget allows.
+"""When to re-track presence: on a change in kind, otherwise now and then, within budgets.
 
 Every heartbeat goes out as a broadcast regardless; presence is the slower, rate-limited
-copy that tells late joiners (and browsers) who is here and in what state.
+copy that tells late joiners (and browsers) who is here and in what state. Two limits
+apply: Supabase's 5 calls per client per 30 s (``PresenceBudget``), and the room's share of
+the project's presence events, which the caller checks (``room_allows``): one track costs
+one event per member, so in a big room even changes in kind must wait their turn.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ RESERVED_FOR_CHANGES = 2
 """Budget calls a routine refresh leaves untouched, so a real change can go out at once."""
 
 
-def kind_of(fields: PresenceFields) -> tuple[bool, bool, bool | None, bool]:
-    """The parts of our state whose change others must see in presence promptly."""
-    return (fields.is_playing, fields.is_host, fields.is_synced, fields.buffering)
+def kind_of(fields: PresenceFields) -> tuple[bool, bool | None, bool]:
+    """The parts of our state whose change others must see promptly. Play and pause are not
+    among them: the host's own play/pause events tell the room, and a follower in sync plays
+    when the host does (so a whole room re-tracking on every pause is never needed)."""
+    return (fields.is_host, fields.is_synced, fields.buffering)
 
 
 @dataclass
@@ -32,14 +37,28 @@ class PresencePublisher:
         self._tracked = None
         self.budget.reset()
 
-    def should_track(self, fields: PresenceFields, now: float) -> bool:
-        """Whether to track ``fields`` now; spends budget when it says yes."""
+    def should_track(
+        self,
+        fields: PresenceFields,
+        now: float,
+        *,
+        refresh_s: float | None = None,
+        room_allows: bool = True,
+    ) -> bool:
+        """Whether to track ``fields`` now; spends budget when it says yes.
+
+        The first track after a join always goes (it is how the room learns we are here);
+        later ones only when ``room_allows``, and routine ones every ``refresh_s`` at most."""
         tracked = self._tracked
-        if tracked is None or kind_of(tracked) != kind_of(fields):
+        if tracked is None:
             wanted = True
+        elif kind_of(tracked) != kind_of(fields):
+            wanted = room_allows
         else:
-            routine_due = now - self._tracked_at >= self.refresh_s
-            wanted = routine_due and self.budget.available(now) > RESERVED_FOR_CHANGES
+            routine_due = now - self._tracked_at >= max(self.refresh_s, refresh_s or 0.0)
+            wanted = (
+                routine_due and room_allows and self.budget.available(now) > RESERVED_FOR_CHANGES
+            )
         if wanted and self.budget.try_spend(now):
             self._tracked, self._tracked_at = fields, now
             return True

@@ -24,6 +24,8 @@ class SyncStatus(StrEnum):
     SYNCED = "synced"
     OUT_OF_SYNC = "out_of_sync"
     BUFFERING = "buffering"
+    STALE = "stale"
+    """Not heard from for several heartbeats: its state is unknown, not out of sync."""
     UNKNOWN = "unknown"
 
 
@@ -43,6 +45,13 @@ class Member:
     current_time: float = 0.0
     sync: SyncStatus = SyncStatus.UNKNOWN
     last_update_ms: int | None = None
+    """When ``current_time`` was true (ms since the epoch)."""
+
+    def position_at(self, wall_ms: int | None) -> float:
+        """Where the member is at ``wall_ms``: a playing member moves on from its report."""
+        if wall_ms is None or not self.is_playing or self.last_update_ms is None:
+            return self.current_time
+        return self.current_time + max(0, wall_ms - self.last_update_ms) / 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +107,8 @@ class RoomState:
     """Marker comments by video time, for the progress bar."""
     playback: Playback = field(default_factory=Playback)
     connection: Connection = field(default_factory=Connection)
+    members_as_of_ms: int | None = None
+    """When ``members`` was drawn up (ms since the epoch): positions are shown as of then."""
 
     @property
     def host(self) -> Member | None:

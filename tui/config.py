@@ -24,6 +24,7 @@ from pydantic_settings import (
 
 from hub.settings import DEFAULT_PORT
 from player.settings import PlayerSettings
+from room.session.budget import BudgetSettings
 from room.sync.settings import SyncSettings
 
 APP_NAME = "watchparty-tui"
@@ -81,7 +82,21 @@ class PresenceSettings(Section):
     budget_window_s: float = Field(default=30.0, gt=0, le=3600)
     """The length of that window in seconds."""
     heartbeat_s: float = Field(default=3.0, gt=0, le=60)
-    """How often your state is published to the room, in seconds."""
+    """How often your state is published to a small room, in seconds; bigger rooms stretch it
+    to stay within ``room_messages_per_s``."""
+    room_messages_per_s: float = Field(default=50.0, gt=0, le=1_000_000)
+    """Realtime messages a second the room may cost, as Supabase counts them (a broadcast
+    counts once, plus once per member it reaches). Half the Free plan's 100 by default, so two
+    busy rooms fit in one project; Pro allows 500 for the whole project."""
+    room_presence_per_s: float = Field(default=10.0, gt=0, le=1_000_000)
+    """Presence events a second the room may cost (the Free plan allows 20 per project)."""
+
+    def budget(self) -> BudgetSettings:
+        return BudgetSettings(
+            messages_per_s=self.room_messages_per_s,
+            presence_per_s=self.room_presence_per_s,
+            heartbeat_min_s=self.heartbeat_s,
+        )
 
 
 class UiSettings(Section):

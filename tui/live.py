@@ -117,7 +117,7 @@ class LiveRoom:
                 ),
                 refresh_s=self.settings.presence.heartbeat_s,
             ),
-            heartbeat_s=self.settings.presence.heartbeat_s,
+            budget=self.settings.presence.budget(),
             claim_host=self.claim_host,
             notices=self.settings.ui.notifications,
             data=data,

@@ -7,6 +7,7 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from room import events
+from room.session.budget import RoomBudget
 from room.session.context import RoomContext
 from room.sync.clock import ClockSync, SyncPing, SyncPong, answer_ping
 
@@ -24,14 +25,19 @@ class HostView(Protocol):
     def is_host(self) -> bool: ...
 
 
+WARMUP_INTERVAL_MS = 1000.0
+REFRESH_FLOOR_S = 60.0
+"""A warm estimate is refreshed at most this often; big rooms stretch it (the budget)."""
+
+
 def new_estimator(user_id: str) -> ClockSync:
     # Pings are broadcasts that reach every member: warm up gently, then refresh rarely.
     return ClockSync(
         user_id,
         "",
         warmup_samples=3,
-        warmup_interval_ms=1000.0,
-        refresh_interval_ms=60_000.0,
+        warmup_interval_ms=WARMUP_INTERVAL_MS,
+        refresh_interval_ms=REFRESH_FLOOR_S * 1000,
     )
 
 
@@ -39,10 +45,13 @@ class ClockSyncer:
     """Keeps ``estimator`` (the follower's view of the host's clock) fed, and answers the
     room's pings while we host."""
 
-    def __init__(self, ctx: RoomContext, host: HostView, estimator: ClockSync) -> None:
+    def __init__(
+        self, ctx: RoomContext, host: HostView, estimator: ClockSync, budget: RoomBudget
+    ) -> None:
         self.ctx = ctx
         self.estimator = estimator
         self._host = host
+        self._budget = budget
         self._pings: list[tuple[SyncPing, float]] = []
 
     def reset(self, host_user_id: str) -> None:
@@ -98,8 +107,13 @@ class ClockSyncer:
             return
         if self.estimator.host_user_id != host:
             self.estimator.reset(host)
+        budget = self._budget
+        self.estimator.set_intervals(
+            warmup_ms=WARMUP_INTERVAL_MS,
+            refresh_ms=budget.clock_refresh_interval_s(REFRESH_FLOOR_S) * 1000,
+        )
         now = self.ctx.clock.monotonic_ms()
-        if self.estimator.ping_due(now):
+        if self.estimator.ping_due(now) and budget.try_send(self.ctx.clock.monotonic_s()):
             await self.ctx.link.send(events.SYNC_PING, self.estimator.make_ping(now).model_dump())
 
     async def run(self) -> None:

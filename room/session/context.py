@@ -151,6 +151,20 @@ class Notifier:
                 self._sink(text)
 
 
+async def wait_for_event(clock: Clock, event: asyncio.Event, timeout_s: float) -> bool:
+    """Wait until ``event`` is set (True) or ``timeout_s`` passes on ``clock`` (False)."""
+    if event.is_set():
+        return True
+    waiter = asyncio.ensure_future(event.wait())
+    sleeper = asyncio.ensure_future(clock.sleep(max(0.0, timeout_s)))
+    try:
+        done, _ = await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+        sleeper.cancel()
+    return waiter in done
+
+
 @dataclass
 class RoomContext:
     """Shared by every component of one session."""

@@ -32,6 +32,7 @@ from room.intents import (
 from room.link import LinkStatus
 from room.publisher import PresencePublisher
 from room.roomdata import RoomData
+from room.session.budget import BudgetSettings, RoomBudget, jitter
 from room.session.clock_sync import ClockSyncer, new_estimator
 from room.session.comments import Comments
 from room.session.context import (
@@ -87,7 +88,7 @@ class RoomSession:
         *,
         sync_settings: SyncSettings | None = None,
         publisher: PresencePublisher | None = None,
-        heartbeat_s: float = 3.0,
+        budget: BudgetSettings | None = None,
         claim_host: bool = False,
         notices: bool = True,
         data: RoomData | None = None,
@@ -107,6 +108,8 @@ class RoomSession:
         )
         self.ctx = ctx
         estimator = new_estimator(ctx.user_id)
+        self.budget = RoomBudget(budget)
+        self._joined_before = False
         self.host = HostRole(
             ctx,
             name_of=self._name_of,
@@ -115,13 +118,13 @@ class RoomSession:
             claim_host=claim_host,
         )
         self.playback = LocalPlayback(
-            ctx, player, self.host, estimator, settings=sync_settings, data=data
+            ctx, player, self.host, estimator, self.budget, settings=sync_settings, data=data
         )
         self.roster = Roster(
-            ctx, self.playback, self.host, publisher=publisher, heartbeat_s=heartbeat_s, data=data
+            ctx, self.playback, self.host, self.budget, publisher=publisher, data=data
         )
         self.following = HostFollowing(ctx, self.playback, self.host, name_of=self._name_of)
-        self.clock_sync = ClockSyncer(ctx, self.host, estimator)
+        self.clock_sync = ClockSyncer(ctx, self.host, estimator, self.budget)
         self.comments = Comments(ctx, self.playback, data)
 
     # --- what the app and the tests read -------------------------------------------------
@@ -157,6 +160,7 @@ class RoomSession:
         for work in (
             self.link.run(),
             self.roster.run(),
+            self.roster.run_member_clock(),
             self.clock_sync.run(),
             self.ctx.notices.run(),
             self.comments.run_outbox(),
@@ -203,6 +207,7 @@ class RoomSession:
     def on_player_sample(self, sample: PlaybackSample, media: MediaInfo | None = None) -> None:
         """Feed every player state (on the event loop)."""
         self.playback.on_player_sample(sample, media)
+        self.roster.note_own_state()
 
     def notice(self, text: str) -> None:
         """Tell the user something (throttled with the room's other notices)."""
@@ -226,8 +231,15 @@ class RoomSession:
     async def on_joined(self) -> None:
         self.roster.rejoined()
         self.host.joined()
-        await self.roster.publish()
-        await self.link.send(events.MEMBER_JOINED, self.ctx.member_payload())
+        if self._joined_before:
+            # Back after a lost connection: the room knows us already, so no new
+            # member_joined; and the whole room may be coming back at once, so our first
+            # report waits a moment spread over what the room's budget can take.
+            self.ctx.tasks.spawn(self._publish_after(jitter(self.budget.rejoin_spread_s)))
+        else:
+            self._joined_before = True
+            await self.roster.publish()
+            await self.link.send(events.MEMBER_JOINED, self.ctx.member_payload())
         if self.data is not None:
             self.ctx.tasks.spawn(self.comments.load(self.roster.member_row()))
 
@@ -281,6 +293,10 @@ class RoomSession:
 
     # --- wiring between the parts -------------------------------------------------------
 
+    async def _publish_after(self, delay_s: float) -> None:
+        await self.ctx.clock.sleep(delay_s)
+        await self.roster.publish_now()
+
     def _name_of(self, user_id: str) -> str:
         return self.roster.name_of(user_id)
 
@@ -297,4 +313,4 @@ class RoomSession:
         if not self.host.is_host:
             self.clock_sync.reset(change.user_id)
         self.roster.refresh()
-        await self.roster.publish()
+        await self.roster.publish_now()

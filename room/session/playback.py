@@ -16,6 +16,7 @@ from typing import Protocol
 from room import events
 from room.intents import SeekBy, SeekTo
 from room.roomdata import RoomData
+from room.session.budget import RoomBudget
 from room.session.context import RoomContext
 from room.state import Playback
 from room.sync.anchor import Anchor
@@ -69,6 +70,7 @@ class LocalPlayback:
         player: PlayerControls,
         host: HostView,
         estimator: ClockSync,
+        budget: RoomBudget,
         *,
         settings: SyncSettings | None = None,
         data: RoomData | None = None,
@@ -83,6 +85,7 @@ class LocalPlayback:
         self.sample: PlaybackSample | None = None
         self._host = host
         self._data = data
+        self._budget = budget
         self._sampled = asyncio.Event()
 
     # --- what the roster and comments read ----------------------------------------------
@@ -103,6 +106,18 @@ class LocalPlayback:
     def duration(self) -> float | None:
         return self.media.duration
 
+    def host_timeline(self) -> tuple[float, bool] | None:
+        """Where the host is now and whether it plays: our own player when we are the
+        reference, else the anchor we follow; None while we know neither."""
+        now = self.ctx.clock.monotonic_ms()
+        if self._host.drives_playback:
+            sample = self.sample
+            return (sample.position_at(now), sample.advancing) if sample else None
+        anchor, position = self.follower.anchor, self.follower.host_position_now(now)
+        if anchor is None or position is None:
+            return None
+        return position, anchor.is_playing and self.follower.host_now_ms(now) >= anchor.at
+
     def is_synced(self) -> bool | None:
         if self._host.drives_playback:
             return True
@@ -120,6 +135,8 @@ class LocalPlayback:
             self.media = media
         now = self.ctx.clock.monotonic_ms()
         if self._host.is_host:
+            floor_s = self.settings.anchor_refresh_ms / 1000
+            self.anchors.refresh_ms = self._budget.anchor_refresh_interval_s(floor_s) * 1000
             update = self.anchors.on_player_state(sample, now)
             if update is not None:
                 self.ctx.tasks.spawn(self.send_anchor(update))

@@ -1,7 +1,16 @@
-"""Who is in the room and how each stands: presence, heartbeats, and our own report."""
+"""Who is in the room and how each stands: presence, heartbeats, and our own report.
+
+What we publish is paced by the room's message budget (``room.session.budget``): the
+periodic heartbeat keeps the web client's 3 s while the room is small and stretches as it
+grows; a change in kind (sync state, buffering, host) goes out at once, coalesced, if the
+budget has a send to spare. With sparse reports the member list extrapolates: a playing
+member moves on from its last report, a member in sync is shown where the host is, and a
+member not heard from for several heartbeats is shown as stale, not as out of sync.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from typing import Any, Protocol
@@ -9,17 +18,24 @@ from typing import Any, Protocol
 from room import events
 from room.members import merge_members, presence_members
 from room.notices import joined_notice, left_notice
-from room.publisher import PresencePublisher
+from room.publisher import PresencePublisher, kind_of
 from room.roomdata import RoomData
-from room.session.context import RoomContext
+from room.session.budget import RoomBudget
+from room.session.context import RoomContext, wait_for_event
+from room.state import Member, SyncStatus
 from room.tables import TableError
 from room.wire import HeartbeatEvent, MemberEvent, PresenceFields
 
 log = logging.getLogger(__name__)
 
+COALESCE_S = 0.25
+"""A change in kind waits this long for the changes that come with it (one send for all)."""
+MEMBER_CLOCK_S = 1.0
+"""How often the member list is redrawn between reports (positions move, reports age)."""
+
 
 class OwnPlayback(Protocol):
-    """What the roster reports of our own player."""
+    """What the roster reports of our own player, and where it believes the host is."""
 
     def position_now(self) -> float | None: ...
 
@@ -31,6 +47,10 @@ class OwnPlayback(Protocol):
 
     def is_synced(self) -> bool | None:
         """True, False, or None while there is nothing to follow yet."""
+        ...
+
+    def host_timeline(self) -> tuple[float, bool] | None:
+        """(the host's position now, whether it plays), or None while unknown."""
         ...
 
 
@@ -47,33 +67,47 @@ class HostView(Protocol):
 
 class Roster:
     """Merges presence (who is here) with heartbeats (fresh positions) for the member list,
-    and publishes our own state: a heartbeat every ``heartbeat_s``, presence as the
-    publisher's budget allows, and our member row when the room has tables."""
+    and publishes our own state: heartbeats as the budget paces them, presence as the
+    publisher and the room's presence share allow, and our member row with the tables."""
 
     def __init__(
         self,
         ctx: RoomContext,
         playback: OwnPlayback,
         host: HostView,
+        budget: RoomBudget,
         *,
         publisher: PresencePublisher | None = None,
-        heartbeat_s: float = 3.0,
         data: RoomData | None = None,
     ) -> None:
         self.ctx = ctx
+        self.budget = budget
         self.publisher = publisher or PresencePublisher()
-        self.heartbeat_s = heartbeat_s
         self.present: dict[str, PresenceFields] = {}
         self.heartbeats: dict[str, HeartbeatEvent] = {}
         self._playback = playback
         self._host = host
         self._data = data
         self._member_order: list[str] = []
+        self._sent_kind: tuple[bool, bool | None, bool] | None = None
+        self._last_beat_s = ctx.clock.monotonic_s()
+        self._changed = asyncio.Event()
+        self._fresh_join = True
 
     # --- what the room tells us ---------------------------------------------------------
 
     def on_presence(self, state: dict[str, list[dict[str, Any]]]) -> None:
         self.present = presence_members(state)
+        now = self.ctx.clock.monotonic_s()
+        self.budget.set_room_size(self.room_size, now)
+        if self._fresh_join:  # the state the server sends on joining is no change
+            self._fresh_join = False
+        else:
+            self.budget.presence.saw_change(now, self.room_size)
+
+    @property
+    def room_size(self) -> int:
+        return len(self.present.keys() | {self.ctx.user_id})
 
     def on_heartbeat(self, beat: HeartbeatEvent) -> None:
         self.heartbeats[beat.user_id] = beat
@@ -110,6 +144,12 @@ class Roster:
             buffering=self._playback.buffering,
         )
 
+    def note_own_state(self) -> None:
+        """Our player moved on: if our state changed in kind, the room should hear soon."""
+        kind = (self._host.is_host, self._playback.is_synced(), self._playback.buffering)
+        if self._sent_kind is not None and kind != self._sent_kind:
+            self._changed.set()
+
     def member_row(self) -> dict[str, Any]:
         """Our ``room_members`` row (the table's own columns)."""
         fields = self.own_fields()
@@ -122,18 +162,33 @@ class Roster:
 
     def rejoined(self) -> None:
         self.publisher.rejoined()
+        self._fresh_join = True
+        self._last_beat_s = self.ctx.clock.monotonic_s()  # the join's own report comes first
 
     async def publish(self) -> None:
         """A heartbeat broadcast, and presence too when the publisher says so."""
         fields = self.own_fields()
         link = self.ctx.link
+        now = self.ctx.clock.monotonic_s()
+        self._last_beat_s = now  # offline too: the next try waits a whole interval
         if not link.is_joined:
             return
+        self._sent_kind = kind_of(fields)
         await link.send(
             events.HEARTBEAT, {**fields.model_dump(), "is_synced": bool(fields.is_synced)}
         )
-        if self.publisher.should_track(fields, self.ctx.clock.monotonic_s()):
+        if self.publisher.should_track(
+            fields,
+            now,
+            refresh_s=self.budget.presence_interval_s,
+            room_allows=self.budget.may_track(now),
+        ):
             await link.track(fields.model_dump())
+
+    async def publish_now(self) -> None:
+        """Publish a change that must not wait (the host changed): it still counts."""
+        self.budget.try_send(self.ctx.clock.monotonic_s())
+        await self.publish()
 
     async def untrack_if_allowed(self) -> None:
         """On leaving: leaving the channel drops our presence anyway; an untrack past the
@@ -154,9 +209,25 @@ class Roster:
         self.refresh()
 
     async def run(self) -> None:
+        """Heartbeat every interval the budget sets, and soon after a change in kind."""
+        clock = self.ctx.clock
         while True:
-            await self.ctx.clock.sleep(self.heartbeat_s)
-            await self.beat()
+            due_in = self._last_beat_s + self.budget.heartbeat_interval_s - clock.monotonic_s()
+            if await wait_for_event(clock, self._changed, due_in):
+                await clock.sleep(COALESCE_S)
+            self._changed.clear()
+            wait = self.budget.send_wait_s(clock.monotonic_s())
+            if wait > 0:
+                await clock.sleep(wait)
+            if self.budget.try_send(clock.monotonic_s()):
+                await self.beat()
+
+    async def run_member_clock(self) -> None:
+        """Keep the list's positions moving and its stale marks true between reports."""
+        while True:
+            await self.ctx.clock.sleep(MEMBER_CLOCK_S)
+            if len(self.present) > 1:
+                self.refresh()
 
     def refresh(self) -> None:
         """Redraw the member list."""
@@ -165,4 +236,21 @@ class Roster:
         members = merge_members(
             present, self.heartbeats, self._host.host_user_id, self._member_order
         )
-        self.ctx.store.set(replace(self.ctx.store.state, members=members))
+        now_ms = self.ctx.clock.wall_ms()
+        shown = tuple(self._as_seen(member, now_ms) for member in members)
+        store = self.ctx.store
+        store.set(replace(store.state, members=shown, members_as_of_ms=now_ms))
+
+    def _as_seen(self, member: Member, now_ms: int) -> Member:
+        if member.user_id == self.ctx.user_id:
+            return member
+        if member.last_update_ms is not None and now_ms - member.last_update_ms > (
+            self.budget.overdue_after_s * 1000
+        ):
+            return replace(member, sync=SyncStatus.STALE)
+        timeline = self._playback.host_timeline()
+        on_hosts_timeline = member.is_host or member.sync is SyncStatus.SYNCED
+        if timeline is None or self._host.host_user_id is None or not on_hosts_timeline:
+            return member
+        position, playing = timeline
+        return replace(member, current_time=position, is_playing=playing, last_update_ms=now_ms)

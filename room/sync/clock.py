@@ -92,6 +92,11 @@ class ClockSync:
         self._outstanding: dict[int, float] = {}
         self._last_ping_ms: float | None = None
 
+    def set_intervals(self, *, warmup_ms: float, refresh_ms: float) -> None:
+        """Space the pings out (the room's budget decides, by its size)."""
+        self._warmup_interval_ms = warmup_ms
+        self._refresh_interval_ms = refresh_ms
+
     def reset(self, host_user_id: str) -> None:
         """A new host means a new clock to learn."""
         self.host_user_id = host_user_id

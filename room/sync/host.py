@@ -25,7 +25,7 @@ class AnchorUpdate:
 
 class HostAnchorPublisher:
     """Publishes an anchor when the host acts (any source: TUI keys or the mpv window),
-    when its real playback strays from the last anchor, and every `anchor_refresh_ms`.
+    when its real playback strays from the last anchor, and every `refresh_ms`.
 
     `first_seq` should grow across restarts of the host (e.g. wall-clock ms), so followers
     never drop a restarted host's anchors as stale.
@@ -38,6 +38,8 @@ class HostAnchorPublisher:
         self._guard = EchoGuard(expiry_ms=self.settings.echo_expiry_ms)
         self._scheduled_start_ms: float | None = None
         self._published_at_ms = -math.inf
+        self.refresh_ms = self.settings.anchor_refresh_ms
+        """How old an anchor may grow before a silent refresh (stretched in big rooms)."""
 
     @property
     def anchor(self) -> Anchor | None:
@@ -72,7 +74,7 @@ class HostAnchorPublisher:
             return self._publish_now(events.SYNC_ANCHOR, sample, now_ms, playing)
         if playing and now_ms - self._published_at_ms >= self.settings.anchor_min_interval_ms:
             stray_ms = abs(sample.position_at(now_ms) - anchor_position(anchor, now_ms)) * 1000
-            stale = now_ms - anchor.at >= self.settings.anchor_refresh_ms
+            stale = now_ms - anchor.at >= self.refresh_ms
             if stray_ms > self.settings.anchor_deviation_ms or stale:
                 return self._publish_now(events.SYNC_ANCHOR, sample, now_ms, playing)
         return None

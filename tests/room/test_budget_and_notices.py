@@ -84,14 +84,32 @@ def test_publisher_tracks_changes_at_once_and_routine_refreshes_within_budget() 
         assert len([t for t in tracked_at[index:] if t - start < 31]) <= 5
     # A change in kind goes out at once, from the reserve.
     now = 121.0
-    assert publisher.should_track(_fields(current_time=121, is_playing=True), now)
-    assert publisher.should_track(_fields(current_time=121, is_playing=False), now + 0.1)
+    assert publisher.should_track(_fields(current_time=121, buffering=True), now)
+    assert publisher.should_track(_fields(current_time=121, buffering=False), now + 0.1)
+
+
+def test_play_and_pause_alone_are_no_change_in_kind() -> None:
+    """The host's play/pause events tell the room; a whole room re-tracking on each pause
+    would cost one presence event per member per member."""
+    publisher = PresencePublisher(PresenceBudget(calls=5, window_s=30.0), refresh_s=3.0)
+    assert publisher.should_track(_fields(is_playing=False), 0.0)
+    assert not publisher.should_track(_fields(is_playing=True), 1.0)
+    assert publisher.should_track(_fields(is_playing=True, is_synced=False), 1.5)
+
+
+def test_a_busy_room_holds_changes_but_never_the_first_track() -> None:
+    publisher = PresencePublisher(PresenceBudget(calls=5, window_s=30.0), refresh_s=3.0)
+    assert publisher.should_track(_fields(), 0.0, room_allows=False), "how the room sees us"
+    assert not publisher.should_track(_fields(is_synced=False), 1.0, room_allows=False)
+    assert not publisher.should_track(_fields(), 60.0, refresh_s=3.0, room_allows=False)
+    assert publisher.should_track(_fields(is_synced=False), 61.0, room_allows=True)
+    assert not publisher.should_track(_fields(is_synced=False), 70.0, refresh_s=120.0)
 
 
 def test_publisher_never_exceeds_budget_even_when_everything_changes() -> None:
     publisher = PresencePublisher(PresenceBudget(calls=5, window_s=30.0))
     tracked = [
-        t for t in range(60) if publisher.should_track(_fields(is_playing=t % 2 == 0), float(t))
+        t for t in range(60) if publisher.should_track(_fields(buffering=t % 2 == 0), float(t))
     ]
     for index, start in enumerate(tracked):
         assert len([t for t in tracked[index:] if t - start < 31]) <= 5

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from room.intents import TogglePlay
+from room.session.budget import BudgetSettings
 from room.state import SyncStatus
 from tests.room.session.fakes import Room, member, paused_at, playing_at, presence
 
 
 async def test_a_heartbeat_goes_out_every_interval_with_our_position() -> None:
-    room = Room("alice", heartbeat_s=3.0)
+    room = Room("alice", budget=BudgetSettings(heartbeat_min_s=3.0))
     await room.start()
     room.session.on_player_sample(paused_at(42.0, room.clock))
     sent_at_join = len(room.link.events("heartbeat"))
@@ -23,7 +24,7 @@ async def test_a_heartbeat_goes_out_every_interval_with_our_position() -> None:
 
 
 async def test_presence_is_retracked_on_changes_but_never_past_the_budget() -> None:
-    room = Room("alice", heartbeat_s=0.5)
+    room = Room("alice", budget=BudgetSettings(heartbeat_min_s=0.5))
     await room.start()
     room.session.on_presence(presence(member("alice")))
     at_join = len(room.link.events("heartbeat"))
@@ -42,13 +43,15 @@ async def test_a_heartbeat_alone_does_not_add_a_member_presence_does() -> None:
     room = Room("alice")
     await room.start()
     room.session.on_presence(presence(member("alice")))
+    now_ms = room.clock.wall_ms()
     room.session.on_broadcast(
-        "heartbeat", {**member("mallory"), "is_synced": True, "last_update": 1}
+        "heartbeat", {**member("mallory"), "is_synced": True, "last_update": now_ms}
     )
     assert [m.user_id for m in room.state.members] == ["alice"]
-    room.session.on_presence(presence(member("alice"), member("bob", last_update=1)))
+    room.session.on_presence(presence(member("alice"), member("bob", last_update=now_ms - 9)))
     room.session.on_broadcast(
-        "heartbeat", {**member("bob"), "is_synced": False, "last_update": 2, "is_playing": True}
+        "heartbeat",
+        {**member("bob"), "is_synced": False, "last_update": now_ms, "is_playing": True},
     )
     bob = next(m for m in room.state.members if m.user_id == "bob")
     assert bob.sync is SyncStatus.OUT_OF_SYNC and bob.is_playing, "the fresher heartbeat wins"

@@ -1,0 +1,212 @@
+"""The room's message budget: what each send costs in a room of N, and how often it may go.
+
+Supabase counts a broadcast once on arrival and once per subscriber it reaches, our own echo
+included, so one send to a room of N costs N + 1 (reference/realtime-protocol.md, "How the
+server counts"); a presence track costs 1 plus one per member the diff reaches. Every member
+runs this same rule, so if each keeps to its fair share the room keeps to its budget:
+
+    one member's sends per second  <=  room budget / (N * (N + 1))
+
+The share is split: most for the periodic heartbeat (the seed's 3 s while the room is small,
+stretched as it grows), a little for clock pings and the host's anchor refresh, and the rest
+held back so that a state change (play/pause, sync state, host) can go out at once.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
+
+HEARTBEAT_SHARE = 0.75
+"""Of a member's fair share, what its periodic heartbeats may use."""
+CLOCK_SHARE = 0.05
+"""What its clock-sync pings may use."""
+ANCHOR_SHARE = 0.10
+"""Of the room's whole budget, what the host's silent anchor refreshes may use."""
+BURST_SENDS = 2.0
+"""Sends a member may make at once after a quiet spell (a state change, then another)."""
+PRESENCE_WINDOW_S = 60.0
+_EPSILON = 1e-6
+"""Tokens this close to a whole send count as one (refills are floating point)."""
+"""The server averages its presence counter over a minute."""
+
+
+class BudgetSettings(BaseModel):
+    """How much of the project's realtime rate one room may use."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    messages_per_s: float = Field(default=50.0, gt=0, le=1_000_000)
+    """Messages a second the room may cost, as Supabase counts them (each broadcast once on
+    arrival and once per member it reaches). The default is half the Free plan's 100, so two
+    busy rooms fit in one project; raise it for Pro (500) or a LAN hub."""
+    presence_per_s: float = Field(default=10.0, gt=0, le=1_000_000)
+    """Presence events a second the room may cost (Free allows 20 for the whole project)."""
+    heartbeat_min_s: float = Field(default=3.0, gt=0, le=600)
+    """The heartbeat interval of a small room (the web client's 3 s)."""
+    heartbeat_max_s: float = Field(default=300.0, gt=0, le=3600)
+    """The longest a heartbeat may be stretched, whatever the room's size."""
+
+
+def broadcast_cost(room_size: int) -> int:
+    """Messages one broadcast costs in a room of ``room_size`` (the sender included)."""
+    return max(1, room_size) + 1
+
+
+def fair_sends_per_s(room_size: int, settings: BudgetSettings) -> float:
+    """One member's share of the room's budget, in broadcasts per second."""
+    size = max(1, room_size)
+    return settings.messages_per_s / (size * broadcast_cost(size))
+
+
+def heartbeat_interval_s(room_size: int, settings: BudgetSettings) -> float:
+    """How often each member heartbeats in a room of ``room_size``."""
+    stretched = 1.0 / (fair_sends_per_s(room_size, settings) * HEARTBEAT_SHARE)
+    return min(settings.heartbeat_max_s, max(settings.heartbeat_min_s, stretched))
+
+
+def clock_refresh_interval_s(room_size: int, settings: BudgetSettings, floor_s: float) -> float:
+    """How often a follower may ping the host once its clock estimate is warm."""
+    return max(floor_s, 1.0 / (fair_sends_per_s(room_size, settings) * CLOCK_SHARE))
+
+
+def anchor_refresh_interval_s(room_size: int, settings: BudgetSettings, floor_s: float) -> float:
+    """How often the host may send a silent anchor refresh while playing."""
+    return max(floor_s, broadcast_cost(room_size) / (settings.messages_per_s * ANCHOR_SHARE))
+
+
+def overdue_after_s(room_size: int, settings: BudgetSettings) -> float:
+    """A member not heard from for this long is shown as stale: several heartbeats missed."""
+    return 2.5 * heartbeat_interval_s(room_size, settings) + 2.0
+
+
+def presence_cost(room_size: int) -> int:
+    """Presence events one track costs: the call itself and one diff per member."""
+    return max(1, room_size) + 1
+
+
+def presence_interval_s(room_size: int, settings: BudgetSettings) -> float:
+    """How often each member may re-track presence in a room of ``room_size``."""
+    size = max(1, room_size)
+    return size * presence_cost(size) / settings.presence_per_s
+
+
+def rejoin_spread_s(room_size: int, settings: BudgetSettings) -> float:
+    """After a reconnect, members spread their first sends over this long, so that a room
+    coming back at once does not spend a minute's budget in a second."""
+    size = max(1, room_size)
+    return min(20.0, size * broadcast_cost(size) / settings.messages_per_s)
+
+
+@dataclass
+class SendBucket:
+    """A token bucket of broadcasts for one member, refilled at its fair share."""
+
+    rate_per_s: float
+    capacity: float = BURST_SENDS
+    tokens: float = field(default=BURST_SENDS)
+    updated_s: float | None = None
+
+    def _refill(self, now_s: float) -> None:
+        if self.updated_s is not None:
+            elapsed = max(0.0, now_s - self.updated_s)
+            self.tokens = min(self.capacity, self.tokens + elapsed * self.rate_per_s)
+        self.updated_s = now_s
+
+    def set_rate(self, rate_per_s: float, now_s: float) -> None:
+        self._refill(now_s)
+        self.rate_per_s = rate_per_s
+
+    def try_spend(self, now_s: float) -> bool:
+        self._refill(now_s)
+        if self.tokens >= 1.0 - _EPSILON:
+            self.tokens = max(0.0, self.tokens - 1.0)
+            return True
+        return False
+
+    def wait_s(self, now_s: float) -> float:
+        """How long until one send is allowed (0 when it is now)."""
+        self._refill(now_s)
+        if self.tokens >= 1.0 - _EPSILON:
+            return 0.0
+        return (1.0 - self.tokens) / self.rate_per_s if self.rate_per_s > 0 else float("inf")
+
+
+@dataclass
+class PresenceLoad:
+    """The room's presence traffic as one member sees it, against the room's share.
+
+    Every member receives every presence change of the room, and the server counts each
+    change once per member it reaches, so changes seen x room size estimates the room's
+    presence cost. A member tracks only when that, plus its own track, stays in budget.
+    """
+
+    settings: BudgetSettings
+    _seen: deque[tuple[float, int]] = field(default_factory=deque)
+
+    def saw_change(self, now_s: float, room_size: int) -> None:
+        self._seen.append((now_s, presence_cost(room_size)))
+
+    def rate_per_s(self, now_s: float) -> float:
+        while self._seen and now_s - self._seen[0][0] >= PRESENCE_WINDOW_S:
+            self._seen.popleft()
+        return sum(cost for _, cost in self._seen) / PRESENCE_WINDOW_S
+
+    def may_track(self, now_s: float, room_size: int) -> bool:
+        own = presence_cost(room_size) / PRESENCE_WINDOW_S
+        return self.rate_per_s(now_s) + own <= self.settings.presence_per_s
+
+
+def jitter(spread_s: float, rng: random.Random | None = None) -> float:
+    return (rng or random).uniform(0.0, max(0.0, spread_s))
+
+
+class RoomBudget:
+    """One member's view of the room's budget: the room's size, its send bucket, and the
+    intervals every kind of periodic traffic keeps at that size."""
+
+    def __init__(self, settings: BudgetSettings | None = None) -> None:
+        self.settings = settings or BudgetSettings()
+        self.room_size = 1
+        self.bucket = SendBucket(fair_sends_per_s(1, self.settings))
+        self.presence = PresenceLoad(self.settings)
+
+    def set_room_size(self, room_size: int, now_s: float) -> None:
+        room_size = max(1, room_size)
+        if room_size != self.room_size:
+            self.room_size = room_size
+            self.bucket.set_rate(fair_sends_per_s(room_size, self.settings), now_s)
+
+    def try_send(self, now_s: float) -> bool:
+        return self.bucket.try_spend(now_s)
+
+    def send_wait_s(self, now_s: float) -> float:
+        return self.bucket.wait_s(now_s)
+
+    @property
+    def heartbeat_interval_s(self) -> float:
+        return heartbeat_interval_s(self.room_size, self.settings)
+
+    @property
+    def presence_interval_s(self) -> float:
+        return presence_interval_s(self.room_size, self.settings)
+
+    @property
+    def overdue_after_s(self) -> float:
+        return overdue_after_s(self.room_size, self.settings)
+
+    @property
+    def rejoin_spread_s(self) -> float:
+        return rejoin_spread_s(self.room_size, self.settings)
+
+    def clock_refresh_interval_s(self, floor_s: float) -> float:
+        return clock_refresh_interval_s(self.room_size, self.settings, floor_s)
+
+    def anchor_refresh_interval_s(self, floor_s: float) -> float:
+        return anchor_refresh_interval_s(self.room_size, self.settings, floor_s)
+
+    def may_track(self, now_s: float) -> bool:
+        return self.presence.may_track(now_s, self.room_size)
