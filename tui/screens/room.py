@@ -78,6 +78,7 @@ class RoomScreen(Screen[None]):
         self.sub_title = f"room {room.room_id}"
         members = self.query_one(MemberList)
         members.self_user_id = room.self_user_id
+        members.as_of_ms = room.members_as_of_ms
         members.members = room.members
         self.query_one(CommentFeed).window = CommentWindow(
             room.comments, room.has_older, room.has_newer

@@ -16,6 +16,7 @@ SYNC_LABELS: dict[SyncStatus, tuple[str, str]] = {
     SyncStatus.SYNCED: ("✓ sync", "green"),
     SyncStatus.OUT_OF_SYNC: ("✗ off", "red"),
     SyncStatus.BUFFERING: ("… buf", "yellow"),
+    SyncStatus.STALE: ("· late", "dim"),
     SyncStatus.UNKNOWN: ("?", "dim"),
 }
 
@@ -33,6 +34,8 @@ class MemberList(Widget):
 
     members: reactive[tuple[Member, ...]] = reactive(())
     self_user_id: reactive[str] = reactive("")
+    as_of_ms: reactive[int | None] = reactive(None)
+    """When the list was drawn up: a playing member's position is shown as of then."""
 
     def watch_members(self, members: tuple[Member, ...]) -> None:
         self.border_title = f"Members ({len(members)})"
@@ -56,7 +59,7 @@ class MemberList(Widget):
                 marker,
                 name,
                 Text("▶" if member.is_playing else PAUSED),
-                Text(format_time(member.current_time)),
+                Text(format_time(member.position_at(self.as_of_ms))),
                 Text(label, style=colour),
             )
         return table
