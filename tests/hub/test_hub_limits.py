@@ -86,7 +86,7 @@ def test_explicit_fields_override_the_plan() -> None:
     assert "overridden" in settings.limits_summary()
     assert HubSettings(max_events_per_second=None).max_events_per_second is None
     with pytest.raises(ValueError, match="limits"):
-        HubSettings(limits="enterprise")  # type: ignore[arg-type]
+        HubSettings.model_validate({"limits": "enterprise"})
 
 
 def test_off_keeps_the_hub_only_flood_guard_at_a_share_of_the_largest_plan() -> None:
@@ -178,12 +178,12 @@ def test_rate_counter_triggers_at_the_limit_and_clears_below_it(
     clock = FakeClock()
     counter = RateCounter(limit=100, tick_s=5, buckets=12, clock=clock)
     counter.start()
-    seen = []
+    seen: list[tuple[float, bool]] = []
     for count in counts:
         counter.add(count)
         clock.advance(5)
-        seen.append((counter.current_avg(), counter.is_triggered()))
-    assert seen == [(pytest.approx(a), t) for a, t in trace]
+        seen.append((round(counter.current_avg(), 6), counter.is_triggered()))
+    assert seen == [(round(a, 6), t) for a, t in trace]
 
 
 def test_only_a_tick_moves_the_average_and_the_flag() -> None:
@@ -422,11 +422,27 @@ async def test_what_each_message_adds_to_the_tenant_counters(
     assert tuple(a - b for a, b in zip(after, before, strict=True)) == counted
 
 
+async def test_a_join_starts_the_message_and_presence_counters(
+    make_hub: HubFactory, raw: RawFactory
+) -> None:
+    # realtime_channel.ex:151-154: the counters run from the first join, so a burst 100 s
+    # later is averaged over a full window of 12 buckets, not over a fresh counter's 2.
+    clock = FakeClock()
+    hub = await make_hub(clock=clock)
+    clock.advance(50)
+    client = await raw(target=hub)
+    await client.join(TOPIC)
+    clock.advance(100)
+    assert hub.state.events.buckets() == (0,) * 12
+    assert hub.state.presence_events.buckets() == (0,) * 12
+    assert hub.state.db_events.buckets() == (0,)  # not started by a join: started just now
+
+
 # --- on the wire: past the message limit ------------------------------------------------------
 async def frames_before_heartbeat_reply(client: RawClient) -> list[dict[str, Any]]:
     ref = f"hb{client.next_ref()}"
     await client.send("phoenix", "heartbeat", {}, ref=ref)
-    frames = []
+    frames: list[dict[str, Any]] = []
     while True:
         frame = await client.recv()
         assert isinstance(frame, dict)
@@ -523,7 +539,8 @@ async def track(client: RawClient, n: int) -> dict[str, Any]:
     await client.send(
         TOPIC, "presence", {"event": "track", "payload": {"n": n}}, ref=f"t{n}", join_ref="1"
     )
-    return await client.recv_event("phx_reply")
+    reply: dict[str, Any] = await client.recv_event("phx_reply")
+    return reply
 
 
 @pytest.mark.parametrize(
