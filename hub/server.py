@@ -201,7 +201,7 @@ async def start_hub(settings: HubSettings, *, clock: Clock = time.monotonic) -> 
         ) from error
     port = runner.addresses[0][1]
     log.info(
-        "hub listening on %s:%d (key %s) with %s",
+        "hub listening on %s:%d (key %s), limits: %s",
         settings.bind,
         port,
         "required" if settings.key else "any, loopback only",
@@ -225,7 +225,7 @@ def serve_forever(settings: HubSettings) -> None:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(signum, stop.set)
         print(f"watchparty hub on {hub.url} (Ctrl-C stops it)", flush=True)
-        print(f"enforcing {settings.limits_summary()}", flush=True)
+        print(f"limits: {settings.limits_summary()}", flush=True)
         try:
             await stop.wait()
         finally:

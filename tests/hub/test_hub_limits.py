@@ -97,10 +97,10 @@ def test_off_keeps_the_hub_only_flood_guard_at_a_share_of_the_largest_plan() -> 
 @pytest.mark.parametrize(
     ("plan", "shown"),
     [
-        ("free", "the Supabase Free plan's limits (--limits free): 100 messages/s, "),
-        ("pro", "the Supabase Pro plan's limits (--limits pro): 500 messages/s, "),
-        ("team", "the Supabase Team plan's limits (--limits team): 2500 messages/s, "),
-        ("off", "no tenant limits (--limits off): 3000 KB payloads"),
+        ("free", "Supabase Free plan (--limits free): 100 messages/s, 20 presence messages/s, "),
+        ("pro", "Supabase Pro plan (--limits pro): 500 messages/s, 50 presence messages/s, "),
+        ("team", "Supabase Team plan (--limits team): 2500 messages/s, 1000 presence "),
+        ("off", "no tenant limits (--limits off): 3000 KB payloads; the hub's flood guards"),
     ],
 )
 def test_the_summary_names_the_plan_in_force(plan: Any, shown: str) -> None:
