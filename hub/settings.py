@@ -191,10 +191,11 @@ class HubSettings(BaseModel):
         if self.limits == "off":
             shown = "no tenant limits (--limits off"
         else:
-            shown = f"the Supabase {self.limits.capitalize()} plan's limits (--limits {self.limits}"
+            shown = f"Supabase {self.limits.capitalize()} plan (--limits {self.limits}"
         shown += ", overridden)" if effective != plan else ")"
         window_s = self.rate_tick_s * self.rate_buckets
-        return f"{shown}: {describe_limits(effective, window_s)}"
+        shown = f"{shown}: {describe_limits(effective, window_s)}"
+        return shown + ("; the hub's flood guards stay" if self.limits == "off" else "")
 
     @property
     def max_payload_bytes(self) -> int:
