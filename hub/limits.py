@@ -23,6 +23,32 @@ settings the tenant counters use (lib/realtime/tenants.ex: `events_per_second_ra
   5 minutes from the start, a counter whose buckets are all 0 stops (226-234); the next use
   (`RateCounter.get/1`, 107-120, or `new/2`) starts a fresh one, with its empty first bucket.
 
+What each tenant counter counts (all paths under lib/; the hub's `HubState` keeps the four):
+
+- **events** (messages; limit `max_events_per_second`):
+  each client broadcast on arrival, before its size check (realtime_web/channels/
+  realtime_channel/broadcast_handler.ex:100 and 161-168, `increment_rate_counter`); each
+  delivery, the sender's own echo included with `self: true` (`pubsub_broadcast` has no
+  `from`, broadcast_handler.ex:120-141), because message_dispatcher.ex:87-116 sends every
+  receiving channel `:update_rate_counter` (103), which counts 1 and, if the limit is
+  triggered, shuts that channel down with "Too many messages per second"
+  (realtime_web/channels/realtime_channel.ex:292-303); unknown client events
+  (realtime_channel.ex:619-628, `handle_in/3` catch-all); each `realtime.send` broadcast,
+  dropped uncounted while triggered (realtime/tenants/replication_connection.ex:418-432,
+  `check_rate_limit` 501-506). Not counted: Phoenix heartbeats (answered by the socket, not
+  a channel), replies, system pushes, `access_token` (realtime_channel.ex:524-538), presence,
+  postgres_changes.
+- **db_events** (postgres_changes; the same `max_events_per_second`): per change, its matching
+  subscriptions; while triggered a poll's changes are skipped and no channel is closed
+  (extensions/postgres_cdc_rls/replication_poller.ex:404-421).
+- **presence_events** (`max_presence_events_per_second`): each accepted track and each
+  `presence_state`, refused when `rate_counter.avg > limit`, strictly (realtime_web/channels/
+  realtime_channel/presence_handler.ex:202-213 `limit_presence_event/1`, used by `track/2`
+  141-179 and `sync/1` 31-40), and each presence_diff, 1 per receiving channel
+  (message_dispatcher.ex:46-85, `increment_presence_counter` 175-179).
+- **joins** (`max_joins_per_second`): each join while not triggered; refused while triggered
+  (realtime_channel.ex:647-664, `limit_joins/2`).
+
 The server runs each counter on a timer; this one catches up lazily (ticks, then idle checks at
 their times) whenever it is used, which gives the same state whenever it is read. One known
 difference: the server's restarted counter also loses the few counts made just before its
