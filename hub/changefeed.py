@@ -9,6 +9,7 @@ version, topic and ids, so a room whose members all asked the same thing costs o
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -24,6 +25,8 @@ from hub.wsframe import text_frame
 
 if TYPE_CHECKING:
     from hub.rooms import HubState
+
+log = logging.getLogger("hub.changefeed")
 
 EVENTS = frozenset({"*", "INSERT", "UPDATE", "DELETE"})
 
@@ -126,10 +129,15 @@ class ChangeFeed:
         return len(self._by_table[table])
 
     def deliver(self, hub: HubState, changes: Iterable[Change]) -> None:
+        changes = [change for change in changes if self._by_table[change.table.name]]
+        # As the server's poller (replication_poller.ex:404-421): the tenant's own `db_events`
+        # counter; while it is triggered a poll's changes are skipped (channels stay open),
+        # otherwise each change adds its matching subscriptions (one per matching binding).
+        if changes and hub.db_events.is_triggered():
+            log.warning("postgres_changes skipped: too many postgres changes messages per second")
+            return
         for change in changes:
             listeners = self._by_table[change.table.name]
-            if not listeners:
-                continue
             row = change.filtered_row
             frames: dict[tuple[Vsn, str, tuple[int, ...]], bytes] = {}
             reached = 0
@@ -137,6 +145,7 @@ class ChangeFeed:
                 ids = tuple(dict.fromkeys(b.id for b in bindings if b.matches(change, row)))
                 if not ids:
                     continue
+                hub.db_events.add(len(ids))
                 key = (channel.connection.vsn, channel.topic, ids)
                 frame = frames.get(key)
                 if frame is None:

@@ -10,12 +10,43 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from hub.errors import HubConfigError
-from hub.server import serve_forever
-from hub.settings import DEFAULT_PORT, HubSettings
+from hub.settings import (
+    DEFAULT_PORT,
+    PLAN_NAMES,
+    PLANS,
+    HubSettings,
+    PlanLimits,
+    describe_limits,
+)
+
+
+def limits_help() -> str:
+    """What `--limits` chooses, from the plans table."""
+    free, pro, team = PLANS["free"], PLANS["pro"], PLANS["team"]
+
+    def short(plan: PlanLimits) -> str:
+        return (
+            f"{plan.max_events_per_second}, {plan.max_presence_events_per_second}, "
+            f"{plan.max_joins_per_second}, {plan.max_concurrent_users} users, "
+            f"{plan.max_payload_size_kb} KB"
+        )
+
+    return (
+        "the Supabase plan whose limits the hub enforces (default: free, so a client that "
+        f"Supabase would cut off is cut off here too). free = {describe_limits(free)}; "
+        f"pro = {short(pro)}; team = {short(team)}; off = no tenant limits (the hub's own "
+        "flood guards stay)"
+    ).replace("%", "%%")
+
+
+def add_limits_option(parser: argparse.ArgumentParser) -> None:
+    """`--limits free|pro|team|off` (shared with `watchparty-tui serve`)."""
+    parser.add_argument("--limits", choices=PLAN_NAMES, default="free", help=limits_help())
 
 
 def run_serve(argv: list[str] | None = None, prog: str = "python -m hub") -> int:
-    """Parse `[--bind ADDR] [--port N] [--db PATH] [--key KEY]`, run until Ctrl-C; the exit code."""
+    """Parse `[--bind ADDR] [--port N] [--db PATH] [--key KEY] [--limits PLAN]`, run until
+    Ctrl-C; the exit code."""
     parser = argparse.ArgumentParser(
         prog=prog, description="Run a watchparty hub (a local Supabase Realtime server)."
     )
@@ -28,6 +59,7 @@ def run_serve(argv: list[str] | None = None, prog: str = "python -m hub") -> int
         help="database file of the room tables (default: hub.sqlite3 in the data folder)",
     )
     parser.add_argument("--key", default=None, help="API key clients must present")
+    add_limits_option(parser)
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ...")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -38,7 +70,10 @@ def run_serve(argv: list[str] | None = None, prog: str = "python -m hub") -> int
         port=args.port,
         db_path=args.db,
         key=SecretStr(args.key) if args.key else None,
+        limits=args.limits,
     )
+    from hub.server import serve_forever  # aiohttp: only once a hub is to run
+
     try:
         serve_forever(settings)
     except HubConfigError as error:

@@ -60,12 +60,11 @@ class Connection:
         self.close_request: CloseRequest | None = None
         settings = hub.settings
         self._frame_guard = TokenBucket(
-            settings.client_burst_frames, settings.client_frames_per_second
+            settings.client_burst_frames, settings.client_frames_per_second, hub.clock
         )
         # In the tenant counter's units (a message sent plus each delivery), so one socket
         # cannot spend the budget that Supabase's limit shares among everyone.
-        budget = settings.client_share_of_event_budget * settings.max_events_per_second
-        self._event_budget = TokenBucket(budget, budget / settings.rate_tick_s)
+        self._event_budget = TokenBucket(*settings.client_event_budget, hub.clock)
 
     def __repr__(self) -> str:
         return f"<Connection {self.id} {self.peer} vsn={self.vsn.value}>"
@@ -236,6 +235,6 @@ class Connection:
         self.request_close(
             POLICY_VIOLATION,
             f"flood: over {settings.client_share_of_event_budget:.0%} of the message budget "
-            f"({settings.max_events_per_second} per {settings.rate_tick_s:g} s tick)",
+            f"({settings.client_event_budget[1]:g} messages/s for one socket)",
         )
         return True

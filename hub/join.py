@@ -42,7 +42,7 @@ def join(conn: Connection, frame: Frame) -> None:
         join_ref=frame.join_ref,
         request=request,
         presence_limit=FixedWindowLimit(
-            settings.client_presence_max_calls, settings.client_presence_window_s
+            settings.client_presence_max_calls, settings.client_presence_window_s, conn.hub.clock
         ),
         presence_enabled=request.presence_enabled,
     )
@@ -81,7 +81,12 @@ def join_refusal(conn: Connection, frame: Frame) -> str | None:
     hub, settings = conn.hub, conn.hub.settings
     if frame.topic == TOPIC_PREFIX:
         return "TopicNameRequired: You must provide a topic name"
-    if conn not in hub.counted_users and len(hub.counted_users) >= settings.max_concurrent_users:
+    most_users = settings.max_concurrent_users
+    if (
+        most_users is not None
+        and conn not in hub.counted_users
+        and len(hub.counted_users) >= most_users
+    ):
         return "ConnectionRateLimitReached: Too many connected users"
     if hub.joins.is_triggered():
         conn.request_close(POLICY_VIOLATION, "too many joins per second (tenant limit)")

@@ -4,6 +4,7 @@ the fan-out that encodes each message once per protocol version."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ from hub.changefeed import ChangeFeed
 from hub.channels import ChannelJoin, RoomKey
 from hub.data.changes import Change
 from hub.data.store import Store
-from hub.limits import RateCounter
+from hub.limits import Clock, RateCounter
 from hub.presence import PresenceDiff, TopicPresence
 from hub.protocol import Vsn, encode_v1, encode_v2
 from hub.settings import HubSettings
@@ -58,20 +59,44 @@ class EncodedOnce:
 
 
 class HubState:
-    def __init__(self, settings: HubSettings) -> None:
+    def __init__(self, settings: HubSettings, clock: Clock = time.monotonic) -> None:
         self.settings = settings
+        self.clock = clock
+        """What the rate counters, presence windows and flood guards read (tests pass a fake)."""
         self.rooms: dict[RoomKey, Room] = {}
         self.connections: set[Connection] = set()
         # Sockets that have joined at least once (the server's UsersCounter).
         self.counted_users: set[Connection] = set()
+        tick, buckets = settings.rate_tick_s, settings.rate_buckets
+        # The server's tenant counters (lib/realtime/tenants.ex), each logging its log_fn text.
         self.events = RateCounter(
-            settings.max_events_per_second, settings.rate_tick_s, settings.rate_buckets
+            settings.max_events_per_second,
+            tick,
+            buckets,
+            clock,
+            reached="MessagePerSecondRateLimitReached: Too many messages per second",
+        )
+        self.db_events = RateCounter(
+            settings.max_events_per_second,
+            tick,
+            buckets,
+            clock,
+            reached="MessagePerSecondRateLimitReached: "
+            "Too many postgres changes messages per second",
         )
         self.joins = RateCounter(
-            settings.max_joins_per_second, settings.rate_tick_s, settings.rate_buckets
+            settings.max_joins_per_second,
+            tick,
+            buckets,
+            clock,
+            reached="ClientJoinRateLimitReached: Too many joins per second",
         )
         self.presence_events = RateCounter(
-            settings.max_presence_events_per_second, settings.rate_tick_s, settings.rate_buckets
+            settings.max_presence_events_per_second,
+            tick,
+            buckets,
+            clock,
+            reached="PresenceRateLimitReached: Too many presence events per second",
         )
         self.deliveries = 0
         self.changes = ChangeFeed()
@@ -86,6 +111,9 @@ class HubState:
         if room is None:
             room = self.rooms[channel.room_key] = Room(channel.topic)
         room.members[channel.member_id] = channel
+        # A join starts the tenant's message and presence counters (realtime_channel.ex:151-154).
+        self.events.start()
+        self.presence_events.start()
         return room
 
     def remove_member(self, channel: ChannelJoin, *, member_left: bool = True) -> None:
@@ -145,8 +173,11 @@ class HubState:
         self.changes.deliver(self, changes)
 
     def presence_rate_exceeded(self) -> bool:
-        """The server's check before a track or a presence_state (note: `>`, not `>=`)."""
-        return self.presence_events.current_avg() > self.settings.max_presence_events_per_second
+        """The server's check before a track or a presence_state (note: `>`, not `>=`):
+        presence_handler.ex:202-213 `limit_presence_event/1`, `rate_counter.avg >
+        tenant.max_presence_events_per_second`, against the per-second average."""
+        limit = self.settings.max_presence_events_per_second
+        return limit is not None and self.presence_events.current_avg() > limit
 
     def log_room_sizes(self) -> None:
         log.debug("rooms: %s", {room.topic: len(room.members) for room in self.rooms.values()})

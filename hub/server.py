@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import signal
+import time
 from dataclasses import dataclass
 
 from aiohttp import WSMsgType, web
@@ -15,6 +16,7 @@ from hub import auth
 from hub.connection import Connection
 from hub.data.store import Store, StoreOpenError
 from hub.errors import HubConfigError, ProtocolError
+from hub.limits import Clock
 from hub.protocol import Vsn
 from hub.rest.handlers import add_rest_routes
 from hub.rooms import HubState
@@ -118,8 +120,10 @@ def _handle(connection: Connection, data: str | bytes) -> None:
         connection.request_close(INTERNAL_ERROR, "internal error")
 
 
-def build_app(settings: HubSettings) -> tuple[web.Application, HubState]:
-    hub = HubState(settings)
+def build_app(
+    settings: HubSettings, clock: Clock = time.monotonic
+) -> tuple[web.Application, HubState]:
+    hub = HubState(settings, clock)
     app = web.Application()
     app[_HUB_STATE] = hub
     for path in WEBSOCKET_PATHS:
@@ -170,10 +174,11 @@ class RunningHub:
             await self.state.store.close()
 
 
-async def start_hub(settings: HubSettings) -> RunningHub:
-    """Start listening in the running loop; port 0 picks a free port."""
+async def start_hub(settings: HubSettings, *, clock: Clock = time.monotonic) -> RunningHub:
+    """Start listening in the running loop; port 0 picks a free port. `clock` is what the rate
+    counters, presence windows and flood guards read (tests drive a fake one)."""
     check_bind(settings)
-    app, state = build_app(settings)
+    app, state = build_app(settings, clock)
     await _open_store(state)
     runner = web.AppRunner(
         app,
@@ -196,10 +201,11 @@ async def start_hub(settings: HubSettings) -> RunningHub:
         ) from error
     port = runner.addresses[0][1]
     log.info(
-        "hub listening on %s:%d (key %s)",
+        "hub listening on %s:%d (key %s), limits: %s",
         settings.bind,
         port,
         "required" if settings.key else "any, loopback only",
+        settings.limits_summary(),
     )
     return RunningHub(port=port, bind=settings.bind, state=state, _runner=runner)
 
@@ -219,6 +225,7 @@ def serve_forever(settings: HubSettings) -> None:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(signum, stop.set)
         print(f"watchparty hub on {hub.url} (Ctrl-C stops it)", flush=True)
+        print(f"limits: {settings.limits_summary()}", flush=True)
         try:
             await stop.wait()
         finally:

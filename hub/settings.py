@@ -1,17 +1,20 @@
 """Settings of the embedded hub.
 
-Every limit defaults to what a Supabase project on the Free plan enforces (the plan whose limits
-are lowest), so a client that the hub accepts is not cut off by a hosted project. Each field's
-docstring names where the value comes from.
+The tenant limits come from a Supabase plan (`limits`, `serve --limits`): Free by default (the
+plan whose limits are lowest), so a client that Supabase would cut off is cut off by the hub
+too. A field given explicitly overrides its plan's value. Each field's docstring names where the
+value comes from.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 APP_NAME = "watchparty-tui"
 """The app's name for platformdirs (the same folder as the app's own data)."""
@@ -21,10 +24,56 @@ DEFAULT_PORT = 54380
 so a local Supabase stack and the hub can run side by side."""
 
 
+Plan = Literal["free", "pro", "team", "off"]
+PLAN_NAMES: tuple[Plan, ...] = ("free", "pro", "team", "off")
+
+
+@dataclass(frozen=True)
+class PlanLimits:
+    """One plan's row of Supabase's limits table (https://supabase.com/docs/guides/realtime/limits;
+    None: not limited). The rate limits are per project, per second, averaged over 60 s."""
+
+    max_events_per_second: int | None
+    max_presence_events_per_second: int | None
+    max_joins_per_second: int | None
+    max_concurrent_users: int | None
+    max_payload_size_kb: int
+    client_presence_max_calls: int | None
+
+
+PLANS: dict[Plan, PlanLimits] = {
+    "free": PlanLimits(100, 20, 100, 200, 256, 5),
+    "pro": PlanLimits(500, 50, 500, 500, 3000, 5),
+    "team": PlanLimits(2500, 1000, 2500, 10_000, 3000, 5),
+    # No tenant limits. Payloads keep the server's own default (3000 KB, also the paid plans');
+    # channels per socket, frame size, socket count and the hub-only flood guards stay.
+    "off": PlanLimits(None, None, None, None, 3000, None),
+}
+
+OFF_FLOOD_BASIS = 2500
+"""The message rate the per-socket flood guard takes a share of when no message limit is
+enforced: the largest plan's (Team, 2500/s)."""
+
+
 class HubSettings(BaseModel):
     """How the hub listens and which limits it enforces."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plan_defaults(cls, data: Any) -> Any:
+        """The plan's values for the limit fields not given explicitly."""
+        if not isinstance(data, dict):
+            return data
+        plan = PLANS.get(data.get("limits", "free"))
+        if plan is None:
+            return data  # the `limits` field reports it
+        return {**asdict(plan), **data}
+
+    limits: Plan = "free"
+    """The Supabase plan whose limits the hub enforces (free, pro, team), or off: no tenant
+    limits. It sets the limit fields below that are not given explicitly."""
 
     bind: str = "127.0.0.1"
     """Address to listen on. Anything but loopback requires `key`."""
@@ -46,35 +95,43 @@ class HubSettings(BaseModel):
     max_rest_rows: int = Field(default=1000, ge=1)
     """Most rows one REST read returns (Supabase's default 'Max rows', db-max-rows = 1000)."""
 
-    # --- Supabase limits (Free plan / server defaults) ----------------------------------------
-    max_concurrent_users: int = Field(default=200, ge=1)
-    """Sockets with at least one joined channel (Supabase: 'Concurrent connections', Free 200;
-    server TENANT_MAX_CONCURRENT_USERS=200). Checked at join, as the server does."""
+    # --- Supabase limits (defaults: the plan in `limits`; None: not enforced) -----------------
+    max_concurrent_users: int | None = Field(default=200, ge=1)
+    """Sockets with at least one joined channel (Supabase 'Concurrent connections': Free 200,
+    Pro 500, Team 10,000; server TENANT_MAX_CONCURRENT_USERS=200). Checked at join, as the
+    server does."""
 
-    max_events_per_second: int = Field(default=100, ge=1)
-    """Tenant message rate (Free 100; TENANT_MAX_EVENTS_PER_SECOND=100). Counts each broadcast
-    sent plus each delivery. Compared, as the server does, against the average per tick of a
-    rate counter (see `rate_tick_s`); past it channels get 'Too many messages per second'."""
+    max_events_per_second: int | None = Field(default=100, ge=1)
+    """Tenant message rate per second (Free 100, Pro 500, Team 2500;
+    TENANT_MAX_EVENTS_PER_SECOND=100). Counts each client broadcast on arrival plus each
+    delivery (the sender's own echo included), REST broadcasts and unknown client events. The
+    server compares it with the per-second average of a rate counter (`rate_tick_s` x
+    `rate_buckets`, i.e. over the last minute; see hub.limits): at it, channels that receive a
+    message get 'Too many messages per second'. postgres_changes have a counter of their own
+    with the same limit (past it changes are skipped, channels stay open)."""
 
-    max_joins_per_second: int = Field(default=100, ge=1)
-    """Tenant channel joins (Free 100; TENANT_MAX_JOINS_PER_SECOND=100), same counter shape."""
+    max_joins_per_second: int | None = Field(default=100, ge=1)
+    """Tenant channel joins per second (Free 100, Pro 500, Team 2500;
+    TENANT_MAX_JOINS_PER_SECOND=100), the same counter shape; at it joins are refused."""
 
     max_channels_per_client: int = Field(default=100, ge=1)
     """Channels one socket may join (every plan 100; TENANT_MAX_CHANNELS_PER_CLIENT=100)."""
 
-    max_presence_events_per_second: int = Field(default=20, ge=1)
-    """Tenant presence messages (Free 20; the server's own default is 1000). Counts tracks and
-    each delivered presence_diff."""
+    max_presence_events_per_second: int | None = Field(default=20, ge=1)
+    """Tenant presence messages per second (Free 20, Pro 50, Team 1000; the server's own
+    default is 1000), the same counter shape. Counts each accepted track, each presence_state
+    and each delivered presence_diff; a track or presence_state is refused (the channel
+    closed) while the average is strictly above it."""
 
-    client_presence_max_calls: int = Field(default=5, ge=1)
+    client_presence_max_calls: int | None = Field(default=5, ge=1)
     """Presence track/untrack calls per channel join per window (every plan: 5)."""
 
     client_presence_window_s: float = Field(default=30.0, gt=0)
     """Window of `client_presence_max_calls` (every plan: 30 s, a fixed window)."""
 
     max_payload_size_kb: int = Field(default=256, ge=1)
-    """Broadcast/presence payload limit in KB (Free 256; paid plans and the server default 3000).
-    Checked like the server: size > kb * 1000 + 500 bytes."""
+    """Broadcast/presence payload limit in KB (Free 256; Pro, Team and the server default
+    3000). Checked like the server: size > kb * 1000 + 500 bytes."""
 
     max_frame_bytes: int = Field(default=5_000_000, ge=1024)
     """Largest websocket message (the server's max_frame_size, 5,000,000 bytes)."""
@@ -92,10 +149,13 @@ class HubSettings(BaseModel):
 
     client_share_of_event_budget: float = Field(default=0.5, gt=0, le=1)
     """Per-socket flood guard, in the tenant counter's units (a message plus each delivery):
-    one socket may spend this share of `max_events_per_second` at once, refilled at the same
-    share per `rate_tick_s`, so at most twice the share in any tick. A flooder is then cut off
-    before it trips the tenant limit, which would close everyone's channels. Half, not less:
-    a host's normal bursts (a play, its anchors and clock answers) must never trip it."""
+    one socket may spend this share of `max_events_per_second` per second, and this share of a
+    tick's worth (`rate_tick_s` seconds of it) at once. So one socket alone can never trip
+    the tenant limit (at most twice the share of a tick's worth lands in one tick, and the
+    counter's first tick averages over two buckets), and a flooder is cut off before it would
+    close everyone's channels. Half, not less: a host's normal bursts (a play, its anchors and
+    clock answers) must never trip it. With no message limit it takes a share of
+    `OFF_FLOOD_BASIS`."""
 
     client_burst_frames: int = Field(default=500, ge=1)
     """Per-socket frame guard over everything it sends (heartbeats and joins included)."""
@@ -109,6 +169,33 @@ class HubSettings(BaseModel):
 
     max_sockets: int = Field(default=10_000, ge=1)
     """Open websockets, joined or not (HTTP 429 past it)."""
+
+    @property
+    def client_event_budget(self) -> tuple[float, float]:
+        """The per-socket flood guard: (tokens at once, tokens refilled per second)."""
+        basis = self.max_events_per_second or OFF_FLOOD_BASIS
+        per_second = self.client_share_of_event_budget * basis
+        return per_second * self.rate_tick_s, per_second
+
+    def limits_summary(self) -> str:
+        """The limits in force, for the start-up line."""
+        plan = PLANS[self.limits]
+        effective = PlanLimits(
+            self.max_events_per_second,
+            self.max_presence_events_per_second,
+            self.max_joins_per_second,
+            self.max_concurrent_users,
+            self.max_payload_size_kb,
+            self.client_presence_max_calls,
+        )
+        if self.limits == "off":
+            shown = "no tenant limits (--limits off"
+        else:
+            shown = f"Supabase {self.limits.capitalize()} plan (--limits {self.limits}"
+        shown += ", overridden)" if effective != plan else ")"
+        window_s = self.rate_tick_s * self.rate_buckets
+        shown = f"{shown}: {describe_limits(effective, window_s)}"
+        return shown + ("; the hub's flood guards stay" if self.limits == "off" else "")
 
     @property
     def max_payload_bytes(self) -> int:
@@ -135,3 +222,24 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def describe_limits(limits: PlanLimits, window_s: float = 60.0) -> str:
+    """e.g. '100 messages/s, 20 presence messages/s, 100 joins/s (each averaged over 60 s),
+    200 users, 5 presence calls per client per 30 s, 256 KB payloads'; unlimited ones left out."""
+    rates = [
+        f"{value} {what}/s"
+        for value, what in (
+            (limits.max_events_per_second, "messages"),
+            (limits.max_presence_events_per_second, "presence messages"),
+            (limits.max_joins_per_second, "joins"),
+        )
+        if value is not None
+    ]
+    parts = [", ".join(rates) + f" (each averaged over {window_s:g} s)"] if rates else []
+    if limits.max_concurrent_users is not None:
+        parts.append(f"{limits.max_concurrent_users} users")
+    if limits.client_presence_max_calls is not None:
+        parts.append(f"{limits.client_presence_max_calls} presence calls per client per 30 s")
+    parts.append(f"{limits.max_payload_size_kb} KB payloads")
+    return ", ".join(parts)

@@ -10,6 +10,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from hub.cli import add_limits_option
+from hub.settings import Plan
 from tui.config import CONFIG_ENV_VAR, ConfigError, Settings, default_config_path, load_settings
 
 ROOM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -17,7 +19,9 @@ ROOM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 EPILOG = f"""\
 other commands:
   watchparty-tui serve [--bind ADDR] [--port N] [--db PATH] [--key KEY]
-                      run a hub for others to join (see: watchparty-tui serve --help)
+                       [--limits free|pro|team|off]
+                      run a hub for others to join, enforcing a Supabase plan's limits
+                      (default free; see: watchparty-tui serve --help)
 
 settings: command-line flags > WATCHPARTY_* environment variables (nested with __,
 e.g. WATCHPARTY_PLAYER__VO=null) > config file (--config, else ${CONFIG_ENV_VAR},
@@ -74,6 +78,7 @@ def _serve_parser() -> argparse.ArgumentParser:
         help="database file (default: hub.sqlite3 in your data folder)",
     )
     parser.add_argument("--key", metavar="KEY", help="the key clients must present")
+    add_limits_option(parser)
     parser.add_argument("--config", metavar="PATH", type=Path, help="the config file to read")
     return parser
 
@@ -97,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             server={"key": options.key},
         )
         settings = _settings_or_exit(cli, options.config)
-        raise SystemExit(serve(settings))
+        raise SystemExit(serve(settings, limits=options.limits))
 
     options = _room_parser().parse_args(args)
     cli = _nested(
@@ -120,7 +125,7 @@ def _settings_or_exit(cli: dict[str, Any], config: Path | None) -> Settings:
     return settings
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, limits: Plan = "free") -> int:
     from hub import HubConfigError, HubSettings, serve_forever
 
     key = settings.server.key
@@ -130,6 +135,7 @@ def serve(settings: Settings) -> int:
             port=settings.hub.port,
             key=key.get_secret_value() if key else None,
             db_path=settings.hub.db,
+            limits=limits,
         )
         serve_forever(hub_settings)
     except HubConfigError as error:

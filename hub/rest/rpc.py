@@ -10,6 +10,7 @@ that the caller is a member of the room (the hub has no sign-in to know the call
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -17,6 +18,8 @@ from hub.channels import TOPIC_PREFIX
 from hub.data.errors import DataError, invalid_text
 from hub.protocol import dumps
 from hub.rooms import EncodedOnce, HubState
+
+log = logging.getLogger("hub.rest")
 
 FUNCTION = "broadcast_room_event"
 PARAMETERS = ("p_room_id", "p_event_type", "p_payload")
@@ -64,6 +67,12 @@ def broadcast_room_event(hub: HubState, name: str, body: Any) -> None:
             "broadcast payload too large",
             f"A broadcast payload is at most {hub.settings.max_payload_bytes} bytes.",
         )
+    # As realtime.send's broadcast (replication_connection.ex:418-432, check_rate_limit 501-506):
+    # dropped while the tenant's message limit is triggered, else counted once, then each
+    # delivery counts. The call itself succeeds either way (the message row was written).
+    if hub.events.is_triggered():
+        log.warning("broadcast_room_event dropped: too many messages per second")
+        return
     hub.events.add()
     room = hub.rooms.get((False, f"room:{room_id}"))
     if room is not None:

@@ -25,13 +25,26 @@ WAIT_S = 5.0
 HubFactory = Callable[..., Awaitable[RunningHub]]
 
 
+class FakeClock:
+    """A monotonic clock that moves only when a test advances it (`start_hub(clock=...)`)."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
 async def make_hub(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[HubFactory]:
     hubs: list[RunningHub] = []
 
-    async def factory(**overrides: Any) -> RunningHub:
+    async def factory(clock: Callable[[], float] = time.monotonic, **overrides: Any) -> RunningHub:
         overrides.setdefault("db_path", tmp_path_factory.mktemp("hub") / "hub.sqlite3")
-        hub = await start_hub(HubSettings(port=0, **overrides))
+        hub = await start_hub(HubSettings(port=0, **overrides), clock=clock)
         hubs.append(hub)
         return hub
 

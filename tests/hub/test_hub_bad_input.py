@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import aiohttp
 import pytest
-from hubkit import RawClient, RawFactory, p95, round_trip_ms
+from hubkit import FakeClock, RawClient, RawFactory, p95, round_trip_ms
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,9 +28,9 @@ from hub.protocol import Vsn, decode_binary, decode_text
 TOPIC = "realtime:room:abc"
 LATENCY_SLACK_MS = 25.0  # the hub, the offender and the bystanders share one test process
 
-# The bystanders send 60 probes within a second or so. Supabase's tenant message limit (tested in
-# test_hub_limits) would close every channel at that rate, so it is raised here (and with it
-# each socket's share of it); the flood tests set their own.
+# The bystanders send 60 probes within a second or so, on top of what each test sends. So that
+# Supabase's tenant message limit (tested in test_hub_limits) never closes their channels, it
+# is raised here (and with it each socket's share of it); the flood tests set their own.
 ROOMY = {"max_events_per_second": 1_000_000}
 
 
@@ -238,8 +238,9 @@ async def test_flooding_client_is_disconnected_and_the_room_keeps_its_latency(
     raw: RawFactory,
     warnings_logged: Callable[[], str],  # type: ignore[no-untyped-def]
 ) -> None:
-    # A tenant budget the probing bystanders fit in; the flooder gets a quarter of it.
-    hub = await make_hub(max_events_per_second=3000, client_share_of_event_budget=0.25)
+    # A tenant budget the probing bystanders fit in; the flooder gets a quarter of it (150/s,
+    # 750 at once: cut well before the frame guard's 500 frames).
+    hub = await make_hub(max_events_per_second=600, client_share_of_event_budget=0.25)
     bystanders = await make_bystanders(raw, hub)
     offender = await raw(target=hub)
     await offender.join(TOPIC, {"broadcast": {"self": False}})
@@ -254,7 +255,10 @@ async def test_flood_at_supabase_default_limits_is_cut_before_the_tenant_limit(
     raw: RawFactory,
     warnings_logged: Callable[[], str],  # type: ignore[no-untyped-def]
 ) -> None:
-    hub = await make_hub(rate_tick_s=60.0)  # every count lands in one tick: the strictest case
+    # The clock stands still: every count lands in the counter's first tick, which trips at
+    # 1000 (over 2 buckets and 5 s against 100/s), and the flood guard never refills.
+    clock = FakeClock()
+    hub = await make_hub(clock=clock)
     sender, receiver = await raw("2.0.0", target=hub), await raw("1.0.0", target=hub)
     await sender.join(TOPIC)
     await receiver.join(TOPIC)
@@ -263,10 +267,12 @@ async def test_flood_at_supabase_default_limits_is_cut_before_the_tenant_limit(
     await offender.join(TOPIC, {"broadcast": {"self": True}})
     await flood(offender, 500)
     assert await offender_closed(offender) == 1008
-    assert "flood" in warnings_logged()
-    # Under Supabase's 100 per tick (the flooder may spend half): the room's channels stay
-    # open and messages flow.
-    assert hub.state.events.current_tick_count() < 100
+    assert "flood: over 50% of the message budget" in warnings_logged()
+    # One socket spends at most half of a tick's worth at once (250), so it cannot reach the
+    # 1000 that trips the tenant limit; the room's channels stay open and messages flow.
+    assert hub.state.events.current_tick_count() < 300
+    clock.advance(5)
+    assert not hub.state.events.is_triggered()
     assert len(await round_trip_ms(sender, receiver, TOPIC, 3)) == 3
     assert "Too many messages per second" not in warnings_logged()
 
