@@ -122,9 +122,6 @@ class ChangeFeed:
         for listeners in self._by_table.values():
             listeners.pop(channel.member_id, None)
 
-    def listeners(self, table: str) -> int:
-        return len(self._by_table[table])
-
     def deliver(self, hub: HubState, changes: Iterable[Change]) -> None:
         for change in changes:
             listeners = self._by_table[change.table.name]

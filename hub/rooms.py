@@ -147,6 +147,3 @@ class HubState:
     def presence_rate_exceeded(self) -> bool:
         """The server's check before a track or a presence_state (note: `>`, not `>=`)."""
         return self.presence_events.current_avg() > self.settings.max_presence_events_per_second
-
-    def log_room_sizes(self) -> None:
-        log.debug("rooms: %s", {room.topic: len(room.members) for room in self.rooms.values()})
