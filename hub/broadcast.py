@@ -22,12 +22,12 @@ from hub.rooms import EncodedOnce
 from hub.wsframe import binary_frame, text_frame
 
 if TYPE_CHECKING:
-    from hub.connection import Connection
+    from hub.client_socket import ClientSocket
 
 log = logging.getLogger("hub.broadcast")
 
 
-def broadcast_json(conn: Connection, channel: ChannelJoin, frame: Frame) -> None:
+def broadcast_json(conn: ClientSocket, channel: ChannelJoin, frame: Frame) -> None:
     hub = conn.hub
     hub.events.add()
     payload = frame.payload
@@ -45,7 +45,7 @@ def broadcast_json(conn: Connection, channel: ChannelJoin, frame: Frame) -> None
         conn.reply(frame, OK)
 
 
-def broadcast_binary(conn: Connection, channel: ChannelJoin, push: UserBroadcastPush) -> None:
+def broadcast_binary(conn: ClientSocket, channel: ChannelJoin, push: UserBroadcastPush) -> None:
     hub = conn.hub
     hub.events.add()
     if len(push.user_payload) + len(push.metadata) > hub.settings.max_payload_bytes:
@@ -79,7 +79,7 @@ def broadcast_binary(conn: Connection, channel: ChannelJoin, push: UserBroadcast
 
 
 def payload_too_large(
-    conn: Connection, channel: ChannelJoin, frame: Frame | UserBroadcastPush
+    conn: ClientSocket, channel: ChannelJoin, frame: Frame | UserBroadcastPush
 ) -> None:
     log.info(
         "%r: broadcast payload over %d bytes; dropped",

@@ -12,7 +12,7 @@ from hub.limits import FixedWindowLimit
 from hub.protocol import JsonObject, dumps
 
 if TYPE_CHECKING:
-    from hub.connection import Connection
+    from hub.client_socket import ClientSocket
 
 TOPIC_PREFIX = "realtime:"
 _member_ids = itertools.count(1)
@@ -76,7 +76,7 @@ class JoinRequest:
 
 @dataclass(eq=False, slots=True)
 class ChannelJoin:
-    connection: Connection
+    connection: ClientSocket
     topic: str
     join_ref: str | None
     request: JoinRequest

@@ -12,13 +12,13 @@ from hub.presence_events import sync_presence
 from hub.protocol import Frame, error_reply
 
 if TYPE_CHECKING:
-    from hub.connection import Connection
+    from hub.client_socket import ClientSocket
 
 log = logging.getLogger("hub.join")
 POLICY_VIOLATION = 1008
 
 
-def join(conn: Connection, frame: Frame) -> None:
+def join(conn: ClientSocket, frame: Frame) -> None:
     if not frame.topic.startswith(TOPIC_PREFIX):
         conn.reply(frame, error_reply("unmatched topic"))
         return
@@ -76,7 +76,7 @@ def _postgres_system(channel: ChannelJoin, message: str, status: str) -> dict[st
     }
 
 
-def join_refusal(conn: Connection, frame: Frame) -> str | None:
+def join_refusal(conn: ClientSocket, frame: Frame) -> str | None:
     """The server's join checks, in its order; the reason text is the server's."""
     hub, settings = conn.hub, conn.hub.settings
     if frame.topic == TOPIC_PREFIX:

@@ -10,12 +10,12 @@ from hub.channels import ChannelJoin
 from hub.protocol import OK, Frame, JsonObject, dumps, error_reply
 
 if TYPE_CHECKING:
-    from hub.connection import Connection
+    from hub.client_socket import ClientSocket
 
 log = logging.getLogger("hub.presence")
 
 
-def sync_presence(conn: Connection, channel: ChannelJoin, state: JsonObject) -> None:
+def sync_presence(conn: ClientSocket, channel: ChannelJoin, state: JsonObject) -> None:
     if conn.hub.presence_rate_exceeded():
         conn.shutdown_channel(channel, "Too many presence messages per second")
         return
@@ -23,7 +23,7 @@ def sync_presence(conn: Connection, channel: ChannelJoin, state: JsonObject) -> 
     conn.push(channel, "presence_state", state)
 
 
-def handle_presence(conn: Connection, channel: ChannelJoin, frame: Frame) -> None:
+def handle_presence(conn: ClientSocket, channel: ChannelJoin, frame: Frame) -> None:
     payload = frame.payload
     if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
         conn.reply(frame, OK)  # The server ignores presence messages without an event.
@@ -47,7 +47,7 @@ def handle_presence(conn: Connection, channel: ChannelJoin, frame: Frame) -> Non
         conn.reply(frame, {"status": "error", "response": {}})
 
 
-def track(conn: Connection, channel: ChannelJoin, frame: Frame, tracked: object) -> None:
+def track(conn: ClientSocket, channel: ChannelJoin, frame: Frame, tracked: object) -> None:
     hub = conn.hub
     if not isinstance(tracked, dict):
         conn.reply(frame, error_reply("Presence track payload must be a map"))

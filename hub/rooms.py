@@ -20,7 +20,7 @@ from hub.vanish import forget_vanished_members
 from hub.wsframe import text_frame
 
 if TYPE_CHECKING:
-    from hub.connection import Connection
+    from hub.client_socket import ClientSocket
 
 log = logging.getLogger("hub.rooms")
 
@@ -61,9 +61,9 @@ class HubState:
     def __init__(self, settings: HubSettings) -> None:
         self.settings = settings
         self.rooms: dict[RoomKey, Room] = {}
-        self.connections: set[Connection] = set()
+        self.connections: set[ClientSocket] = set()
         # Sockets that have joined at least once (the server's UsersCounter).
-        self.counted_users: set[Connection] = set()
+        self.counted_users: set[ClientSocket] = set()
         self.events = RateCounter(
             settings.max_events_per_second, settings.rate_tick_s, settings.rate_buckets
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from aiohttp import WSMsgType, web
 
 from hub import auth
-from hub.connection import Connection
+from hub.client_socket import ClientSocket
 from hub.data.store import Store, StoreOpenError
 from hub.errors import HubConfigError, ProtocolError
 from hub.protocol import Vsn
@@ -71,7 +71,7 @@ async def _websocket(request: web.Request) -> web.StreamResponse:
     if transport is None:
         return ws
     assert isinstance(transport, asyncio.Transport)
-    connection = Connection(hub, vsn, transport, peer)
+    connection = ClientSocket(hub, vsn, transport, peer)
     hub.connections.add(connection)
     log.info("connected %r", connection)
     try:
@@ -82,7 +82,7 @@ async def _websocket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-async def _read_loop(connection: Connection, ws: web.WebSocketResponse, idle_s: float) -> None:
+async def _read_loop(connection: ClientSocket, ws: web.WebSocketResponse, idle_s: float) -> None:
     while not connection.closed:
         try:
             message = await ws.receive(timeout=idle_s)
@@ -106,7 +106,7 @@ async def _read_loop(connection: Connection, ws: web.WebSocketResponse, idle_s: 
             return
 
 
-def _handle(connection: Connection, data: str | bytes) -> None:
+def _handle(connection: ClientSocket, data: str | bytes) -> None:
     try:
         if isinstance(data, str):
             connection.handle_text(data)

@@ -32,9 +32,9 @@ from hub.protocol import (
 from hub.rooms import HubState
 from hub.wsframe import text_frame
 
-log = logging.getLogger("hub.connection")
+log = logging.getLogger("hub.client_socket")
 
-_connection_ids = itertools.count(1)
+_socket_ids = itertools.count(1)
 
 # Websocket close codes (RFC 6455).
 POLICY_VIOLATION = 1008
@@ -48,11 +48,11 @@ class CloseRequest:
     reason: str
 
 
-class Connection:
+class ClientSocket:
     def __init__(self, hub: HubState, vsn: Vsn, transport: asyncio.Transport, peer: str) -> None:
         self.hub = hub
         self.vsn = vsn
-        self.id = next(_connection_ids)
+        self.id = next(_socket_ids)
         self.peer = peer
         self._transport = transport
         self.channels: dict[str, ChannelJoin] = {}
@@ -68,7 +68,7 @@ class Connection:
         self._event_budget = TokenBucket(budget, budget / settings.rate_tick_s)
 
     def __repr__(self) -> str:
-        return f"<Connection {self.id} {self.peer} vsn={self.vsn.value}>"
+        return f"<ClientSocket {self.id} {self.peer} vsn={self.vsn.value}>"
 
     # --- output ----------------------------------------------------------------------------
     def write(self, frame: bytes) -> bool:
