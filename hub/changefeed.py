@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from hub.channels import ChannelJoin
 from hub.data.changes import Change
@@ -21,9 +20,6 @@ from hub.data.schema import SCHEMA, TABLES, Table
 from hub.data.values import Row
 from hub.protocol import JsonObject, Vsn, dumps
 from hub.wsframe import text_frame
-
-if TYPE_CHECKING:
-    from hub.rooms import HubState
 
 EVENTS = frozenset({"*", "INSERT", "UPDATE", "DELETE"})
 
@@ -122,22 +118,23 @@ class ChangeFeed:
         for listeners in self._by_table.values():
             listeners.pop(channel.member_id, None)
 
-    def deliver(self, hub: HubState, changes: Iterable[Change]) -> None:
+    def deliver(self, changes: Iterable[Change]) -> int:
+        """Send each change to the joins whose bindings match; returns the frames written."""
+        reached = 0
         for change in changes:
             listeners = self._by_table[change.table.name]
             if not listeners:
                 continue
             row = change.filtered_row
             frames: dict[tuple[Vsn, str, tuple[int, ...]], bytes] = {}
-            reached = 0
             for channel, bindings in list(listeners.values()):
                 ids = tuple(dict.fromkeys(b.id for b in bindings if b.matches(change, row)))
                 if not ids:
                     continue
-                key = (channel.connection.vsn, channel.topic, ids)
+                key = (channel.peer.vsn, channel.topic, ids)
                 frame = frames.get(key)
                 if frame is None:
                     frame = frames[key] = _frame(key[0], key[1], ids, change.data_json)
-                if channel.connection.write(frame):
+                if channel.peer.write(frame):
                     reached += 1
-            hub.deliveries += reached
+        return reached

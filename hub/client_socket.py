@@ -1,4 +1,5 @@
-"""One client socket: decodes its frames, answers them, and keeps its channel joins.
+"""One client socket: decodes its frames, answers them, and keeps its channel joins. It is the
+`Peer` (see `hub.channels`) that the rooms and the frame handlers are given.
 
 Handling is synchronous (no awaits), so one message is processed, and fanned out, whole before
 the next; only closing the socket is awaited, by the read loop in `hub.server`.
@@ -15,6 +16,7 @@ from typing import Any
 from hub.broadcast import broadcast_binary, broadcast_json
 from hub.channels import ChannelJoin
 from hub.errors import ProtocolError
+from hub.hub_state import HubState
 from hub.join import join
 from hub.limits import TokenBucket
 from hub.presence_events import handle_presence
@@ -29,7 +31,6 @@ from hub.protocol import (
     encode,
     error_reply,
 )
-from hub.rooms import HubState
 from hub.wsframe import text_frame
 
 log = logging.getLogger("hub.client_socket")
@@ -49,11 +50,11 @@ class CloseRequest:
 
 
 class ClientSocket:
-    def __init__(self, hub: HubState, vsn: Vsn, transport: asyncio.Transport, peer: str) -> None:
+    def __init__(self, hub: HubState, vsn: Vsn, transport: asyncio.Transport, remote: str) -> None:
         self.hub = hub
         self.vsn = vsn
         self.id = next(_socket_ids)
-        self.peer = peer
+        self.remote = remote
         self._transport = transport
         self.channels: dict[str, ChannelJoin] = {}
         self.closed = False
@@ -68,7 +69,7 @@ class ClientSocket:
         self._event_budget = TokenBucket(budget, budget / settings.rate_tick_s)
 
     def __repr__(self) -> str:
-        return f"<ClientSocket {self.id} {self.peer} vsn={self.vsn.value}>"
+        return f"<ClientSocket {self.id} {self.remote} vsn={self.vsn.value}>"
 
     # --- output ----------------------------------------------------------------------------
     def write(self, frame: bytes) -> bool:
@@ -120,7 +121,7 @@ class ClientSocket:
         for channel in list(self.channels.values()):
             self.hub.remove_member(channel)
         self.channels.clear()
-        self.hub.connections.discard(self)
+        self.hub.peers.discard(self)
         self.hub.counted_users.discard(self)
 
     def shutdown_channel(self, channel: ChannelJoin, message: str) -> None:
@@ -171,14 +172,14 @@ class ClientSocket:
             return
         if self._over_event_budget(self._fan_out_cost(channel, "broadcast")):
             return
-        broadcast_binary(self, channel, push)
+        broadcast_binary(self, self.hub, channel, push)
 
     def handle_frame(self, frame: Frame) -> None:
         if frame.topic == "phoenix" and frame.event == "heartbeat":
             self.reply(frame, OK)
             return
         if frame.event == "phx_join":
-            join(self, frame)
+            join(self, self.hub, frame)
             return
         channel = self._joined_channel(frame.topic, frame.join_ref)
         if channel is None:
@@ -192,9 +193,9 @@ class ClientSocket:
         if self._over_event_budget(self._fan_out_cost(channel, frame.event)):
             return
         if frame.event == "broadcast":
-            broadcast_json(self, channel, frame)
+            broadcast_json(self, self.hub, channel, frame)
         elif frame.event == "presence":
-            handle_presence(self, channel, frame)
+            handle_presence(self, self.hub, channel, frame)
         elif frame.event == "access_token":
             pass  # No JWTs to verify here; the server sends no reply either way.
         else:
