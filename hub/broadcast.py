@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
-from hub.channels import ChannelJoin
+from hub.channels import ChannelJoin, Peer
+from hub.hub_state import HubState
 from hub.protocol import (
     ENCODING_JSON,
     OK,
@@ -21,42 +21,39 @@ from hub.protocol import (
 from hub.rooms import EncodedOnce
 from hub.wsframe import binary_frame, text_frame
 
-if TYPE_CHECKING:
-    from hub.connection import Connection
-
 log = logging.getLogger("hub.broadcast")
 
 
-def broadcast_json(conn: Connection, channel: ChannelJoin, frame: Frame) -> None:
-    hub = conn.hub
+def broadcast_json(peer: Peer, hub: HubState, channel: ChannelJoin, frame: Frame) -> None:
     hub.events.add()
     payload = frame.payload
     if not isinstance(payload, dict):
-        log.info("%r: broadcast payload is not an object; dropped", conn)
+        log.info("%r: broadcast payload is not an object; dropped", peer)
         if channel.request.ack_broadcast:
-            conn.reply(frame, error_reply("broadcast payload must be an object"))
+            peer.reply(frame, error_reply("broadcast payload must be an object"))
         return
     if len(dumps(payload).encode()) > hub.settings.max_payload_bytes:
-        payload_too_large(conn, channel, frame)
+        payload_too_large(peer, hub, channel, frame)
         return
     room = hub.rooms[channel.room_key]
     hub.fan_out_broadcast(room, EncodedOnce.push(channel.topic, "broadcast", payload), channel)
-    if channel.request.ack_broadcast and channel.topic in conn.channels:
-        conn.reply(frame, OK)
+    if channel.request.ack_broadcast and channel.topic in peer.channels:
+        peer.reply(frame, OK)
 
 
-def broadcast_binary(conn: Connection, channel: ChannelJoin, push: UserBroadcastPush) -> None:
-    hub = conn.hub
+def broadcast_binary(
+    peer: Peer, hub: HubState, channel: ChannelJoin, push: UserBroadcastPush
+) -> None:
     hub.events.add()
     if len(push.user_payload) + len(push.metadata) > hub.settings.max_payload_bytes:
-        payload_too_large(conn, channel, push)
+        payload_too_large(peer, hub, channel, push)
         return
     json_payload: object = None
     if push.encoding == ENCODING_JSON:
         try:
             json_payload = loads_strict(push.user_payload)
         except ValueError:
-            log.info("%r: binary broadcast with JSON encoding is not JSON; dropped", conn)
+            log.info("%r: binary broadcast with JSON encoding is not JSON; dropped", peer)
             return
     topic, event = channel.topic, push.user_event
     v1_payload = {"type": "broadcast", "event": event, "payload": json_payload}
@@ -74,17 +71,13 @@ def broadcast_binary(conn: Connection, channel: ChannelJoin, push: UserBroadcast
         }
     )
     hub.fan_out_broadcast(hub.rooms[channel.room_key], message, channel)
-    if channel.request.ack_broadcast and channel.topic in conn.channels:
-        conn.reply(push, OK)
+    if channel.request.ack_broadcast and channel.topic in peer.channels:
+        peer.reply(push, OK)
 
 
 def payload_too_large(
-    conn: Connection, channel: ChannelJoin, frame: Frame | UserBroadcastPush
+    peer: Peer, hub: HubState, channel: ChannelJoin, frame: Frame | UserBroadcastPush
 ) -> None:
-    log.info(
-        "%r: broadcast payload over %d bytes; dropped",
-        conn,
-        conn.hub.settings.max_payload_bytes,
-    )
+    log.info("%r: broadcast payload over %d bytes; dropped", peer, hub.settings.max_payload_bytes)
     if channel.request.ack_broadcast:
-        conn.reply(frame, {"status": "error", "response": {"error": "payload_size_exceeded"}})
+        peer.reply(frame, {"status": "error", "response": {"error": "payload_size_exceeded"}})

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from hub.channels import ChannelJoin
 from hub.data.changes import Change
@@ -20,11 +19,9 @@ from hub.data.errors import DataError
 from hub.data.filters import Filter, parse_binding_filter
 from hub.data.schema import SCHEMA, TABLES, Table
 from hub.data.values import Row
+from hub.limits import RateCounter
 from hub.protocol import JsonObject, Vsn, dumps
 from hub.wsframe import text_frame
-
-if TYPE_CHECKING:
-    from hub.rooms import HubState
 
 log = logging.getLogger("hub.changefeed")
 
@@ -125,31 +122,30 @@ class ChangeFeed:
         for listeners in self._by_table.values():
             listeners.pop(channel.member_id, None)
 
-    def listeners(self, table: str) -> int:
-        return len(self._by_table[table])
+    def deliver(self, db_events: RateCounter, changes: Iterable[Change]) -> int:
+        """Send each change to the joins whose bindings match; returns the frames written.
 
-    def deliver(self, hub: HubState, changes: Iterable[Change]) -> None:
+        As the server's poller (replication_poller.ex:404-421): postgres_changes have the
+        tenant's own `db_events` counter; while it is triggered a poll's changes are skipped
+        (channels stay open), otherwise each change adds its matching subscriptions."""
         changes = [change for change in changes if self._by_table[change.table.name]]
-        # As the server's poller (replication_poller.ex:404-421): the tenant's own `db_events`
-        # counter; while it is triggered a poll's changes are skipped (channels stay open),
-        # otherwise each change adds its matching subscriptions (one per matching binding).
-        if changes and hub.db_events.is_triggered():
+        if changes and db_events.is_triggered():
             log.warning("postgres_changes skipped: too many postgres changes messages per second")
-            return
+            return 0
+        reached = 0
         for change in changes:
             listeners = self._by_table[change.table.name]
             row = change.filtered_row
             frames: dict[tuple[Vsn, str, tuple[int, ...]], bytes] = {}
-            reached = 0
             for channel, bindings in list(listeners.values()):
                 ids = tuple(dict.fromkeys(b.id for b in bindings if b.matches(change, row)))
                 if not ids:
                     continue
-                hub.db_events.add(len(ids))
-                key = (channel.connection.vsn, channel.topic, ids)
+                db_events.add(len(ids))
+                key = (channel.peer.vsn, channel.topic, ids)
                 frame = frames.get(key)
                 if frame is None:
                     frame = frames[key] = _frame(key[0], key[1], ids, change.data_json)
-                if channel.connection.write(frame):
+                if channel.peer.write(frame):
                     reached += 1
-            hub.deliveries += reached
+        return reached

@@ -1,4 +1,9 @@
-"""A channel join: what one socket asked for when it joined one topic."""
+"""A channel join (what one socket asked for when it joined one topic) and `Peer`, what the
+rooms and the frame handlers need of the socket that holds it.
+
+The two name each other, so they live in one module; the socket itself (`hub.client_socket`)
+sits above everything that only needs a `Peer`.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,10 @@ import itertools
 import uuid
 import zlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from hub.limits import FixedWindowLimit
-from hub.protocol import JsonObject, dumps
-
-if TYPE_CHECKING:
-    from hub.connection import Connection
+from hub.protocol import Frame, JsonObject, UserBroadcastPush, Vsn, dumps
 
 TOPIC_PREFIX = "realtime:"
 _member_ids = itertools.count(1)
@@ -74,9 +76,39 @@ class JoinRequest:
         )
 
 
+class Peer(Protocol):
+    """A client socket as the rooms and the frame handlers use it."""
+
+    vsn: Vsn
+    channels: dict[str, ChannelJoin]
+    """The socket's channel joins by topic."""
+
+    def write(self, frame: bytes) -> bool:
+        """Queue a whole websocket frame; False if the socket is gone (or was just cut off)."""
+        ...
+
+    def reply(self, frame: Frame | UserBroadcastPush, payload: JsonObject) -> None: ...
+
+    def push(self, channel: ChannelJoin, event: str, payload: Any) -> None: ...
+
+    def request_close(self, code: int, reason: str) -> None:
+        """Close the socket gracefully once the frame in hand is handled."""
+        ...
+
+    def abort(self, reason: str) -> None:
+        """Drop the socket at once."""
+        ...
+
+    def close_channel(self, channel: ChannelJoin, *, rejoining: bool = False) -> None: ...
+
+    def shutdown_channel(self, channel: ChannelJoin, message: str) -> None:
+        """The server's shutdown_response: a system error, then phx_close."""
+        ...
+
+
 @dataclass(eq=False, slots=True)
 class ChannelJoin:
-    connection: Connection
+    peer: Peer
     topic: str
     join_ref: str | None
     request: JoinRequest

@@ -4,67 +4,64 @@ what follows a join (presence_state, the postgres_changes bindings and their sys
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
-from hub.channels import TOPIC_PREFIX, ChannelJoin, JoinRequest, binding_id
+from hub.channels import TOPIC_PREFIX, ChannelJoin, JoinRequest, Peer, binding_id
+from hub.hub_state import HubState
 from hub.limits import FixedWindowLimit
 from hub.presence_events import sync_presence
 from hub.protocol import Frame, error_reply
-
-if TYPE_CHECKING:
-    from hub.connection import Connection
 
 log = logging.getLogger("hub.join")
 POLICY_VIOLATION = 1008
 
 
-def join(conn: Connection, frame: Frame) -> None:
+def join(peer: Peer, hub: HubState, frame: Frame) -> None:
     if not frame.topic.startswith(TOPIC_PREFIX):
-        conn.reply(frame, error_reply("unmatched topic"))
+        peer.reply(frame, error_reply("unmatched topic"))
         return
-    existing = conn.channels.get(frame.topic)
+    existing = peer.channels.get(frame.topic)
     if existing is not None:
         # Phoenix closes the old channel for the new join.
-        log.info("%r: duplicate join of %s, closing the previous one", conn, frame.topic)
+        log.info("%r: duplicate join of %s, closing the previous one", peer, frame.topic)
         # The same socket joins again (realtime-py rejoins this way after a channel error):
         # its member has not left the room, so its row stays (see hub.vanish).
-        conn.close_channel(existing, rejoining=True)
-    refusal = join_refusal(conn, frame)
+        peer.close_channel(existing, rejoining=True)
+    refusal = join_refusal(peer, hub, frame)
     if refusal is not None:
-        log.info("%r: join of %s refused: %s", conn, frame.topic[:128], refusal)
-        conn.reply(frame, error_reply(refusal))
+        log.info("%r: join of %s refused: %s", peer, frame.topic[:128], refusal)
+        peer.reply(frame, error_reply(refusal))
         return
     request = JoinRequest.parse(frame.payload)
-    settings = conn.hub.settings
+    settings = hub.settings
     channel = ChannelJoin(
-        connection=conn,
+        peer=peer,
         topic=frame.topic,
         join_ref=frame.join_ref,
         request=request,
         presence_limit=FixedWindowLimit(
-            settings.client_presence_max_calls, settings.client_presence_window_s, conn.hub.clock
+            settings.client_presence_max_calls, settings.client_presence_window_s, hub.clock
         ),
         presence_enabled=request.presence_enabled,
     )
-    conn.channels[frame.topic] = channel
-    conn.hub.counted_users.add(conn)
-    room = conn.hub.add_member(channel)
+    peer.channels[frame.topic] = channel
+    hub.counted_users.add(peer)
+    room = hub.add_member(channel)
     ids = [binding_id(binding) for binding in request.postgres_changes]
     echoed = [
         {**binding, "id": id_} for binding, id_ in zip(request.postgres_changes, ids, strict=True)
     ]
-    conn.reply(frame, {"status": "ok", "response": {"postgres_changes": echoed}})
+    peer.reply(frame, {"status": "ok", "response": {"postgres_changes": echoed}})
     if channel.presence_enabled:
-        sync_presence(conn, channel, room.presence.state())
-    if not echoed or channel.topic not in conn.channels:
+        sync_presence(peer, hub, channel, room.presence.state())
+    if not echoed or channel.topic not in peer.channels:
         return
-    served, errors = conn.hub.changes.listen(channel, request.postgres_changes, ids)
+    served, errors = hub.changes.listen(channel, request.postgres_changes, ids)
     if served:
-        conn.push(channel, "system", _postgres_system(channel, "Subscribed to PostgreSQL", "ok"))
+        peer.push(channel, "system", _postgres_system(channel, "Subscribed to PostgreSQL", "ok"))
     for error in errors:
-        log.info("%r: postgres_changes binding on %s refused: %s", conn, channel.topic, error)
+        log.info("%r: postgres_changes binding on %s refused: %s", peer, channel.topic, error)
         # As the server: the channel stays open, the binding just never matches.
-        conn.push(channel, "system", _postgres_system(channel, error, "error"))
+        peer.push(channel, "system", _postgres_system(channel, error, "error"))
 
 
 def _postgres_system(channel: ChannelJoin, message: str, status: str) -> dict[str, str]:
@@ -76,23 +73,23 @@ def _postgres_system(channel: ChannelJoin, message: str, status: str) -> dict[st
     }
 
 
-def join_refusal(conn: Connection, frame: Frame) -> str | None:
+def join_refusal(peer: Peer, hub: HubState, frame: Frame) -> str | None:
     """The server's join checks, in its order; the reason text is the server's."""
-    hub, settings = conn.hub, conn.hub.settings
+    settings = hub.settings
     if frame.topic == TOPIC_PREFIX:
         return "TopicNameRequired: You must provide a topic name"
     most_users = settings.max_concurrent_users
     if (
         most_users is not None
-        and conn not in hub.counted_users
+        and peer not in hub.counted_users
         and len(hub.counted_users) >= most_users
     ):
         return "ConnectionRateLimitReached: Too many connected users"
     if hub.joins.is_triggered():
-        conn.request_close(POLICY_VIOLATION, "too many joins per second (tenant limit)")
+        peer.request_close(POLICY_VIOLATION, "too many joins per second (tenant limit)")
         return "ClientJoinRateLimitReached: Too many joins per second"
     hub.joins.add()
-    if len(conn.channels) >= settings.max_channels_per_client:
+    if len(peer.channels) >= settings.max_channels_per_client:
         return "ChannelRateLimitReached: Too many channels"
     request = JoinRequest.parse(frame.payload)
     if request.wants_replay and not request.private:

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from aiohttp import WSMsgType, web
 
 from hub import auth
-from hub.connection import Connection
+from hub.client_socket import ClientSocket
 from hub.data.store import Store, StoreOpenError
 from hub.errors import HubConfigError, ProtocolError
+from hub.hub_state import HubState
 from hub.limits import Clock
 from hub.protocol import Vsn
 from hub.rest.handlers import add_rest_routes
-from hub.rooms import HubState
 from hub.settings import HubSettings
 
 log = logging.getLogger("hub.server")
@@ -54,18 +54,18 @@ def _check_key(settings: HubSettings, request: web.Request) -> web.Response | No
 async def _websocket(request: web.Request) -> web.StreamResponse:
     hub = request.app[_HUB_STATE]
     settings = hub.settings
-    peer = f"{request.remote}"
+    remote = f"{request.remote}"
     refusal = _check_key(settings, request)
     if refusal is not None:
-        log.warning("refused %s: HTTP %d (api key)", peer, refusal.status)
+        log.warning("refused %s: HTTP %d (api key)", remote, refusal.status)
         return refusal
     try:
         vsn = Vsn.from_query(request.query.get("vsn"))
     except ProtocolError as error:
-        log.warning("refused %s: %s", peer, error)
+        log.warning("refused %s: %s", remote, error)
         return _json_error(400, str(error))
-    if len(hub.connections) >= settings.max_sockets:
-        log.warning("refused %s: %d sockets open", peer, len(hub.connections))
+    if len(hub.peers) >= settings.max_sockets:
+        log.warning("refused %s: %d sockets open", remote, len(hub.peers))
         return _json_error(429, "Too many connections")
     ws = web.WebSocketResponse(autoping=True, max_msg_size=settings.max_frame_bytes, compress=False)
     await ws.prepare(request)
@@ -73,34 +73,34 @@ async def _websocket(request: web.Request) -> web.StreamResponse:
     if transport is None:
         return ws
     assert isinstance(transport, asyncio.Transport)
-    connection = Connection(hub, vsn, transport, peer)
-    hub.connections.add(connection)
-    log.info("connected %r", connection)
+    client = ClientSocket(hub, vsn, transport, remote)
+    hub.peers.add(client)
+    log.info("connected %r", client)
     try:
-        await _read_loop(connection, ws, settings.idle_timeout_s)
+        await _read_loop(client, ws, settings.idle_timeout_s)
     finally:
-        connection.teardown()
-        log.info("disconnected %r", connection)
+        client.teardown()
+        log.info("disconnected %r", client)
     return ws
 
 
-async def _read_loop(connection: Connection, ws: web.WebSocketResponse, idle_s: float) -> None:
-    while not connection.closed:
+async def _read_loop(client: ClientSocket, ws: web.WebSocketResponse, idle_s: float) -> None:
+    while not client.closed:
         try:
             message = await ws.receive(timeout=idle_s)
         except TimeoutError:
-            connection.request_close(GOING_AWAY, f"idle: nothing received for {idle_s:g} s")
+            client.request_close(GOING_AWAY, f"idle: nothing received for {idle_s:g} s")
         else:
             if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                _handle(connection, message.data)
+                _handle(client, message.data)
             elif message.type is WSMsgType.ERROR:
-                log.warning("closing %r: %s", connection, ws.exception())
+                log.warning("closing %r: %s", client, ws.exception())
                 return
             elif message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
                 return
-        request = connection.close_request
+        request = client.close_request
         if request is not None:
-            connection.teardown()
+            client.teardown()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(
                     ws.close(code=request.code, message=request.reason[:120].encode()), 2.0
@@ -108,16 +108,16 @@ async def _read_loop(connection: Connection, ws: web.WebSocketResponse, idle_s: 
             return
 
 
-def _handle(connection: Connection, data: str | bytes) -> None:
+def _handle(client: ClientSocket, data: str | bytes) -> None:
     try:
         if isinstance(data, str):
-            connection.handle_text(data)
+            client.handle_text(data)
         else:
-            connection.handle_binary(data)
+            client.handle_binary(data)
     except Exception:
         # A bug must cost only this socket, never the loop that serves everyone else.
-        log.exception("internal error handling a frame from %r", connection)
-        connection.request_close(INTERNAL_ERROR, "internal error")
+        log.exception("internal error handling a frame from %r", client)
+        client.request_close(INTERNAL_ERROR, "internal error")
 
 
 def build_app(
@@ -167,8 +167,8 @@ class RunningHub:
     async def close(self) -> None:
         # Members are cut off, they did not leave: their rows stay (see hub.vanish).
         self.state.closing = True
-        for connection in list(self.state.connections):
-            connection.abort("hub shutting down")
+        for client in list(self.state.peers):
+            client.abort("hub shutting down")
         await self._runner.cleanup()
         if self.state.store is not None:
             await self.state.store.close()

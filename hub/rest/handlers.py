@@ -18,6 +18,7 @@ from hub.data.ops import Delete, Select, Write
 from hub.data.schema import SCHEMA, TABLES, Table
 from hub.data.store import Store
 from hub.data.values import Row, now_timestamp
+from hub.hub_state import HubState
 from hub.rest.body import read_json
 from hub.rest.prefer import Prefer
 from hub.rest.query import Query, conflict_target, parse_query
@@ -31,7 +32,6 @@ from hub.rest.respond import (
 )
 from hub.rest.rows import insert_from_body, update_from_body
 from hub.rest.rpc import broadcast_room_event
-from hub.rooms import HubState
 
 log = logging.getLogger("hub.rest")
 

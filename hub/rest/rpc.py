@@ -16,8 +16,9 @@ from typing import Any
 
 from hub.channels import TOPIC_PREFIX
 from hub.data.errors import DataError, invalid_text
+from hub.hub_state import HubState
 from hub.protocol import dumps
-from hub.rooms import EncodedOnce, HubState
+from hub.rooms import EncodedOnce
 
 log = logging.getLogger("hub.rest")
 

@@ -417,7 +417,7 @@ async def test_client_that_stops_reading_is_dropped(
         else:
             pytest.fail("the hub never dropped the client that stopped reading")
         assert sent > 1  # it was dropped for what it failed to read, not at once
-        assert len(hub.state.connections) == 3
+        assert len(hub.state.peers) == 3
         await bystanders.assert_unaffected()
     finally:
         stuck.close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 import pytest
 from hubkit import RawFactory
@@ -194,20 +192,19 @@ async def test_channels_per_client_limit(make_hub, raw: RawFactory) -> None:  # 
 async def test_concurrent_users_limit_is_checked_at_join(make_hub, raw: RawFactory) -> None:  # type: ignore[no-untyped-def]
     small = await make_hub(max_concurrent_users=2)
     first, second, third = [await raw(target=small) for _ in range(3)]
-    assert (await first.join(TOPIC))["payload"]["status"] == "ok"
-    assert (await second.join(TOPIC))["payload"]["status"] == "ok"
+    assert (await first.join(TOPIC, {"presence": {"key": "first"}}))["payload"]["status"] == "ok"
+    watching = {"presence": {"key": "second", "enabled": True}}
+    assert (await second.join(TOPIC, watching))["payload"]["status"] == "ok"
     reply = await third.join(TOPIC)
     assert reply["payload"]["response"] == {
         "reason": "ConnectionRateLimitReached: Too many connected users"
     }
     # A socket already counted may join more channels.
     assert (await first.join("realtime:other"))["payload"]["status"] == "ok"
+    # first tracks so that second sees its socket go: the hub forgets a socket's user in the
+    # same step that sends its presence leave.
+    await first.send(TOPIC, "presence", {"event": "track", "payload": {}}, ref="t", join_ref="1")
+    assert "first" in (await second.recv_event("presence_diff"))["payload"]["joins"]
     await first.close()
-    await asyncio.wait_for(_until(lambda: len(small.state.counted_users) == 1), 5)
+    assert "first" in (await second.recv_event("presence_diff"))["payload"]["leaves"]
     assert (await third.join(TOPIC))["payload"]["status"] == "ok"
-
-
-async def _until(condition) -> None:  # type: ignore[no-untyped-def]
-    # The hub's user count has no event to await; poll it (bounded by the caller's wait_for).
-    while not condition():  # noqa: ASYNC110
-        await asyncio.sleep(0.01)

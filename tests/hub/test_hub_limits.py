@@ -18,8 +18,8 @@ from datakit import RestFactory, comment, ensure_room
 from hubkit import FakeClock, HubFactory, Inbox, RawClient, RawFactory, room_config
 
 from hub import HubSettings, RunningHub
+from hub.hub_state import HubState
 from hub.limits import FixedWindowLimit, RateCounter
-from hub.rooms import HubState
 
 TOPIC = "realtime:room:abc"
 ROOM = "abc"

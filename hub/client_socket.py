@@ -1,4 +1,5 @@
-"""One client socket: decodes its frames, answers them, and keeps its channel joins.
+"""One client socket: decodes its frames, answers them, and keeps its channel joins. It is the
+`Peer` (see `hub.channels`) that the rooms and the frame handlers are given.
 
 Handling is synchronous (no awaits), so one message is processed, and fanned out, whole before
 the next; only closing the socket is awaited, by the read loop in `hub.server`.
@@ -15,6 +16,7 @@ from typing import Any
 from hub.broadcast import broadcast_binary, broadcast_json
 from hub.channels import ChannelJoin
 from hub.errors import ProtocolError
+from hub.hub_state import HubState
 from hub.join import join
 from hub.limits import TokenBucket
 from hub.presence_events import handle_presence
@@ -29,12 +31,11 @@ from hub.protocol import (
     encode,
     error_reply,
 )
-from hub.rooms import HubState
 from hub.wsframe import text_frame
 
-log = logging.getLogger("hub.connection")
+log = logging.getLogger("hub.client_socket")
 
-_connection_ids = itertools.count(1)
+_socket_ids = itertools.count(1)
 
 # Websocket close codes (RFC 6455).
 POLICY_VIOLATION = 1008
@@ -48,12 +49,12 @@ class CloseRequest:
     reason: str
 
 
-class Connection:
-    def __init__(self, hub: HubState, vsn: Vsn, transport: asyncio.Transport, peer: str) -> None:
+class ClientSocket:
+    def __init__(self, hub: HubState, vsn: Vsn, transport: asyncio.Transport, remote: str) -> None:
         self.hub = hub
         self.vsn = vsn
-        self.id = next(_connection_ids)
-        self.peer = peer
+        self.id = next(_socket_ids)
+        self.remote = remote
         self._transport = transport
         self.channels: dict[str, ChannelJoin] = {}
         self.closed = False
@@ -67,7 +68,7 @@ class Connection:
         self._event_budget = TokenBucket(*settings.client_event_budget, hub.clock)
 
     def __repr__(self) -> str:
-        return f"<Connection {self.id} {self.peer} vsn={self.vsn.value}>"
+        return f"<ClientSocket {self.id} {self.remote} vsn={self.vsn.value}>"
 
     # --- output ----------------------------------------------------------------------------
     def write(self, frame: bytes) -> bool:
@@ -119,7 +120,7 @@ class Connection:
         for channel in list(self.channels.values()):
             self.hub.remove_member(channel)
         self.channels.clear()
-        self.hub.connections.discard(self)
+        self.hub.peers.discard(self)
         self.hub.counted_users.discard(self)
 
     def shutdown_channel(self, channel: ChannelJoin, message: str) -> None:
@@ -170,14 +171,14 @@ class Connection:
             return
         if self._over_event_budget(self._fan_out_cost(channel, "broadcast")):
             return
-        broadcast_binary(self, channel, push)
+        broadcast_binary(self, self.hub, channel, push)
 
     def handle_frame(self, frame: Frame) -> None:
         if frame.topic == "phoenix" and frame.event == "heartbeat":
             self.reply(frame, OK)
             return
         if frame.event == "phx_join":
-            join(self, frame)
+            join(self, self.hub, frame)
             return
         channel = self._joined_channel(frame.topic, frame.join_ref)
         if channel is None:
@@ -191,9 +192,9 @@ class Connection:
         if self._over_event_budget(self._fan_out_cost(channel, frame.event)):
             return
         if frame.event == "broadcast":
-            broadcast_json(self, channel, frame)
+            broadcast_json(self, self.hub, channel, frame)
         elif frame.event == "presence":
-            handle_presence(self, channel, frame)
+            handle_presence(self, self.hub, channel, frame)
         elif frame.event == "access_token":
             pass  # No JWTs to verify here; the server sends no reply either way.
         else:
