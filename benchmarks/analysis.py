@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import statistics
 
+from harness import fmt, percentile
+
 FRAME_MS = 40.0  # the target: one frame at 25 fps
 STEADY_AFTER_S = 3.0
 STALL_RECOVERY_S = 1.5
@@ -15,14 +17,6 @@ GROUPS = ("ours", "naive", "syncplay")
 
 Row = tuple[float, str, int, float, bool, bool]
 """(instant, group, member index, drift ms, host playing, member playing)"""
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[rank]
 
 
 def host_stalls(stamps: list[tuple[float, float]], min_stall_s: float = 0.02) -> list[float]:
@@ -126,10 +120,6 @@ def measurement_noise_ms(stamps: list[tuple[float, float]]) -> float | None:
         run.append((stamp, position))
     flush()
     return percentile(residuals, 95)
-
-
-def fmt(value: float | None, digits: int = 1) -> str:
-    return "never" if value is None else f"{value:.{digits}f}"
 
 
 def report(run: dict[str, object]) -> dict[str, object]:

@@ -22,13 +22,12 @@ import statistics
 import struct
 import subprocess
 import sys
-import tempfile
 import termios
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
+import _bootstrap  # first: finds the venv, and a private data and config folder for the run
+
+VENV_BIN = _bootstrap.ROOT / ".venv" / "bin"
 
 BASELINE_APP = """
 from textual.app import App
@@ -72,25 +71,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as home:
-        env = {
-            **os.environ,
-            "TERM": "xterm-256color",
-            "COLUMNS": "80",
-            "LINES": "24",
-            "XDG_CONFIG_HOME": f"{home}/config",
-            "XDG_DATA_HOME": f"{home}/data",
-            "WATCHPARTY_PLAYER__VO": "null",
-            "WATCHPARTY_PLAYER__AO": "null",
-        }
-        ours = [
-            time_to_marker([str(VENV_BIN / "watchparty-tui"), "demo"], b"Members (", env)
-            for _ in range(options.runs)
-        ]
-        baseline = [
-            time_to_marker([sys.executable, "-c", BASELINE_APP], b"Members (0)", env)
-            for _ in range(options.runs)
-        ]
+    env = {
+        **os.environ,  # with the run's own data and config folders (_bootstrap)
+        "TERM": "xterm-256color",
+        "COLUMNS": "80",
+        "LINES": "24",
+        "WATCHPARTY_PLAYER__VO": "null",
+        "WATCHPARTY_PLAYER__AO": "null",
+    }
+    ours = [
+        time_to_marker([str(VENV_BIN / "watchparty-tui"), "demo"], b"Members (", env)
+        for _ in range(options.runs)
+    ]
+    baseline = [
+        time_to_marker([sys.executable, "-c", BASELINE_APP], b"Members (0)", env)
+        for _ in range(options.runs)
+    ]
     result = {
         "runs": options.runs,
         "first_frame_median_ms": round(statistics.median(ours), 1),

@@ -41,9 +41,6 @@ import json
 import math
 import os
 import random
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -52,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import _bootstrap  # noqa: F401  (first: finds the venv and the project)
+from harness import HUB_LIMITS, ChildProcess, CpuMeter, LoopLag, summary
 from realtime import AsyncRealtimeClient
 
 from player.base import PlayerState
@@ -80,12 +78,6 @@ PLAYBACK_EVENTS = ("play", "pause", "seek")
 EVENT_OF = {"play": "play", "pause": "pause", "seek_playing": "seek", "seek_paused": "seek"}
 HEARTBEAT_S = 3.0
 
-# Supabase's Free-plan limits (the hub's defaults) are 100 messages a second per tenant,
-# counted with every delivery, and 20 presence messages a second: 22 members heartbeating
-# every 3 s plus 2 x 200 actions fanned out to 11 each exceed them. Raised for the benchmark;
-# per-client presence stays at 5 calls per 30 s, which the app respects on its own.
-HUB_LIMITS = {"max_events_per_second": 10_000, "max_presence_events_per_second": 10_000}
-
 
 def now() -> float:
     return time.monotonic()
@@ -107,40 +99,13 @@ def serve_hub() -> None:
         asyncio.run(main())
 
 
-class HubProcess:
+class HubProcess(ChildProcess):
+    """The hub; its warnings (limits hit, channels shut) are collected and reported."""
+
     def __init__(self) -> None:
-        # The hub's warnings (limits hit, channels shut) are collected and reported, not lost.
-        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (closed in `stop`)
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve-hub"],
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line.startswith("PORT "):
-            self.process.kill()
-            raise RuntimeError(f"the hub did not start: {line!r}")
+        super().__init__([__file__, "--serve-hub"])
+        line = self.expect("PORT ", "the hub")
         self.url = f"http://127.0.0.1:{int(line.split()[1])}"
-
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def warnings(self) -> list[str]:
-        self.log.flush()
-        self.log.seek(0)
-        return [line.strip() for line in self.log if line.strip()]
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -426,24 +391,9 @@ def seek_target(rng: random.Random, kind: str) -> float | None:
     return None
 
 
-async def loop_lag(samples: list[float]) -> None:
-    """How late the shared event loop wakes up: part of every figure measured on it."""
-    while True:
-        before = now()
-        await asyncio.sleep(0.01)
-        samples.append((now() - before - 0.01) * 1000)
-
-
 # --------------------------------------------------------------------------------------------
 # Analysis
 # --------------------------------------------------------------------------------------------
-def percentile(values: list[float], fraction: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def r1(value: float | None) -> float | None:
     """Rounded; None for no value or never (infinity), which JSON cannot carry."""
     return None if value is None or math.isinf(value) else round(value, 1)
@@ -451,14 +401,7 @@ def r1(value: float | None) -> float | None:
 
 def stats(values: list[float], failures: int = 0) -> dict[str, Any]:
     """Percentiles in ms; an infinite value is an event that never happened (shown as None)."""
-    return {
-        "p50_ms": r1(percentile(values, 0.50)),
-        "p95_ms": r1(percentile(values, 0.95)),
-        "p99_ms": r1(percentile(values, 0.99)),
-        "max_ms": r1(max(values)) if values else None,
-        "n": len(values),
-        "not_applied": failures,
-    }
+    return {**summary(values, digits=1), "not_applied": failures}
 
 
 def apply_time(log: StateLog, action: Action) -> float | None:
@@ -635,25 +578,22 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     try:
         rooms = [await ours_room(hub.url, media), await naive_room(hub.url, media)]
         rng = random.Random(args.seed)
-        lags: list[float] = []
-        lag_task = asyncio.create_task(loop_lag(lags))
-        usage_before = resource.getrusage(resource.RUSAGE_SELF)
-        hub_cpu_before, wall_before = hub.cpu_seconds(), now()
+        # The shared event loop's own lateness is part of every figure measured on it.
+        lag = LoopLag()
+        members_cpu, hub_cpu, wall_before = CpuMeter(), CpuMeter(hub.pid), now()
         for index in range(args.actions):
             kind = CYCLE[index % len(CYCLE)]
             target = seek_target(rng, kind)
             for room in rooms:
                 await act(room, kind, target)
         wall = now() - wall_before
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        hub_cpu = hub.cpu_seconds() - hub_cpu_before
-        lag_task.cancel()
+        cpu_members_pct, cpu_hub_pct = members_cpu.pct_of_a_core(), hub_cpu.pct_of_a_core()
+        lags = lag.stop()
         for room in rooms:
             for action, following in zip(room.actions, room.actions[1:], strict=False):
                 action.end_at = following.key_at
             room.actions[-1].end_at = now()
-        cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
-        warnings_measured = hub.warnings()
+        warnings_measured = hub.stderr()
     finally:
         for room in rooms:
             for member in room.protocol_followers:
@@ -661,16 +601,15 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             if room.stop is not None:
                 with contextlib.suppress(Exception):
                     await room.stop()
-        warnings_all = hub.warnings()
-        hub.stop()
+        warnings_all = hub.stop()[1]
     return {
         "hub_warnings_measured": warnings_measured,
         "hub_warnings_at_leave": warnings_all[len(warnings_measured) :],
         "ours": analyse(rooms[0], PLAY_LEAD_MS),
         "naive": analyse(rooms[1], 0.0),
         "wall_s": wall,
-        "cpu_members_pct": 100 * cpu / wall,
-        "cpu_hub_pct": 100 * hub_cpu / wall,
+        "cpu_members_pct": cpu_members_pct,
+        "cpu_hub_pct": cpu_hub_pct,
         "loop_lag": stats(lags),
     }
 
@@ -679,8 +618,8 @@ def report(run: dict[str, Any], args: argparse.Namespace, run_s: float) -> dict[
     ours, naive = run["ours"], run["naive"]
     print(
         f"2 rooms x (host + {PLAYER_FOLLOWERS} libmpv + {PROTOCOL_FOLLOWERS} protocol-level "
-        f"followers), hub in its own process on 127.0.0.1; hub limits raised for the run: "
-        f"{HUB_LIMITS} (defaults 100 and 20 a second would close the channels)"
+        f"followers), hub in its own process on 127.0.0.1; its tenant limits lifted for the run "
+        f"(harness.HUB_LIMITS: {HUB_LIMITS}), the Free plan's would close the channels"
     )
     print_room("ours (app's RoomSession + sync engine)", ours)
     print_room("naive baseline (web client: jump to current_time at once)", naive)

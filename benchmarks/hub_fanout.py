@@ -27,14 +27,14 @@ import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+import _bootstrap  # first: finds the venv and the project, and a private data folder
+from harness import HUB_LIMITS, ChildProcess, CpuMeter, summary
+
 HOST = "127.0.0.1"  # the only address this benchmark ever targets
 HEARTBEAT_EVERY_S = 3.0
 HOST_EVENTS_PER_S = 4.0
@@ -46,19 +46,11 @@ P99_GOAL_MS = 50.0
 # --------------------------------------------------------------------------------------------
 def serve(kind: str) -> None:
     if kind == "hub":
-        sys.path.insert(0, str(ROOT))
         from hub import HubSettings, start_hub
 
         # Supabase's tenant limits would (by design) cut this load off; a benchmark of capacity
         # lifts them. Everything else is as shipped.
-        settings = HubSettings(
-            port=0,
-            max_concurrent_users=100_000,
-            max_events_per_second=10**9,
-            max_joins_per_second=10**9,
-            max_presence_events_per_second=10**9,
-            max_sockets=100_000,
-        )
+        settings = HubSettings(port=0, **HUB_LIMITS)
 
         async def main() -> None:
             running = await start_hub(settings)
@@ -376,50 +368,21 @@ async def phoenix_heartbeats(members: list[Member], stop_at: float) -> None:
 # --------------------------------------------------------------------------------------------
 # Measuring a server process
 # --------------------------------------------------------------------------------------------
-class ServerProcess:
+class ServerProcess(ChildProcess):
     def __init__(self, kind: str) -> None:
+        super().__init__([__file__, "--serve", kind], cwd=_bootstrap.ROOT)
         self.kind = kind
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", kind],
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line.startswith("PORT "):
-            raise RuntimeError(f"{kind} server did not start: {line!r}")
-        self.port = int(line.split()[1])
+        self.port = int(self.expect("PORT ", f"the {kind} server").split()[1])
 
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def stop(self) -> dict[str, float]:
-        """Stop the server; returns its GC pause figures."""
-        self.process.terminate()
-        try:
-            out, _ = self.process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            out, _ = self.process.communicate()
-        for line in (out or "").splitlines():
+    def gc_figures(self) -> dict[str, float]:
+        """Stop the server; returns its GC pause figures (and passes on what it logged)."""
+        out, log = self.stop()
+        for text in log:
+            print(f"{self.kind} stderr: {text}", file=sys.stderr, flush=True)
+        for line in out.splitlines():
             if line.startswith("GC "):
                 return dict(json.loads(line[3:]))
         return {}
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def summarise(tally: Tally, room: str | None, exclude: str | None = None) -> dict[str, float]:
@@ -432,11 +395,12 @@ def summarise(tally: Tally, room: str | None, exclude: str | None = None) -> dic
             missing += 1
             continue
         latencies.append((sample.last_at - sample.sent_at) * 1000)
+    figures = summary(latencies, digits=3)
     return {
-        "p50_ms": round(percentile(latencies, 0.50), 3),
-        "p95_ms": round(percentile(latencies, 0.95), 3),
-        "p99_ms": round(percentile(latencies, 0.99), 3),
-        "mean_ms": round(statistics.fmean(latencies), 3) if latencies else float("nan"),
+        "p50_ms": figures["p50_ms"],
+        "p95_ms": figures["p95_ms"],
+        "p99_ms": figures["p99_ms"],
+        "mean_ms": round(statistics.fmean(latencies), 3) if latencies else None,
         "samples": len(latencies),
         "incomplete": missing,
     }
@@ -471,18 +435,13 @@ async def run_load(
         if topic == host_room:
             tasks.append(asyncio.create_task(host_events(group[0], topic, len(group), stop_at)))
     await asyncio.sleep(warmup_s)
-    cpu_before, gen_before, wall_before = (
-        server.cpu_seconds(),
-        time.process_time(),
-        time.perf_counter(),
-    )
+    server_cpu, generator_cpu, wall_before = CpuMeter(server.pid), CpuMeter(), time.perf_counter()
     deliveries_before = tally.deliveries
     tally.measuring = True
     await asyncio.sleep(measure_s)
     tally.measuring = False
     wall = time.perf_counter() - wall_before
-    cpu = server.cpu_seconds() - cpu_before
-    generator_cpu = time.process_time() - gen_before
+    server_cpu_pct, generator_cpu_pct = server_cpu.pct_of_a_core(), generator_cpu.pct_of_a_core()
     deliveries = tally.deliveries - deliveries_before
     await asyncio.sleep(1.0)  # let the last measured broadcasts arrive
     for task in tasks:
@@ -492,8 +451,8 @@ async def run_load(
         member.close()
     result: dict[str, Any] = {
         "deliveries_per_s": round(deliveries / wall),
-        "server_cpu_percent": round(100 * cpu / wall, 1),
-        "generator_cpu_percent": round(100 * generator_cpu / wall, 1),
+        "server_cpu_percent": round(server_cpu_pct, 1),
+        "generator_cpu_percent": round(generator_cpu_pct, 1),
         "server_peak_rss_mb": round(server.peak_rss_mb(), 1),
     }
     if host_room is not None:
@@ -504,11 +463,14 @@ async def run_load(
     return result
 
 
-def print_line(label: str, figures: dict[str, float]) -> None:
+def print_line(label: str, figures: dict[str, Any]) -> None:
+    def show(value: float | None) -> str:
+        return "      -" if value is None else f"{value:7.2f}"
+
     f = figures
     print(
-        f"  {label:<28} p50 {f['p50_ms']:7.2f} ms  p95 {f['p95_ms']:7.2f} ms  "
-        f"p99 {f['p99_ms']:7.2f} ms  (n={f['samples']}, incomplete {f['incomplete']})",
+        f"  {label:<28} p50 {show(f['p50_ms'])} ms  p95 {show(f['p95_ms'])} ms  "
+        f"p99 {show(f['p99_ms'])} ms  (n={f['samples']}, incomplete {f['incomplete']})",
         flush=True,
     )
 
@@ -533,7 +495,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             print(f"{kind}: 1 room x 200 + 100 rooms x 5, {args.duration:g} s", flush=True)
             result = await run_load(server, [big, *smalls], args.warmup, args.duration, big[0])
         finally:
-            gc_figures = server.stop()
+            gc_figures = server.gc_figures()
         result["gc_max_pause_ms"] = gc_figures.get("max_pause_ms")
         print_line("200-member room", result["big_room"])
         print_line("5-member rooms", result["small_rooms"])
@@ -564,14 +526,15 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             )
             print_line(f"hub, one room of {size}", result["room"])
             print_load(result, "hub")
-            if result["room"]["p99_ms"] < P99_GOAL_MS and result["room"]["incomplete"] == 0:
+            p99 = result["room"]["p99_ms"]
+            if p99 is not None and p99 < P99_GOAL_MS and result["room"]["incomplete"] == 0:
                 largest, failures = size, 0
             else:
                 failures += 1
                 if failures == 2:  # two sizes in a row over the goal: larger ones will be too
                     break
     finally:
-        server.stop()
+        server.gc_figures()
 
     # One larger room on the baseline too, where encoding per receiver starts to cost.
     server = ServerProcess("baseline")
@@ -581,7 +544,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             server, [(f"realtime:room:size{size}", size)], args.warmup, args.scale_duration, None
         )
     finally:
-        server.stop()
+        server.gc_figures()
     print_line(f"baseline, one room of {size}", big_baseline["room"])
     print_load(big_baseline, "baseline")
     hub_same_size = next((entry for entry in scaling if entry["size"] == size), None)

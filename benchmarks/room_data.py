@@ -2,7 +2,7 @@
 large room, and the app's memory while comments keep arriving.
 
 The hub runs in its own process (`serve_forever`, what `watchparty-tui serve` runs, on a fresh
-database file; only the tenant message rate is raised, see room_data_processes.HUB_LIMITS).
+database file; its tenant-wide limits lifted, see harness.HUB_LIMITS).
 Everything talks to it over 127.0.0.1 with the app's own clients (supabase-py's postgrest-py
 through `room.tables.RoomTables`, realtime-py). Stamps are `time.monotonic()` in every process.
 
@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import _bootstrap  # noqa: F401  (first: finds the venv and the project)
-from machine import peak_rss_mb
+from harness import HUB_LIMITS, peak_rss_mb
 from room_data_phases import (
     measure_changes,
     measure_feed,
@@ -55,7 +55,7 @@ from room_data_phases import (
     print_feed,
     print_history,
 )
-from room_data_processes import HUB_LIMITS, HubProcess, now
+from room_data_processes import HubProcess, now
 
 from player.sources import render_demo_file
 from room.state import COMMENT_WINDOW
@@ -90,7 +90,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             print_feed(run["unbounded"], "baseline: no window (COMMENT_WINDOW unbounded)")
             run["hub_peak_rss_mb"] = round(peak_rss_mb(hub.pid), 1)
         finally:
-            run["hub_log"] = hub.stop()
+            run["hub_log"] = hub.stop()[1]
     return run
 
 

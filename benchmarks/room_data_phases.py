@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analysis import fmt, percentile
-from machine import LoopLag, OtherLoad
+from harness import LoopLag, OtherLoad, fmt, summary
 from room_data_processes import ROOM, Child, Receipt, comment_row, now
 
 from room.backend import open_backend
@@ -27,16 +26,7 @@ Figures = dict[str, Any]
 
 
 def stats(values: list[float]) -> Figures:
-    def rounded(value: float | None) -> float | None:
-        return None if value is None else round(value, 2)
-
-    return {
-        "n": len(values),
-        "p50_ms": rounded(percentile(values, 50)),
-        "p95_ms": rounded(percentile(values, 95)),
-        "p99_ms": rounded(percentile(values, 99)),
-        "max_ms": rounded(max(values)) if values else None,
-    }
+    return dict(summary(values, digits=2))
 
 
 def line(label: str, figures: Figures, extra: str = "") -> str:
@@ -477,7 +467,7 @@ async def measure_feed(
         shown_at = (await app.read(timeout=60))["shown_at"]
         other_load = load.pct_of_a_core()
     finally:
-        app_stderr = app.stop(timeout=30)
+        app_stderr = app.stop(timeout=30)[1]
         writer.close()
     calm_ms = [(shown_at[i] - writer.sent_at[i]) * 1000 for i in calm if shown_at[i] is not None]
     low = checkpoints[0]  # the first checkpoint: the window is full from there on

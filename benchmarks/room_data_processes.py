@@ -14,9 +14,7 @@ import json
 import logging
 import math
 import os
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from array import array
@@ -26,17 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import _bootstrap  # noqa: F401  (first: finds the venv and the project)
-from machine import rss_mb
+from harness import HUB_LIMITS, ChildProcess, rss_mb
 
 ROOM = "bench"
 """The room of the latency and history measurements."""
-
-# The tenant message counter (Supabase Free: 100 a second, every delivery counted) and each
-# socket's share of it would close the channels at the first broadcast to 50 subscribers, and
-# during the app run's few hundred announcements a second. The hub does not count
-# postgres_changes deliveries (nor does Supabase's rate counter), so the measured path is as
-# shipped.
-HUB_LIMITS: dict[str, int] = {"max_events_per_second": 1_000_000_000}
 
 ANCHOR_EVERY = 50
 """One comment in 50 is an anchor (a marker on the progress bar), as the writer marks moments."""
@@ -73,29 +64,15 @@ def index_of(message: str) -> int | None:
 # --------------------------------------------------------------------------------------------
 # The measuring process's side
 # --------------------------------------------------------------------------------------------
-class Child:
-    """One of these processes, started with `role` and its arguments."""
+class Child(ChildProcess):
+    """One of these processes, started with `role` and its arguments; JSON lines both ways."""
 
     def __init__(self, role: str, *argv: str, env: dict[str, str] | None = None) -> None:
+        super().__init__([__file__, role, *argv], stdin=True, env=env)
         self.role = role
-        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (closed in `stop`)
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, role, *argv],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            text=True,
-            env={**os.environ, **(env or {})},
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
 
     async def read(self, timeout: float = 60.0) -> dict[str, Any]:
-        stdout = self.process.stdout
-        assert stdout is not None
-        text = await asyncio.wait_for(asyncio.to_thread(stdout.readline), timeout)
+        text = await asyncio.wait_for(asyncio.to_thread(self.readline), timeout)
         if not text:
             raise RuntimeError(f"the {self.role} process ended: {self.stderr()[-8:]}")
         message = json.loads(text)
@@ -108,42 +85,21 @@ class Child:
         stdin.write(json.dumps(message) + "\n")
         stdin.flush()
 
-    def stderr(self) -> list[str]:
-        self.log.flush()
-        self.log.seek(0)
-        return [text.rstrip() for text in self.log if text.strip()]
-
-    def stop(self, timeout: float = 15.0) -> list[str]:
-        """End it (SIGTERM, then SIGKILL if it must); returns what it wrote to stderr."""
-        if self.process.poll() is None:
-            self.process.terminate()
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        lines = self.stderr()
-        self.log.close()
-        return lines
-
 
 class HubProcess(Child):
     def __init__(self, db: Path) -> None:
         super().__init__("hub", str(db))
-        stdout = self.process.stdout
-        assert stdout is not None
-        first = stdout.readline()  # "watchparty hub on http://127.0.0.1:PORT (Ctrl-C stops it)"
-        if " on http://" not in first:
-            self.stop()
-            raise RuntimeError(f"the hub did not start: {first!r}")
-        self.url = first.split()[3]
+        # "watchparty hub on http://127.0.0.1:PORT (Ctrl-C stops it)"
+        self.url = self.expect(" on http://", "the hub").split()[3]
 
 
 # --------------------------------------------------------------------------------------------
 # The roles
 # --------------------------------------------------------------------------------------------
 def serve_hub(db: Path) -> None:
-    """What `watchparty-tui serve --db DB --port 0` runs (`serve_forever`), tenant rate raised."""
+    """What `watchparty-tui serve --db DB --port 0` runs (`serve_forever`), tenant limits
+    lifted (`harness.HUB_LIMITS`). The hub does not count postgres_changes deliveries (nor does
+    Supabase's rate counter), so the measured path is as shipped."""
     from hub import HubSettings, serve_forever
 
     logging.basicConfig(level=logging.WARNING, format="%(name)s %(levelname)s %(message)s")

@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import random
-import resource
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
@@ -35,6 +34,7 @@ import _bootstrap  # noqa: F401  (first: finds the venv and the project)
 from analysis import GROUPS, Row, analyse, measurement_noise_ms, report
 from baselines import NaiveFollower, SyncplayFollower
 from channel import Link, LinkProfile
+from harness import CpuMeter
 
 from player.base import PlayerState
 from player.mpv_player import MpvPlayer
@@ -277,7 +277,7 @@ async def scenario(quick: bool, seed: int) -> dict[str, object]:
             asyncio.create_task(recorder.run()),
             asyncio.create_task(host.syncplay_heartbeat()),
         ]
-        usage_before = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = CpuMeter()
         wall_before = time.monotonic()
 
         play_s = 8 if quick else 60
@@ -312,8 +312,7 @@ async def scenario(quick: bool, seed: int) -> dict[str, object]:
         recorder.mark("end")
 
         wall = time.monotonic() - wall_before
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        cpu_s = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
+        cpu_pct = cpu.pct_of_a_core()
         for task in tasks:
             task.cancel()
         for member in members:
@@ -327,7 +326,7 @@ async def scenario(quick: bool, seed: int) -> dict[str, object]:
     ours_drivers = [m.driver for m in members if isinstance(m.driver, OurFollower)]
     return {
         "results": results,
-        "cpu_per_player_pct": 100 * cpu_s / wall / len(players),
+        "cpu_per_player_pct": cpu_pct / len(players),
         "players": len(players),
         "wall_s": wall,
         "measurement_noise_p95_ms": measurement_noise_ms(recorder.host_stamps),

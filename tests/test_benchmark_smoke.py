@@ -1,36 +1,120 @@
-"""The benchmarks still run end to end and print the JSON summary their issues ask for."""
+"""The benchmarks still run end to end, print the JSON summary their issues ask for, and leave
+the user's own folders alone (each run gets a private data folder from benchmarks/_bootstrap)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import math
+import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "sync_drift.py"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+# benchmarks/ is scripts, not a package: load the shared module by its path, touching no sys.path.
+_spec = importlib.util.spec_from_file_location("benchmarks_harness", BENCHMARKS / "harness.py")
+assert _spec is not None and _spec.loader is not None
+harness = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(harness)
+
 REQUIRED = ("drift_p50_ms", "drift_p95_ms", "drift_max_ms", "converge_s")
 
 
-@pytest.mark.slow
-def test_quick_benchmark_prints_the_summary_last() -> None:
+class UserFolders:
+    """A pretend user: HOME and XDG_DATA_HOME / XDG_CONFIG_HOME pointed at folders of their
+    own, each holding a file of theirs, and a TMPDIR to see what a run leaves behind."""
+
+    def __init__(self, root: Path) -> None:
+        self.folders = [root / "home", root / "xdg-data", root / "xdg-config"]
+        for folder in self.folders:
+            (folder / "watchparty-tui").mkdir(parents=True)
+            (folder / "watchparty-tui" / "theirs.txt").write_text("the user's own\n")
+        self.tmp = root / "tmp"
+        self.tmp.mkdir()
+        self.before = self.listing()
+
+    @property
+    def env(self) -> dict[str, str]:
+        home, data, config = self.folders
+        return {
+            **os.environ,
+            "HOME": str(home),
+            "XDG_DATA_HOME": str(data),
+            "XDG_CONFIG_HOME": str(config),
+            "TMPDIR": str(self.tmp),
+        }
+
+    def listing(self) -> dict[str, tuple[int, int]]:
+        return {
+            str(path): (path.stat().st_size, path.stat().st_mtime_ns)
+            for folder in self.folders
+            for path in [folder, *folder.rglob("*")]
+        }
+
+    def assert_untouched(self) -> None:
+        after = self.listing()
+        assert after == self.before, {
+            "added": sorted(after.keys() - self.before.keys()),
+            "changed": sorted(
+                p for p in after.keys() & self.before.keys() if after[p] != self.before[p]
+            ),
+        }
+        # The run's private folder went with it.
+        assert not list(self.tmp.glob("watchparty-bench-*"))
+
+
+def test_one_percentile_convention_linear_between_ranks() -> None:
+    values = [float(v) for v in (7, 1, 3, 9, 5, 2, 8, 4, 6, 10)]
+    percentile, summary = harness.percentile, harness.summary
+    inclusive = statistics.quantiles(values, n=100, method="inclusive")
+    for q in (5, 50, 95, 99):
+        assert percentile(values, q) == pytest.approx(inclusive[q - 1])
+    assert percentile(values, 50) == statistics.median(values) == 5.5
+    assert percentile(values, 99) == pytest.approx(9.91)
+    assert (percentile(values, 0), percentile(values, 100), percentile([], 50)) == (1, 10, None)
+    # An event that never happened (infinite) pulls in every percentile that reaches it, and
+    # the summary shows it as None (JSON has no infinity).
+    assert percentile([1.0, 2.0, math.inf], 50) == 2.0
+    assert summary([1.0, 2.0, math.inf], digits=1) == {
+        "n": 3,
+        "p50_ms": 2.0,
+        "p95_ms": None,
+        "p99_ms": None,
+        "max_ms": None,
+    }
+
+
+def run_benchmark(name: str, user: UserFolders, *args: str, timeout: float) -> dict[str, Any]:
     run = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"],
+        [sys.executable, str(BENCHMARKS / f"{name}.py"), *args],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=timeout,
         check=True,
+        env=user.env,
     )
     summary = json.loads(run.stdout.strip().splitlines()[-1])
+    assert isinstance(summary, dict)
+    return summary
+
+
+@pytest.mark.slow
+def test_quick_benchmark_prints_the_summary_last(tmp_path: Path) -> None:
+    user = UserFolders(tmp_path)
+    summary = run_benchmark("sync_drift", user, "--quick", timeout=180)
     for prefix in ("", "naive_", "syncplay_"):
         for key in REQUIRED:
             assert prefix + key in summary
     assert summary["drift_p95_ms"] is not None
     assert summary["cpu_per_player_pct"] > 0
+    user.assert_untouched()
 
 
-ROOM_DATA_SCRIPT = SCRIPT.with_name("room_data.py")
 ROOM_DATA_REQUIRED = (
     "change_p50_ms",
     "change_p99_ms",
@@ -46,15 +130,9 @@ ROOM_DATA_REQUIRED = (
 
 
 @pytest.mark.slow
-def test_quick_room_data_benchmark_prints_the_summary_last() -> None:
-    run = subprocess.run(
-        [sys.executable, str(ROOM_DATA_SCRIPT), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    summary = json.loads(run.stdout.strip().splitlines()[-1])
+def test_quick_room_data_benchmark_prints_the_summary_last(tmp_path: Path) -> None:
+    user = UserFolders(tmp_path)
+    summary = run_benchmark("room_data", user, "--quick", timeout=300)
     for key in ROOM_DATA_REQUIRED:
         assert summary[key] is not None, key
     # Every change and every broadcast reached every subscriber, once.
@@ -62,3 +140,35 @@ def test_quick_room_data_benchmark_prints_the_summary_last() -> None:
     assert summary["change_duplicated"] == 0
     assert summary["baseline_lost"] == 0
     assert summary["baseline_duplicated"] == 0
+    user.assert_untouched()
+
+
+@pytest.mark.slow
+def test_follow_latency_keeps_out_of_the_users_data_folder(tmp_path: Path) -> None:
+    """The app's LiveRooms write their outbox and sign-in sessions and the hub its
+    hub.sqlite3 into the data folder: the run's own, not the user's."""
+    user = UserFolders(tmp_path)
+    summary = run_benchmark("follow_latency", user, "--actions", "4", timeout=180)
+    assert summary["apply_p50_ms"] is not None
+    user.assert_untouched()
+
+
+@pytest.mark.slow
+def test_hub_fanout_keeps_out_of_the_users_data_folder(tmp_path: Path) -> None:
+    """Its hub (default settings but the limits) opens hub.sqlite3 in the data folder."""
+    user = UserFolders(tmp_path)
+    tiny = ("--duration", "1", "--warmup", "0.5", "--scale-duration", "1")
+    summary = run_benchmark(
+        "hub_fanout", user, *tiny, "--sizes", "20", "--baseline-size", "20", timeout=180
+    )
+    assert summary["room200_p50_ms"] is not None
+    user.assert_untouched()
+
+
+@pytest.mark.slow
+def test_cold_start_keeps_out_of_the_users_data_folder(tmp_path: Path) -> None:
+    """`watchparty-tui demo` keeps its user id and renders its video into the data folder."""
+    user = UserFolders(tmp_path)
+    summary = run_benchmark("cold_start", user, "--runs", "1", timeout=120)
+    assert summary["first_frame_median_ms"] > 0
+    user.assert_untouched()
