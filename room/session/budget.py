@@ -5,11 +5,12 @@ included, so one send to a room of N costs N + 1 (reference/realtime-protocol.md
 server counts"); a presence track costs 1 plus one per member the diff reaches. Every member
 runs this same rule, so if each keeps to its fair share the room keeps to its budget:
 
-    one member's sends per second  <=  room budget / (N * (N + 1))
+    one member's sends per second  <=  members' part of the budget / (N * (N + 1))
 
-The share is split: most for the periodic heartbeat (the seed's 3 s while the room is small,
-stretched as it grows), a little for clock pings and the host's anchor refresh, and the rest
-held back so that a state change (play/pause, sync state, host) can go out at once.
+The members' part is 90 %; the host's silent anchor refreshes have the other 10 %. A member's
+share is split again: most for the periodic heartbeat (the web client's 3 s while the room
+is small, stretched as it grows); the rest for clock pings (each paying for the host's pong
+too) and for changes in kind (sync state, buffering, host), which go out at once.
 """
 
 from __future__ import annotations
@@ -20,14 +21,20 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-HEARTBEAT_SHARE = 0.75
+ANCHOR_SHARE = 0.10
+"""Of the room's whole budget, what the host's silent anchor refreshes may use; the members
+share the rest."""
+HEARTBEAT_SHARE = 0.85
 """Of a member's fair share, what its periodic heartbeats may use."""
 CLOCK_SHARE = 0.05
-"""What its clock-sync pings may use."""
-ANCHOR_SHARE = 0.10
-"""Of the room's whole budget, what the host's silent anchor refreshes may use."""
-BURST_SENDS = 2.0
-"""Sends a member may make at once after a quiet spell (a state change, then another)."""
+"""What its clock-sync pings (and their pongs) may use."""
+PING_SENDS = 2.0
+"""A ping costs its own broadcast and the host's answer to the room."""
+BURST_SENDS = 3.0
+"""Sends a member's bucket holds: a heartbeat, a ping's two, and one kept for a change."""
+KEPT_FOR_CHANGES = 1.0
+"""Periodic sends (heartbeats, pings) never spend the last send: a change in kind always
+finds one and goes out at once."""
 PRESENCE_WINDOW_S = 60.0
 _EPSILON = 1e-6
 """Tokens this close to a whole send count as one (refills are floating point)."""
@@ -59,7 +66,7 @@ def broadcast_cost(room_size: int) -> int:
 def fair_sends_per_s(room_size: int, settings: BudgetSettings) -> float:
     """One member's share of the room's budget, in broadcasts per second."""
     size = max(1, room_size)
-    return settings.messages_per_s / (size * broadcast_cost(size))
+    return settings.messages_per_s * (1 - ANCHOR_SHARE) / (size * broadcast_cost(size))
 
 
 def heartbeat_interval_s(room_size: int, settings: BudgetSettings) -> float:
@@ -70,7 +77,7 @@ def heartbeat_interval_s(room_size: int, settings: BudgetSettings) -> float:
 
 def clock_refresh_interval_s(room_size: int, settings: BudgetSettings, floor_s: float) -> float:
     """How often a follower may ping the host once its clock estimate is warm."""
-    return max(floor_s, 1.0 / (fair_sends_per_s(room_size, settings) * CLOCK_SHARE))
+    return max(floor_s, PING_SENDS / (fair_sends_per_s(room_size, settings) * CLOCK_SHARE))
 
 
 def anchor_refresh_interval_s(room_size: int, settings: BudgetSettings, floor_s: float) -> float:
@@ -120,19 +127,21 @@ class SendBucket:
         self._refill(now_s)
         self.rate_per_s = rate_per_s
 
-    def try_spend(self, now_s: float) -> bool:
+    def try_spend(self, now_s: float, sends: float = 1.0, keep: float = 0.0) -> bool:
+        """Spend ``sends`` if ``keep`` more would be left; say whether it did."""
         self._refill(now_s)
-        if self.tokens >= 1.0 - _EPSILON:
-            self.tokens = max(0.0, self.tokens - 1.0)
+        if self.tokens >= sends + keep - _EPSILON:
+            self.tokens = max(0.0, self.tokens - sends)
             return True
         return False
 
-    def wait_s(self, now_s: float) -> float:
-        """How long until one send is allowed (0 when it is now)."""
+    def wait_s(self, now_s: float, sends: float = 1.0, keep: float = 0.0) -> float:
+        """How long until ``sends`` are allowed with ``keep`` left (0 when they are now)."""
         self._refill(now_s)
-        if self.tokens >= 1.0 - _EPSILON:
+        missing = sends + keep - self.tokens
+        if missing <= _EPSILON:
             return 0.0
-        return (1.0 - self.tokens) / self.rate_per_s if self.rate_per_s > 0 else float("inf")
+        return missing / self.rate_per_s if self.rate_per_s > 0 else float("inf")
 
 
 @dataclass
@@ -180,11 +189,11 @@ class RoomBudget:
             self.room_size = room_size
             self.bucket.set_rate(fair_sends_per_s(room_size, self.settings), now_s)
 
-    def try_send(self, now_s: float) -> bool:
-        return self.bucket.try_spend(now_s)
+    def try_send(self, now_s: float, sends: float = 1.0, keep: float = 0.0) -> bool:
+        return self.bucket.try_spend(now_s, sends, keep)
 
-    def send_wait_s(self, now_s: float) -> float:
-        return self.bucket.wait_s(now_s)
+    def send_wait_s(self, now_s: float, sends: float = 1.0, keep: float = 0.0) -> float:
+        return self.bucket.wait_s(now_s, sends, keep)
 
     @property
     def heartbeat_interval_s(self) -> float:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
 
 from pydantic import ValidationError
 
 from room import events
-from room.session.budget import RoomBudget
-from room.session.context import RoomContext
+from room.session.budget import KEPT_FOR_CHANGES, PING_SENDS, RoomBudget
+from room.session.context import RoomContext, wait_for_event
 from room.sync.clock import ClockSync, SyncPing, SyncPong, answer_ping
 
 PONG_BATCH_S = 0.25
 MAX_PONGS_PER_BATCH = 200
 PING_CHECK_S = 0.25
-"""How often a follower checks whether a ping is due (the estimator says when one is)."""
+"""The shortest wait between two checks for a due ping."""
+IDLE_CHECK_S = 1.0
+"""How often to look again while there is nobody to ping (no host, or we host)."""
 
 
 class HostView(Protocol):
@@ -53,10 +56,12 @@ class ClockSyncer:
         self._host = host
         self._budget = budget
         self._pings: list[tuple[SyncPing, float]] = []
+        self._wake = asyncio.Event()
 
     def reset(self, host_user_id: str) -> None:
         """A new host: its clock is another clock."""
         self.estimator.reset(host_user_id)
+        self._wake.set()
 
     # --- as the host --------------------------------------------------------------------
 
@@ -113,10 +118,20 @@ class ClockSyncer:
             refresh_ms=budget.clock_refresh_interval_s(REFRESH_FLOOR_S) * 1000,
         )
         now = self.ctx.clock.monotonic_ms()
-        if self.estimator.ping_due(now) and budget.try_send(self.ctx.clock.monotonic_s()):
+        if self.estimator.ping_due(now) and budget.try_send(
+            self.ctx.clock.monotonic_s(), PING_SENDS, keep=KEPT_FOR_CHANGES
+        ):
             await self.ctx.link.send(events.SYNC_PING, self.estimator.make_ping(now).model_dump())
+
+    def _next_check_s(self) -> float:
+        host = self._host
+        if host.host_user_id is None or host.is_host or not self.ctx.link.is_joined:
+            return IDLE_CHECK_S
+        due_in_s = self.estimator.next_ping_in_ms(self.ctx.clock.monotonic_ms()) / 1000
+        return max(PING_CHECK_S, due_in_s)
 
     async def run(self) -> None:
         while True:
-            await self.ctx.clock.sleep(PING_CHECK_S)
+            await wait_for_event(self.ctx.clock, self._wake, self._next_check_s())
+            self._wake.clear()
             await self.ping_if_due()

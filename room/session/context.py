@@ -129,6 +129,7 @@ class Notifier:
         self._clock = clock
         self._throttle = NoticeThrottle()
         self._sink: NoticeSink = lambda text: None
+        self._queued = asyncio.Event()
 
     def connect(self, sink: NoticeSink) -> None:
         self._sink = sink
@@ -139,13 +140,18 @@ class Notifier:
         shown = self._throttle.offer(text, self._clock.monotonic_s())
         if shown is not None:
             self._sink(shown)
+        else:
+            self._queued.set()
 
     async def run(self) -> None:
-        """Show the queued notices as they come due."""
+        """Show the queued notices as they come due (idle while none wait)."""
         while True:
             due_at = self._throttle.next_due_at()
-            now = self._clock.monotonic_s()
-            await self._clock.sleep(0.2 if due_at is None else max(0.05, due_at - now))
+            if due_at is None:
+                self._queued.clear()
+                await self._queued.wait()
+                continue
+            await self._clock.sleep(max(0.05, due_at - self._clock.monotonic_s()))
             text = self._throttle.due(self._clock.monotonic_s())
             if text is not None:
                 self._sink(text)

@@ -163,6 +163,7 @@ class LocalPlayback:
         sample = self.sample
         if sample is None:
             return
+        self._budget.try_send(self.ctx.clock.monotonic_s())  # never held; it still counts
         is_host = self._host.is_host
         if is_host and self.driver.busy:
             # Our own scheduled start hasn't come yet: followers already have it, so let it
@@ -197,6 +198,7 @@ class LocalPlayback:
         sample = self.sample
         if sample is None:
             return
+        self._budget.try_send(self.ctx.clock.monotonic_s())  # never held; it still counts
         if isinstance(intent, SeekBy):
             target = sample.position_at(self.ctx.clock.monotonic_ms()) + intent.seconds
         else:

@@ -20,7 +20,7 @@ from room.members import merge_members, presence_members
 from room.notices import joined_notice, left_notice
 from room.publisher import PresencePublisher, kind_of
 from room.roomdata import RoomData
-from room.session.budget import RoomBudget
+from room.session.budget import KEPT_FOR_CHANGES, RoomBudget
 from room.session.context import RoomContext, wait_for_event
 from room.state import Member, SyncStatus
 from room.tables import TableError
@@ -213,13 +213,16 @@ class Roster:
         clock = self.ctx.clock
         while True:
             due_in = self._last_beat_s + self.budget.heartbeat_interval_s - clock.monotonic_s()
-            if await wait_for_event(clock, self._changed, due_in):
+            changed = await wait_for_event(clock, self._changed, due_in)
+            if changed:
                 await clock.sleep(COALESCE_S)
             self._changed.clear()
-            wait = self.budget.send_wait_s(clock.monotonic_s())
+            keep = 0.0 if changed else KEPT_FOR_CHANGES
+            wait = self.budget.send_wait_s(clock.monotonic_s(), keep=keep)
             if wait > 0:
-                await clock.sleep(wait)
-            if self.budget.try_send(clock.monotonic_s()):
+                await wait_for_event(clock, self._changed, wait)  # a change may not wait
+                continue
+            if self.budget.try_send(clock.monotonic_s(), keep=keep):
                 await self.beat()
 
     async def run_member_clock(self) -> None:

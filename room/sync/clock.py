@@ -126,12 +126,16 @@ class ClockSync:
         offset = self.offset_ms
         return None if offset is None else local_now_ms + offset
 
-    def ping_due(self, now_ms: float) -> bool:
+    def next_ping_in_ms(self, now_ms: float) -> float:
+        """How long until a ping is due (0 when it is now)."""
         if self._last_ping_ms is None:
-            return True
+            return 0.0
         warming_up = len(self._samples) < self._warmup_samples
         interval = self._warmup_interval_ms if warming_up else self._refresh_interval_ms
-        return now_ms - self._last_ping_ms >= interval
+        return max(0.0, self._last_ping_ms + interval - now_ms)
+
+    def ping_due(self, now_ms: float) -> bool:
+        return self.next_ping_in_ms(now_ms) <= 0
 
     def make_ping(self, now_ms: float) -> SyncPing:
         self._outstanding = {
