@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from room.sync.policy import Decision
@@ -28,7 +28,8 @@ class PlaybackControls(Protocol):
 
 class DecisionDriver:
     """Applies decisions in order. `clock_ms` is the clock the decisions were made with
-    (the one passed to `Follower` as `now_ms`), so `resume_at_ms` means the same here."""
+    (the one passed to `Follower` as `now_ms`), so `resume_at_ms` means the same here;
+    `sleep` waits on that clock (tests pass a fake pair, so no test measures real time)."""
 
     def __init__(
         self,
@@ -36,9 +37,11 @@ class DecisionDriver:
         clock_ms: Callable[[], float],
         *,
         seek_timeout_s: float = 10.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._controls = controls
         self._clock_ms = clock_ms
+        self._sleep = sleep
         self._seek_timeout_s = seek_timeout_s
         self._pending: asyncio.Task[None] | None = None
 
@@ -85,5 +88,5 @@ class DecisionDriver:
         if delay_s > 0:
             # asyncio.sleep, not a bare timer on a future: a start cancelled in the very turn
             # its timer fires must not set a cancelled future (InvalidStateError).
-            await asyncio.sleep(delay_s)
+            await self._sleep(delay_s)
         self._controls.play()
