@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import statistics
+from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
@@ -14,6 +16,11 @@ from room.sync.settings import SyncSettings
 AnchorEvent = Literal["play", "pause", "seek", "sync_anchor"]
 """`play`/`pause`/`seek` are the web client's events (their payload gains the anchor
 fields); `sync_anchor` is a silent refresh that only our clients read."""
+
+STRAY_REPORTS = 5
+"""A stray counts once the median of this many reports since the last anchor shows it. A
+report that reaches us late (a busy CPU delays mpv's callbacks by tens of ms) looks behind
+on its own; a real stall or skip moves every report after it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +44,8 @@ class HostAnchorPublisher:
         self._guard = EchoGuard(expiry_ms=self.settings.echo_expiry_ms)
         self._scheduled_start_ms: float | None = None
         self._published_at_ms = -math.inf
+        self._strays_ms: deque[float] = deque(maxlen=STRAY_REPORTS)
+        """Signed stray (real position minus the anchor's) of recent reports, playing."""
 
     @property
     def anchor(self) -> Anchor | None:
@@ -69,12 +78,25 @@ class HostAnchorPublisher:
             self._scheduled_start_ms = None
         if anchor.is_playing != playing or (playing and sample.speed != anchor.rate):
             return self._publish_now("sync_anchor", sample, now_ms, playing)
-        if playing and now_ms - self._published_at_ms >= self.settings.anchor_min_interval_ms:
-            stray_ms = abs(sample.position_at(now_ms) - anchor_position(anchor, now_ms)) * 1000
-            stale = now_ms - anchor.at >= self.settings.anchor_refresh_ms
-            if stray_ms > self.settings.anchor_deviation_ms or stale:
-                return self._publish_now("sync_anchor", sample, now_ms, playing)
+        if not playing:
+            return None
+        anchored_s = anchor_position(anchor, now_ms)
+        self._strays_ms.append((sample.position_at(now_ms) - anchored_s) * 1000)
+        if now_ms - self._published_at_ms < self.settings.anchor_min_interval_ms:
+            return None
+        stray_ms = self._typical_stray_ms()
+        strayed = stray_ms is not None and abs(stray_ms) > self.settings.anchor_deviation_ms
+        if strayed or now_ms - anchor.at >= self.settings.anchor_refresh_ms:
+            # Re-anchor where the recent reports agree playback is, not on the last one.
+            self._published_at_ms = now_ms
+            position_s = anchored_s + (stray_ms or 0.0) / 1000
+            return self._publish("sync_anchor", position_s, now_ms, playing, sample.speed)
         return None
+
+    def _typical_stray_ms(self) -> float | None:
+        if len(self._strays_ms) < STRAY_REPORTS:
+            return None
+        return statistics.median(self._strays_ms)
 
     def _publish_now(
         self, event: AnchorEvent, sample: PlaybackSample, now_ms: float, playing: bool
@@ -94,4 +116,5 @@ class HostAnchorPublisher:
         )
         self._next_seq += 1
         self._anchor = anchor
+        self._strays_ms.clear()
         return AnchorUpdate(event, anchor)
