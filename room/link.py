@@ -26,6 +26,9 @@ from room.state import ConnectionStatus
 log = logging.getLogger(__name__)
 
 JOIN_TIMEOUT_S = 10.0
+STABLE_JOIN_S = 30.0
+"""A join that lasted this long starts the backoff again from the bottom; one the server
+closes sooner (a rate limit, a refusal after joining) keeps growing it."""
 RATE_LIMITED_WAIT_S = 30.0
 """After the server cut us off for the project's message rate, wait at least this long (plus
 up to as much again, at random): its counters average over a minute, and a room that comes
@@ -109,6 +112,7 @@ class RoomLink:
         self.joins = 0
         """How many times the channel has been joined (the first join and every rejoin)."""
         self._lost_reason: str | None = None
+        self._joined_at = 0.0
 
     @property
     def is_joined(self) -> bool:
@@ -166,7 +170,8 @@ class RoomLink:
             if self._stopping.is_set():
                 break
             if reason is None:
-                attempt = 0  # we were joined: start the backoff again from the bottom
+                if time.monotonic() - self._joined_at >= STABLE_JOIN_S:
+                    attempt = 0  # we were joined a good while: back to the bottom
                 reason = self._lost_reason or "connection lost"
             delay = self.backoff.delay(attempt)
             attempt += 1
@@ -230,6 +235,7 @@ class RoomLink:
             if not joined.is_set():
                 return lost_reason[0] if lost_reason else "the server did not accept the join"
             self._channel = channel
+            self._joined_at = time.monotonic()
             self.joins += 1
             self._last_inbound = time.monotonic()
             self.listener.on_status(LinkStatus(ConnectionStatus.CONNECTED))

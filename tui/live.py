@@ -58,7 +58,8 @@ def sample_of(state: PlayerState) -> PlaybackSample:
 
 def demo_file() -> Path:
     # Short and small so the first run renders it in seconds; seekable, unlike live lavfi.
-    return data_dir() / "demo-320x180-5min.mkv"
+    # Named for its MP2 audio: earlier renders with AAC have broken timestamps, never reuse them.
+    return data_dir() / "demo-320x180-5min-mp2.mkv"
 
 
 class LiveRoom:

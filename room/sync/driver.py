@@ -28,7 +28,8 @@ class PlaybackControls(Protocol):
 
 class DecisionDriver:
     """Applies decisions in order. `clock_ms` is the clock the decisions were made with
-    (the one passed to `Follower` as `now_ms`), so `resume_at_ms` means the same here."""
+    (the one passed to `Follower` as `now_ms`), so `resume_at_ms` means the same here;
+    `sleep` waits on that clock (tests pass a fake pair, so no test measures real time)."""
 
     def __init__(
         self,

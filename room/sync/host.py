@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import statistics
+from collections import deque
 from dataclasses import dataclass
 
 from room import events
@@ -15,6 +17,11 @@ AnchorEvent = str
 """One of ``room.events.PLAYBACK_EVENTS``: `play`/`pause`/`seek` are the web client's events
 (their payload gains the anchor fields); `sync_anchor` is a silent refresh that only our
 clients read."""
+
+STRAY_REPORTS = 5
+"""A stray counts once the median of this many reports since the last anchor shows it. A
+report that reaches us late (a busy CPU delays mpv's callbacks by tens of ms) looks behind
+on its own; a real stall or skip moves every report after it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,8 @@ class HostAnchorPublisher:
         self._published_at_ms = -math.inf
         self.refresh_ms = self.settings.anchor_refresh_ms
         """How old an anchor may grow before a silent refresh (stretched in big rooms)."""
+        self._strays_ms: deque[float] = deque(maxlen=STRAY_REPORTS)
+        """Signed stray (real position minus the anchor's) of recent reports, playing."""
 
     @property
     def anchor(self) -> Anchor | None:
@@ -72,12 +81,25 @@ class HostAnchorPublisher:
             self._scheduled_start_ms = None
         if anchor.is_playing != playing or (playing and sample.speed != anchor.rate):
             return self._publish_now(events.SYNC_ANCHOR, sample, now_ms, playing)
-        if playing and now_ms - self._published_at_ms >= self.settings.anchor_min_interval_ms:
-            stray_ms = abs(sample.position_at(now_ms) - anchor_position(anchor, now_ms)) * 1000
-            stale = now_ms - anchor.at >= self.refresh_ms
-            if stray_ms > self.settings.anchor_deviation_ms or stale:
-                return self._publish_now(events.SYNC_ANCHOR, sample, now_ms, playing)
+        if not playing:
+            return None
+        anchored_s = anchor_position(anchor, now_ms)
+        self._strays_ms.append((sample.position_at(now_ms) - anchored_s) * 1000)
+        if now_ms - self._published_at_ms < self.settings.anchor_min_interval_ms:
+            return None
+        stray_ms = self._typical_stray_ms()
+        strayed = stray_ms is not None and abs(stray_ms) > self.settings.anchor_deviation_ms
+        if strayed or now_ms - anchor.at >= self.refresh_ms:
+            # Re-anchor where the recent reports agree playback is, not on the last one.
+            self._published_at_ms = now_ms
+            position_s = anchored_s + (stray_ms or 0.0) / 1000
+            return self._publish(events.SYNC_ANCHOR, position_s, now_ms, playing, sample.speed)
         return None
+
+    def _typical_stray_ms(self) -> float | None:
+        if len(self._strays_ms) < STRAY_REPORTS:
+            return None
+        return statistics.median(self._strays_ms)
 
     def _publish_now(
         self, event: AnchorEvent, sample: PlaybackSample, now_ms: float, playing: bool
@@ -97,4 +119,5 @@ class HostAnchorPublisher:
         )
         self._next_seq += 1
         self._anchor = anchor
+        self._strays_ms.clear()
         return AnchorUpdate(event, anchor)

@@ -18,6 +18,11 @@ from tui.live import LiveRoom
 
 T = TypeVar("T")
 
+WAIT_S = 30.0
+"""How long a live test waits for something to happen: real players, a real hub and clients
+on a CPU that may be shared or pinned by others. Generous on purpose: a wait ends as soon as
+its condition holds, so the limit only decides how long a broken behaviour takes to fail."""
+
 
 @dataclass
 class LiveMember:
@@ -41,7 +46,7 @@ class LiveMember:
         self._changed.set()
 
     async def until(
-        self, condition: Callable[[RoomState], bool], timeout: float = 10.0
+        self, condition: Callable[[RoomState], bool], timeout: float = WAIT_S
     ) -> RoomState:
         """Wait for a published room state that satisfies ``condition``."""
         async with asyncio.timeout(timeout):
@@ -50,14 +55,14 @@ class LiveMember:
                 await self._changed.wait()
         return self.state
 
-    async def noticed(self, text: str, timeout: float = 10.0) -> None:
+    async def noticed(self, text: str, timeout: float = WAIT_S) -> None:
         """Wait for a notification (they are throttled to one a second, so may come late)."""
         async with asyncio.timeout(timeout):
             while text not in self.notices:
                 self._changed.clear()
                 await self._changed.wait()
 
-    async def joined(self, timeout: float = 15.0) -> RoomState:
+    async def joined(self, timeout: float = WAIT_S) -> RoomState:
         return await self.until(
             lambda s: s.connection.status is ConnectionStatus.CONNECTED, timeout
         )
@@ -135,7 +140,7 @@ class BrowserMember:
         await self.channel.send_broadcast(event, payload)
 
     async def heard(
-        self, condition: Callable[[str, dict[str, Any]], bool], timeout: float = 10.0
+        self, condition: Callable[[str, dict[str, Any]], bool], timeout: float = WAIT_S
     ) -> tuple[str, dict[str, Any]]:
         async with asyncio.timeout(timeout):
             while True:
@@ -190,7 +195,7 @@ async def start_browser(
     return member
 
 
-async def within(awaitable: Awaitable[T], seconds: float = 10.0) -> T:
+async def within(awaitable: Awaitable[T], seconds: float = WAIT_S) -> T:
     """Await with a limit, so a test that waits for something that never comes fails."""
     async with asyncio.timeout(seconds):
         return await awaitable
@@ -205,7 +210,7 @@ class TableWatcher:
     _heard: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def change(
-        self, condition: Callable[[dict[str, Any]], bool], timeout: float = 10.0
+        self, condition: Callable[[dict[str, Any]], bool], timeout: float = WAIT_S
     ) -> dict[str, Any]:
         """Wait for a change (the ``data`` of a postgres_changes frame) meeting ``condition``."""
         async with asyncio.timeout(timeout):

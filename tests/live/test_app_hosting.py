@@ -55,7 +55,7 @@ async def test_host_keys_in_the_app_drive_the_follower(hub: RunningHub, media) -
                     - (host_player.state.position_now(now) or 0)
                 )
 
-            await within(fan_player.wait_for(lambda s: drift() < FRAME_S), 5.0)
+            await within(fan_player.wait_for(lambda s: drift() < FRAME_S))
 
             await pilot.press("space")
             await within(fan_player.wait_for(lambda s: s.paused and not s.seeking))

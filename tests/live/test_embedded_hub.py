@@ -47,7 +47,7 @@ async def test_room_outlives_the_app_that_started_the_hub(media) -> None:  # typ
 
         await first.stop()  # quits, taking its hub with it
         await second.until(lambda s: s.connection.status is not ConnectionStatus.CONNECTED)
-        await second.joined(timeout=20.0)  # ... and the second app runs one itself
+        await second.joined()  # ... and the second app runs one itself
         assert second.room._hub is not None and second.room._hub.running is not None
     finally:
         await second.stop()

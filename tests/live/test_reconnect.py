@@ -10,7 +10,7 @@ import pytest
 from hub import HubSettings, start_hub
 from room.intents import TogglePlay
 from room.state import ConnectionStatus
-from tests.live.harness import host_and_follower, within
+from tests.live.harness import WAIT_S, host_and_follower, within
 
 RESTART_AFTER_S = 10.0
 
@@ -33,14 +33,13 @@ async def test_follower_rejoins_after_the_hub_restarts(
             await asyncio.sleep(RESTART_AFTER_S)  # the outage itself is what this test is about
             hub = await start_hub(HubSettings(port=port, db_path=db))
 
-            await bob.joined(timeout=30.0)
-            await ann.joined(timeout=30.0)
+            await bob.joined()
+            await ann.joined()
             state = await bob.until(
                 lambda s: (
                     sorted(m.user_id for m in s.members) == ["u-ann", "u-bob"]
                     and s.host is not None
                 ),
-                timeout=15.0,
             )
             assert len(state.members) == 2  # no duplicate after the rejoin
             # Both agree on one host (the host who came back keeps the role unless it was away
@@ -56,7 +55,7 @@ async def test_follower_rejoins_after_the_hub_restarts(
                 follow = follower.room.player.state.position_now(now)  # type: ignore[union-attr]
                 return abs((follow or 0) - (lead or 0)) * 1000
 
-            async with asyncio.timeout(10):
+            async with asyncio.timeout(WAIT_S):
                 while drift_ms() > 40:
                     player = follower.room.player
                     assert player is not None

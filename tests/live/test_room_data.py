@@ -63,7 +63,7 @@ async def test_a_newcomer_loads_the_history_threads_and_markers(
         await ann.until(confirmed("this moment"))
         bob = await start_member(hub.url, media, "u-bob", "bob")
         try:
-            state = await bob.until(lambda s: len(s.comments) == 3, timeout=15)
+            state = await bob.until(lambda s: len(s.comments) == 3)
             assert messages(state) == ["first", "a reply", "this moment"]
             assert state.comments[1].parent_id == first.id
             assert all(c.seq is not None and not c.pending for c in state.comments)
@@ -85,7 +85,7 @@ async def test_history_pages_back_on_request(hub: RunningHub, media: Path) -> No
     assert response.status_code == 201, response.text
     bob = await start_member(hub.url, media, "u-bob", "bob")
     try:
-        state = await bob.until(lambda s: len(s.comments) == 50, timeout=15)
+        state = await bob.until(lambda s: len(s.comments) == 50)
         assert messages(state)[-1] == "old 119" and state.has_older
         await bob.submit(LoadOlderComments())
         state = await bob.until(lambda s: len(s.comments) == 100)
@@ -114,7 +114,7 @@ async def test_a_comment_written_offline_is_delivered_exactly_once(
         assert next(c for c in state.comments if c.message == "written offline").pending
         hub = await start_hub(HubSettings(port=port, db_path=db))
         browser = await start_browser(hub.url, "u-web", "web")
-        await within(ann.until(confirmed("written offline"), timeout=30), 35)
+        await within(ann.until(confirmed("written offline")), 35)
         _, payload = await browser.heard(lambda event, p: event == "new_comment")
         assert payload["message"] == "written offline"
         stored = await rows(hub.url, "comments", "select=id,message&room_id=eq.test")
@@ -145,7 +145,7 @@ async def test_comments_left_in_the_outbox_by_a_killed_app_go_out_on_the_next_st
     outbox.close()
     ann = await start_member(hub.url, media, "u-ann", "ann")
     try:
-        await ann.until(confirmed("from before the crash"), timeout=20)
+        await ann.until(confirmed("from before the crash"))
         stored = await rows(hub.url, "comments", "select=id&room_id=eq.test")
         assert stored == [{"id": row["id"]}]
     finally:
@@ -176,7 +176,7 @@ async def test_the_host_writes_the_room_row_and_a_follower_acts_once_per_action(
 ) -> None:
     async with host_and_follower(hub.url, media) as (ann, bob):
         await ann.submit(TogglePlay())
-        await bob.until(lambda s: s.playback.is_playing, timeout=15)
+        await bob.until(lambda s: s.playback.is_playing)
         room = await rows(hub.url, "rooms", "select=*&room_id=eq.test")
         assert room[0]["host_user_id"] == "u-ann" and room[0]["is_playing"] is True
         # One host action reaches bob twice (broadcast, then the table's UPDATE): one notice.
@@ -204,7 +204,7 @@ async def test_a_web_host_that_only_writes_the_table_drives_a_follower(
             {"host_user_id": "u-web", "is_playing": True, "current_time": 30.0},
         )
         assert response.status_code in (200, 204), response.text
-        state = await bob.until(lambda s: s.playback.is_playing, timeout=15)
+        state = await bob.until(lambda s: s.playback.is_playing)
         assert 29.0 <= state.playback.position <= 40.0
     finally:
         await bob.stop()

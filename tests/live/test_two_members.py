@@ -10,7 +10,7 @@ import pytest
 from hub import RunningHub
 from room.intents import SeekTo, TogglePlay
 from room.state import SyncStatus
-from tests.live.harness import LiveMember, host_and_follower, start_member, within
+from tests.live.harness import WAIT_S, LiveMember, host_and_follower, start_member, within
 
 FRAME_S = 0.040
 
@@ -29,7 +29,7 @@ def drift_s(host: LiveMember, follower: LiveMember) -> float:
 
 
 async def until_within(
-    host: LiveMember, follower: LiveMember, tolerance_s: float, timeout: float
+    host: LiveMember, follower: LiveMember, tolerance_s: float, timeout: float = WAIT_S
 ) -> None:
     """Wait (on the follower's player states) until it is within ``tolerance_s`` of the host."""
     player = player_of(follower)
@@ -53,11 +53,11 @@ async def test_follower_follows_host_play_seek_pause(hub: RunningHub, media) -> 
     async with host_and_follower(hub.url, media) as (ann, bob):
         await ann.submit(TogglePlay())
         await within(player_of(bob).wait_for(lambda s: not s.paused))
-        await until_within(ann, bob, FRAME_S, timeout=3.0)
+        await until_within(ann, bob, FRAME_S)
 
         await ann.submit(SeekTo(42.0))
         await within(player_of(bob).wait_for(lambda s: (s.position or 0) > 41.0))
-        await until_within(ann, bob, FRAME_S, timeout=3.0)
+        await until_within(ann, bob, FRAME_S)
 
         await ann.submit(TogglePlay())  # pause
         host_paused = await within(player_of(ann).wait_for(lambda s: s.paused))

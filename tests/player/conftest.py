@@ -12,6 +12,9 @@ from player.settings import PlayerSettings
 from player.sources import render_demo_file
 
 DEMO_FPS = 100
+PLAYER_WAIT_S = 20.0
+"""How long a test waits for a real player: generous, since a loaded CPU slows libmpv down
+and a test is about what the player does, not how fast this machine is."""
 
 
 @pytest.fixture(scope="session")
@@ -29,12 +32,14 @@ async def player() -> AsyncIterator[MpvPlayer]:
 
 
 async def wait_within(
-    player: MpvPlayer, condition: Callable[[PlayerState], bool], seconds: float = 5.0
+    player: MpvPlayer, condition: Callable[[PlayerState], bool], seconds: float = PLAYER_WAIT_S
 ) -> PlayerState:
     async with asyncio.timeout(seconds):
         return await player.wait_for(condition)
 
 
-async def seek_within(player: MpvPlayer, position: float, seconds: float = 5.0) -> PlayerState:
+async def seek_within(
+    player: MpvPlayer, position: float, seconds: float = PLAYER_WAIT_S
+) -> PlayerState:
     async with asyncio.timeout(seconds):
         return await player.seek_and_wait(position)

@@ -25,7 +25,6 @@ async def test_load_opens_paused_at_start(player: MpvPlayer, demo_file: Path) ->
     state = player.state
     assert state.loaded
     assert state.paused
-    # Starts where the first audio frame does: AAC's encoder priming shifts it by ~21 ms.
     assert state.position == pytest.approx(0.0, abs=0.03)
     assert state.duration == pytest.approx(20.0, abs=0.2)
 
@@ -69,13 +68,27 @@ async def test_double_speed_moves_position_twice_as_fast(
     await player.load(str(demo_file))
     player.set_speed(2.0)
     player.play()
-    start = await wait_within(player, lambda s: (s.position or 0) > 0.2)
-    began = time.monotonic()
-    assert start.position is not None
-    await wait_within(player, lambda s: (s.position or 0) >= start.position + 1.0, 3)
-    elapsed = time.monotonic() - began
-    assert elapsed == pytest.approx(0.5, abs=0.15)
+    samples: list[tuple[float, float]] = []
+    player.add_listener(
+        lambda s: (
+            samples.append((s.position_at, s.position))
+            if s.advancing and s.position is not None
+            else None
+        )
+    )
+    await wait_within(player, lambda s: (s.position or 0) >= 3.0)
+    # The slope of position over observation time, fitted over ~1.5 s of reports: one late
+    # report on a loaded CPU moves it little, a player at the wrong speed a lot.
+    assert slope(samples) == pytest.approx(2.0, abs=0.2)
     assert player.state.speed == 2.0
+
+
+def slope(samples: list[tuple[float, float]]) -> float:
+    assert len(samples) > 10
+    mean_t = sum(t for t, _ in samples) / len(samples)
+    mean_p = sum(p for _, p in samples) / len(samples)
+    covariance = sum((t - mean_t) * (p - mean_p) for t, p in samples)
+    return covariance / sum((t - mean_t) ** 2 for t, _ in samples)
 
 
 async def test_speed_changes_keep_audio_pitch(player: MpvPlayer) -> None:
@@ -97,7 +110,7 @@ async def test_end_of_file_is_reported(player: MpvPlayer, demo_file: Path) -> No
     await player.load(str(demo_file))
     await seek_within(player, 19.7)
     player.play()
-    state = await wait_within(player, lambda s: s.eof, 3)
+    state = await wait_within(player, lambda s: s.eof)
     assert state.position == pytest.approx(state.duration, abs=0.05)
 
 
@@ -148,7 +161,7 @@ async def test_missing_libmpv_gives_install_hint(monkeypatch: pytest.MonkeyPatch
 
 async def test_live_demo_source_plays_headless(player: MpvPlayer) -> None:
     await player.load(demo_source(fps=25, size="160x90"), paused=False)
-    state = await wait_within(player, lambda s: (s.position or 0) > 0.2, 5)
+    state = await wait_within(player, lambda s: (s.position or 0) > 0.2)
     assert state.loaded
 
 
@@ -170,10 +183,10 @@ async def test_buffering_is_debounced(demo_file: Path) -> None:
         with pytest.raises(TimeoutError):
             await wait_within(player, lambda s: s.buffering, 0.2)
         from_mpv_thread(True)
-        state = await wait_within(player, lambda s: s.buffering, 1)
+        state = await wait_within(player, lambda s: s.buffering)
         assert state.buffering
         from_mpv_thread(False)
-        await wait_within(player, lambda s: not s.buffering, 1)
+        await wait_within(player, lambda s: not s.buffering)
         assert reports.count(True) >= 1
     finally:
         player.close()
@@ -195,13 +208,16 @@ async def test_playback_moves_on_without_a_stall_after_a_seek(
             else None
         )
     )
-    await wait_within(player, lambda s: (s.position or 0) > 2.6)
+    await wait_within(player, lambda s: (s.position or 0) > 3.0)
     assert landed.position is not None
     lags_ms = [
         ((stamp - landed.position_at) - (position - landed.position)) * 1000
         for stamp, position in stamps
+        if position > landed.position + 0.5
     ]
-    assert max(lags_ms) < 25, f"playback stalled {max(lags_ms):.0f} ms after the seek"
+    # A stall puts every later report behind by its length; a report that reaches us late
+    # (a busy CPU) is behind alone. So the least lag of the later reports is the stall.
+    assert lags_ms and min(lags_ms) < 50, f"playback stalled {min(lags_ms):.0f} ms after the seek"
 
 
 async def test_resuming_restamps_the_held_position(player: MpvPlayer, demo_file: Path) -> None:
@@ -215,9 +231,12 @@ async def test_resuming_restamps_the_held_position(player: MpvPlayer, demo_file:
     player.play()
     state = await wait_within(player, lambda s: not s.paused)
     assert state.position_at >= resumed_at
-    position_now = state.position_now(time.monotonic())
+    now = time.monotonic()
+    position_now = state.position_now(now)
     assert position_now is not None
-    assert position_now == pytest.approx(5.0, abs=0.1)
+    # At most as far past 5.0 as time has passed since the resume (however slowly this
+    # test got here), not by the 0.3 s pause on top.
+    assert 5.0 - 0.05 <= position_now <= 5.0 + (now - resumed_at) + 0.05
 
 
 async def test_a_failing_listener_does_not_starve_the_others(

@@ -1,19 +1,43 @@
+"""The driver on a fake clock: when it plays is a matter of the clock it is given, so these
+tests hold however busy the machine is."""
+
 from __future__ import annotations
 
 import asyncio
-import time
 
 from room.sync.driver import DecisionDriver
 from room.sync.policy import Decision
 
 
+class FakeClock:
+    """Milliseconds that pass only when someone sleeps or a fake seek takes time."""
+
+    def __init__(self, now_ms: float = 1_000_000.0) -> None:
+        self.now_ms = now_ms
+        self.sleeps: list[float] = []
+        self.release = asyncio.Event()
+        """Cleared: sleepers wait for the test to let them go (time stands still)."""
+        self.release.set()
+        self.sleeping = asyncio.Event()
+
+    def __call__(self) -> float:
+        return self.now_ms
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.sleeping.set()
+        await self.release.wait()
+        self.now_ms += seconds * 1000
+
+
 class FakeControls:
-    def __init__(self, seek_takes_s: float = 0.02) -> None:
+    def __init__(self, clock: FakeClock, seek_takes_ms: float = 20.0) -> None:
+        self.clock = clock
         self.calls: list[tuple[str, float | None, float]] = []
-        self.seek_takes_s = seek_takes_s
+        self.seek_takes_ms = seek_takes_ms
 
     def _log(self, name: str, value: float | None = None) -> None:
-        self.calls.append((name, value, time.monotonic()))
+        self.calls.append((name, value, self.clock.now_ms))
 
     def play(self) -> None:
         self._log("play")
@@ -26,42 +50,68 @@ class FakeControls:
 
     async def seek_and_wait(self, position: float) -> object:
         self._log("seek", position)
-        await asyncio.sleep(self.seek_takes_s)
+        await asyncio.sleep(0)  # a real seek lands in a later turn of the loop
+        self.clock.now_ms += self.seek_takes_ms
         self._log("landed", position)
         return None
 
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _, _ in self.calls]
 
-def clock_ms() -> float:
-    return time.monotonic() * 1000
+
+async def settle(driver: DecisionDriver) -> None:
+    async with asyncio.timeout(10):  # nothing here waits for real time: a hang is a bug
+        await driver.settled()
 
 
 async def test_resumes_at_the_scheduled_instant_after_the_seek_lands() -> None:
-    controls = FakeControls()
-    driver = DecisionDriver(controls, clock_ms)
-    resume_at = clock_ms() + 120
+    clock = FakeClock()
+    controls = FakeControls(clock)
+    driver = DecisionDriver(controls, clock, sleep=clock.sleep)
+    resume_at = clock() + 120
     driver.apply(Decision(pause=True, seek_to_s=12.5, resume_at_ms=resume_at))
-    async with asyncio.timeout(2):
-        await driver.settled()
-    names = [name for name, _, _ in controls.calls]
-    assert names == ["pause", "seek", "landed", "play"]
-    played_at_ms = controls.calls[-1][2] * 1000
-    assert resume_at <= played_at_ms < resume_at + 30
+    await settle(driver)
+    assert controls.names == ["pause", "seek", "landed", "play"]
+    played_at_ms = controls.calls[-1][2]
+    assert played_at_ms == resume_at  # the seek took 20 ms; the rest was waited out
+    assert clock.sleeps == [0.1]
 
 
 async def test_a_slow_seek_delays_the_resume_until_it_lands() -> None:
-    controls = FakeControls(seek_takes_s=0.15)
-    driver = DecisionDriver(controls, clock_ms)
-    driver.apply(Decision(seek_to_s=3.0, resume_at_ms=clock_ms() + 10))
-    async with asyncio.timeout(2):
-        await driver.settled()
-    assert [name for name, _, _ in controls.calls] == ["seek", "landed", "play"]
+    clock = FakeClock()
+    controls = FakeControls(clock, seek_takes_ms=150)
+    driver = DecisionDriver(controls, clock, sleep=clock.sleep)
+    resume_at = clock() + 10
+    driver.apply(Decision(seek_to_s=3.0, resume_at_ms=resume_at))
+    await settle(driver)
+    assert controls.names == ["seek", "landed", "play"]
+    landed_at, played_at = controls.calls[1][2], controls.calls[2][2]
+    assert played_at == landed_at > resume_at  # late, so at once: no wait on top
+    assert clock.sleeps == []
 
 
 async def test_a_pause_cancels_a_scheduled_resume() -> None:
-    controls = FakeControls()
-    driver = DecisionDriver(controls, clock_ms)
-    driver.apply(Decision(resume_at_ms=clock_ms() + 100))
+    clock = FakeClock()
+    clock.release.clear()  # the resume's wait never ends by itself
+    controls = FakeControls(clock)
+    driver = DecisionDriver(controls, clock, sleep=clock.sleep)
+    driver.apply(Decision(resume_at_ms=clock() + 100))
+    async with asyncio.timeout(10):
+        await clock.sleeping.wait()  # the driver now waits for the resume's instant
     driver.apply(Decision(pause=True))
-    await asyncio.sleep(0.2)  # past the cancelled resume: nothing may happen
-    assert [name for name, _, _ in controls.calls] == ["pause"]
+    clock.release.set()  # time moves on past the cancelled resume: nothing may happen
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert controls.names == ["pause"]
     assert not driver.busy
+
+
+async def test_real_time_is_the_default_clock() -> None:
+    """The app's driver sleeps on the loop: a resume due now plays without waiting."""
+    clock = FakeClock()
+    controls = FakeControls(clock)
+    driver = DecisionDriver(controls, clock)
+    driver.apply(Decision(resume_at_ms=clock() - 1))
+    await settle(driver)
+    assert controls.names == ["play"]
