@@ -9,10 +9,44 @@ one event per member, so in a big room even changes in kind must wait their turn
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
-from room.budget import PresenceBudget
 from room.wire import PresenceFields
+
+SAFETY_MARGIN_S = 1.0
+"""Our window of presence calls is this much longer than the server's, so a server whose
+window starts a little later than ours still counts fewer calls."""
+
+
+@dataclass
+class PresenceBudget:
+    """Supabase allows 5 track/untrack calls per client per 30 s and closes the channel past
+    that, identical re-tracks included: our own sliding window of those calls."""
+
+    calls: int = 5
+    window_s: float = 30.0
+    _spent: deque[float] = field(default_factory=deque)
+
+    def _forget_old(self, now: float) -> None:
+        while self._spent and now - self._spent[0] >= self.window_s + SAFETY_MARGIN_S:
+            self._spent.popleft()
+
+    def available(self, now: float) -> int:
+        self._forget_old(now)
+        return self.calls - len(self._spent)
+
+    def try_spend(self, now: float) -> bool:
+        """Record a call at ``now`` if the budget allows one; say whether it did."""
+        if self.available(now) <= 0:
+            return False
+        self._spent.append(now)
+        return True
+
+    def reset(self) -> None:
+        """A new channel join starts a new count on the server."""
+        self._spent.clear()
+
 
 RESERVED_FOR_CHANGES = 2
 """Budget calls a routine refresh leaves untouched, so a real change can go out at once."""

@@ -22,12 +22,11 @@ from player.settings import PlayerSettings
 from player.sources import render_demo_file
 from room.backend import Backend, BackendError, open_backend
 from room.backoff import Backoff
-from room.budget import PresenceBudget
 from room.controller import NoticeSink, StateSink
 from room.intents import Intent
 from room.link import RoomLink
 from room.outbox import Outbox
-from room.publisher import PresencePublisher
+from room.publisher import PresenceBudget, PresencePublisher
 from room.roomdata import RoomData
 from room.session import MediaInfo, RoomSession
 from room.state import Connection, ConnectionStatus, RoomState
