@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import shutil
-import statistics
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -353,7 +352,3 @@ async def round_trip_ms(
                 break
         samples.append((time.perf_counter() - started) * 1000)
     return samples
-
-
-def p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=20)[-1] if len(samples) > 1 else samples[0]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import aiohttp
 import pytest
-from hubkit import FakeClock, RawClient, RawFactory, p95, round_trip_ms
+from hubkit import FakeClock, RawClient, RawFactory, round_trip_ms
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,6 +27,8 @@ from hub.protocol import Vsn, decode_binary, decode_text
 
 TOPIC = "realtime:room:abc"
 LATENCY_SLACK_MS = 25.0  # the hub, the offender and the bystanders share one test process
+STALL_MS = 1000.0
+"""A probe slower than this waited behind a hub that stopped serving the room."""
 
 # The bystanders send 60 probes within a second or so, on top of what each test sends. So that
 # Supabase's tenant message limit (tested in test_hub_limits) never closes their channels, it
@@ -46,15 +48,19 @@ class Bystanders:
     baseline_ms: list[float]
 
     async def assert_unaffected(self, concurrently: Awaitable[object] | None = None) -> None:
-        """Probe latency (while `concurrently` runs, if given) against the baseline."""
+        """Probe the room (while `concurrently` runs, if given): every probe arrives, the
+        typical one as fast as before the attack, and none waits behind a stalled hub.
+
+        Not a p95 against the baseline: the probe that meets the flood as it lands waits for
+        the hub to read it (tens of ms on a loaded machine), which says nothing of the room."""
         task = asyncio.ensure_future(concurrently) if concurrently is not None else None
         samples = await round_trip_ms(self.sender, self.receiver, TOPIC, 30)
         if task is not None:
             await task
-        assert p95(samples) < p95(self.baseline_ms) + LATENCY_SLACK_MS, (
-            f"p95 {p95(samples):.2f} ms vs baseline {p95(self.baseline_ms):.2f} ms"
-        )
-        assert statistics.median(samples) < statistics.median(self.baseline_ms) + LATENCY_SLACK_MS
+        assert len(samples) == 30
+        typical, before = statistics.median(samples), statistics.median(self.baseline_ms)
+        assert typical < before + LATENCY_SLACK_MS, f"median {typical:.2f} vs {before:.2f} ms"
+        assert max(samples) < STALL_MS, f"a probe waited {max(samples):.0f} ms"
 
 
 async def make_bystanders(raw: RawFactory, target: RunningHub | None = None) -> Bystanders:
