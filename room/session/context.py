@@ -99,11 +99,9 @@ class TaskSet:
 class StateStore:
     """The ``RoomState`` the panes draw: components replace their part, the app is told."""
 
-    def __init__(self, initial: RoomState, clock: Clock) -> None:
+    def __init__(self, initial: RoomState) -> None:
         self.state = initial
-        self._clock = clock
         self._sink: StateSink = lambda state: None
-        self.published_at_s = 0.0
 
     def connect(self, sink: StateSink) -> None:
         self._sink = sink
@@ -113,7 +111,6 @@ class StateStore:
         self.publish()
 
     def publish(self) -> None:
-        self.published_at_s = self._clock.monotonic_s()
         self._sink(self.state)
 
 

@@ -103,7 +103,7 @@ class RoomSession:
             username=initial.self_username,
             link=self.link,
             clock=clock,
-            store=StateStore(initial, clock),
+            store=StateStore(initial),
             notices=Notifier(clock, enabled=notices),
         )
         self.ctx = ctx

@@ -87,6 +87,7 @@ class LocalPlayback:
         self._data = data
         self._budget = budget
         self._sampled = asyncio.Event()
+        self._pane_shown_s = -STATE_PUBLISH_INTERVAL_S
 
     # --- what the roster and comments read ----------------------------------------------
 
@@ -276,18 +277,24 @@ class LocalPlayback:
     # --- the pane -----------------------------------------------------------------------
 
     def refresh_pane(self, *, force: bool) -> None:
+        """Redraw the playback pane: at most every ``STATE_PUBLISH_INTERVAL_S`` while only the
+        position moves, at once when playing, pausing or buffering changes (mpv reports
+        nothing more while paused, so a skipped pause would show "Playing" for good)."""
         store = self.ctx.store
-        if not force and self.ctx.clock.monotonic_s() - store.published_at_s < (
-            STATE_PUBLISH_INTERVAL_S
-        ):
-            return
         sample = self.sample
+        is_playing = bool(sample and sample.advancing)
+        shown = store.state.playback
+        now_s = self.ctx.clock.monotonic_s()
+        changed = shown.is_playing != is_playing or shown.buffering != self.buffering
+        if not (force or changed) and now_s - self._pane_shown_s < STATE_PUBLISH_INTERVAL_S:
+            return
+        self._pane_shown_s = now_s
         position = self.position_now()
         playback = Playback(
             media_title=self.media.title,
             position=position if position is not None else 0.0,
             duration=self.media.duration,
-            is_playing=bool(sample and sample.advancing),
+            is_playing=is_playing,
             buffering=self.buffering,
         )
         store.set(store.state.with_playback(playback))

@@ -95,7 +95,16 @@ class Follower:
         return (sample.position_at(now_ms) - host_position) * 1000
 
     def is_synced(self, now_ms: float) -> bool:
-        return not self.detached and not self.gave_up and self.status.is_synced(now_ms)
+        if self.detached or self.gave_up:
+            return False
+        sample = self._sample
+        if sample is not None and sample.paused:
+            drift = self.drift_ms(now_ms)
+            if drift is not None:
+                # Paused with the host: nothing moves, so no new report comes and none is
+                # needed; the position as it stands is the measurement.
+                return abs(drift) <= self.status.threshold_ms
+        return self.status.is_synced(now_ms)
 
     # -- inputs ---------------------------------------------------------------------------
 

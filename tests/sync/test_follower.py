@@ -139,3 +139,15 @@ def test_a_small_refresh_during_a_scheduled_start_keeps_the_start() -> None:
     replanned = follower.on_anchor(jump, 40, host_action=False)
     assert replanned.seek_to_s is not None
     assert replanned.resume_at_ms is not None
+
+
+def test_a_follower_paused_with_the_host_stays_in_sync_without_new_reports() -> None:
+    """mpv reports nothing while paused: the member list must not turn a paused room 'off'."""
+    follower = Follower(clock=synced_clock(offset=0))
+    follower.on_anchor(Anchor(is_playing=False, current_time=78.0, at=0, seq=1), 0)
+    follower.on_player_state(paused_at(78.0, 10), 10)
+    assert follower.is_synced(60_000), "a minute later, still on the host's frame"
+    away = Follower(clock=synced_clock(offset=0))
+    away.on_anchor(Anchor(is_playing=False, current_time=78.0, at=0, seq=1), 0)
+    away.on_player_state(paused_at(78.5, 10), 10)
+    assert not away.is_synced(60_000), "paused half a second away is not in sync"

@@ -253,7 +253,7 @@ class SimPlayer(FakePlayer):
     """A player that moves on the fake clock and reports as mpv's observers do: after every
     command (a seek lands at once) and every ``REPORT_S`` while it runs."""
 
-    REPORT_S = 0.5
+    REPORT_S = 1.0
 
     def __init__(self, clock: FakeClock) -> None:
         super().__init__()

@@ -10,7 +10,7 @@ from room.intents import SeekBy, TogglePlay
 from room.session.following import web_command_anchor
 from room.session.playback import PLAY_LEAD_MS
 from room.sync.anchor import Anchor
-from tests.room.session.fakes import Room, member, paused_at, presence
+from tests.room.session.fakes import Room, member, paused_at, playing_at, presence
 
 
 @pytest.mark.parametrize(
@@ -121,4 +121,17 @@ async def test_a_seek_is_clamped_to_the_media() -> None:
     await room.clock.advance(0)
     assert room.player.did("seek") == [0.0]
     assert room.link.events("seek")[-1]["current_time"] == 0.0, "no host: we tell the room"
+    await room.stop()
+
+
+async def test_the_pane_shows_a_pause_at_once_however_soon_after_the_last_redraw() -> None:
+    """mpv reports nothing more while paused: a pause the pane skipped would show 'Playing'
+    until the next play."""
+    room = Room("solo")
+    await room.start()
+    room.session.on_player_sample(playing_at(10.0, room.clock))
+    assert room.state.playback.is_playing
+    await room.clock.advance(0.1)
+    room.session.on_player_sample(paused_at(10.1, room.clock))
+    assert not room.state.playback.is_playing
     await room.stop()

@@ -10,7 +10,7 @@ from room.session.budget import BudgetSettings
 from room.state import SyncStatus
 from tests.room.session.fakes import FakeChannel, FakeClock, SimPlayer, join
 
-SIZES = (2, 5, 10, 16, 30, 45, 60)
+SIZES = (2, 10, 16, 30, 60)
 BUDGET = BudgetSettings()
 
 
