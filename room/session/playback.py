@@ -135,8 +135,7 @@ class LocalPlayback:
             self.media = media
         now = self.ctx.clock.monotonic_ms()
         if self._host.is_host:
-            floor_s = self.settings.anchor_refresh_ms / 1000
-            self.anchors.refresh_ms = self._budget.anchor_refresh_interval_s(floor_s) * 1000
+            self._pace_anchors()
             update = self.anchors.on_player_state(sample, now)
             if update is not None:
                 self.ctx.tasks.spawn(self.send_anchor(update))
@@ -144,6 +143,19 @@ class LocalPlayback:
             reaction = self.follower.on_player_state(sample, now)
             self.driver.apply(reaction.decision)
         self.refresh_pane(force=False)
+
+    def _pace_anchors(self) -> None:
+        """Stretch the host's silent anchors to the room's anchor share: the stale refresh
+        and the stray correction alike (a sync_anchor to a room of N costs N + 1, whatever
+        prompted it). A play, pause, seek or rate change still goes out at once."""
+        floor_s = self.settings.anchor_refresh_ms / 1000
+        self.anchors.refresh_ms = self._budget.anchor_refresh_interval_s(floor_s) * 1000
+        min_floor_s = self.settings.anchor_min_interval_ms / 1000
+        min_interval_ms = self._budget.anchor_refresh_interval_s(min_floor_s) * 1000
+        if self.anchors.settings.anchor_min_interval_ms != min_interval_ms:
+            self.anchors.settings = self.anchors.settings.model_copy(
+                update={"anchor_min_interval_ms": min_interval_ms}
+            )
 
     def follow(self, anchor: Anchor, *, host_action: bool) -> None:
         """Follow a new anchor from the host."""
