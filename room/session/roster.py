@@ -208,6 +208,11 @@ class Roster:
             log.exception("heartbeat failed (will try again)")
         self.refresh()
 
+    def _kind_unsent(self) -> bool:
+        """Our state differs in kind from what the room last heard from us."""
+        kind = (self._host.is_host, self._playback.is_synced(), self._playback.buffering)
+        return self._sent_kind is not None and kind != self._sent_kind
+
     async def run(self) -> None:
         """Heartbeat every interval the budget sets, and soon after a change in kind."""
         clock = self.ctx.clock
@@ -215,6 +220,9 @@ class Roster:
             due_in = self._last_beat_s + self.budget.heartbeat_interval_s - clock.monotonic_s()
             if await wait_for_event(clock, self._changed, due_in):
                 await clock.sleep(COALESCE_S)
+                self._changed.clear()
+                if not self._kind_unsent():
+                    continue  # back as it was within the coalescing: nothing new to tell
             self._changed.clear()
             wait = self.budget.send_wait_s(clock.monotonic_s())
             if wait > 0:
