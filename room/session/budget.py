@@ -28,10 +28,16 @@ ANCHOR_SHARE = 0.10
 """Of the room's whole budget, what the host's silent anchor refreshes may use."""
 BURST_SENDS = 2.0
 """Sends a member may make at once after a quiet spell (a state change, then another)."""
+CHANGE_BORROW_SENDS = 2.0
+"""A change in kind that finds the bucket empty may borrow this many sends from its future
+(the next heartbeat then waits longer): so the end of a buffering spell, a few seconds after
+its start, is not held back for most of a heartbeat interval in a big room."""
+PING_COST_SENDS = 2.0
+"""A clock ping costs its own broadcast and the host's pong, which reaches the room too."""
 PRESENCE_WINDOW_S = 60.0
+"""The server averages its presence counter over a minute."""
 _EPSILON = 1e-6
 """Tokens this close to a whole send count as one (refills are floating point)."""
-"""The server averages its presence counter over a minute."""
 
 
 class BudgetSettings(BaseModel):
@@ -120,12 +126,20 @@ class SendBucket:
         self._refill(now_s)
         self.rate_per_s = rate_per_s
 
-    def try_spend(self, now_s: float) -> bool:
+    def try_spend(self, now_s: float, cost: float = 1.0, *, borrow: float = 0.0) -> bool:
+        """Spend ``cost`` sends if the bucket holds them, or holds them less ``borrow``: a
+        change that must not wait may take a send the bucket has not refilled yet (the
+        tokens go below zero and what follows waits the longer)."""
         self._refill(now_s)
-        if self.tokens >= 1.0 - _EPSILON:
-            self.tokens = max(0.0, self.tokens - 1.0)
+        if self.tokens - cost >= -borrow - _EPSILON:
+            self.tokens -= cost
             return True
         return False
+
+    def charge(self, now_s: float, cost: float = 1.0) -> None:
+        """Count sends that went out regardless (a join's own reports): what follows waits."""
+        self._refill(now_s)
+        self.tokens = max(-self.capacity, self.tokens - cost)
 
     def wait_s(self, now_s: float) -> float:
         """How long until one send is allowed (0 when it is now)."""
@@ -180,8 +194,15 @@ class RoomBudget:
             self.room_size = room_size
             self.bucket.set_rate(fair_sends_per_s(room_size, self.settings), now_s)
 
-    def try_send(self, now_s: float) -> bool:
-        return self.bucket.try_spend(now_s)
+    def try_send(self, now_s: float, cost: float = 1.0) -> bool:
+        return self.bucket.try_spend(now_s, cost)
+
+    def try_send_change(self, now_s: float) -> bool:
+        """A change in kind: it may borrow sends from the bucket's future."""
+        return self.bucket.try_spend(now_s, borrow=CHANGE_BORROW_SENDS)
+
+    def charge(self, now_s: float, cost: float = 1.0) -> None:
+        self.bucket.charge(now_s, cost)
 
     def send_wait_s(self, now_s: float) -> float:
         return self.bucket.wait_s(now_s)

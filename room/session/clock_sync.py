@@ -7,7 +7,7 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from room import events
-from room.session.budget import RoomBudget
+from room.session.budget import PING_COST_SENDS, RoomBudget
 from room.session.context import RoomContext
 from room.sync.clock import ClockSync, SyncPing, SyncPong, answer_ping
 
@@ -113,7 +113,9 @@ class ClockSyncer:
             refresh_ms=budget.clock_refresh_interval_s(REFRESH_FLOOR_S) * 1000,
         )
         now = self.ctx.clock.monotonic_ms()
-        if self.estimator.ping_due(now) and budget.try_send(self.ctx.clock.monotonic_s()):
+        # A ping costs its broadcast and the host's pong (it reaches the whole room too).
+        monotonic_s = self.ctx.clock.monotonic_s()
+        if self.estimator.ping_due(now) and budget.try_send(monotonic_s, PING_COST_SENDS):
             await self.ctx.link.send(events.SYNC_PING, self.estimator.make_ping(now).model_dump())
 
     async def run(self) -> None:

@@ -67,6 +67,8 @@ log = logging.getLogger(__name__)
 
 LEAVE_TIMEOUT_S = 2.0
 """How long leaving waits to remove our member row."""
+JOIN_SENDS = 2.0
+"""What joining sends at once: our first heartbeat and ``member_joined``."""
 
 
 class SessionLink(Outbound, Protocol):
@@ -240,6 +242,9 @@ class RoomSession:
             self._joined_before = True
             await self.roster.publish()
             await self.link.send(events.MEMBER_JOINED, self.ctx.member_payload())
+            # Our first report and the announcement went out regardless: they count against
+            # our share, so the clock pings that follow wait their turn in a big room.
+            self.budget.charge(self.ctx.clock.monotonic_s(), JOIN_SENDS)
         if self.data is not None:
             self.ctx.tasks.spawn(self.comments.load(self.roster.member_row()))
 

@@ -223,6 +223,9 @@ class Roster:
                 self._changed.clear()
                 if not self._kind_unsent():
                     continue  # back as it was within the coalescing: nothing new to tell
+                if self.budget.try_send_change(clock.monotonic_s()):
+                    await self.beat()
+                    continue
             self._changed.clear()
             wait = self.budget.send_wait_s(clock.monotonic_s())
             if wait > 0:

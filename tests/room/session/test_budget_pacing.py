@@ -1,0 +1,85 @@
+"""What a member of a big room sends, and when, against the room's message budget (a fake
+clock, a fake link: each send counted as Supabase counts it, once plus once per member)."""
+
+from __future__ import annotations
+
+from room.session.budget import fair_sends_per_s
+from room.sync.sample import PlaybackSample
+from tests.room.session.fakes import Room, member, playing_at, presence
+
+
+def others(size: int) -> list[dict[str, object]]:
+    return [member(f"f{i:02d}") for i in range(1, size)]
+
+
+def roomful(me: str, size: int) -> dict[str, list[dict[str, object]]]:
+    return presence(member(me), *others(size))
+
+
+def buffering_at(position: float, room: Room, buffering: bool) -> PlaybackSample:
+    return PlaybackSample(
+        position_s=position,
+        observed_at_ms=room.clock.monotonic_ms(),
+        paused=False,
+        buffering=buffering,
+    )
+
+
+async def test_the_end_of_a_short_buffering_spell_is_told_at_once_in_a_room_of_50() -> None:
+    """Start and end of buffering, 4 s apart: both are changes in kind the room must see
+    within a moment, though a follower's share of a room of 50 is one send per 51 s and its
+    clock pings have spent from it too."""
+    room = Room("f99")
+    await room.start()
+    host = {"is_host": True, "host_since": 5}
+    room.session.on_presence(presence(member("host", **host), member("f99"), *others(49)))
+    room.session.on_player_sample(playing_at(10.0, room.clock))
+    await room.clock.advance(70.0)  # a periodic heartbeat or so: the bucket is as it runs
+    beats = len(room.link.events("heartbeat"))
+    room.session.on_player_sample(buffering_at(80.0, room, True))
+    await room.clock.advance(0.5)
+    assert room.link.events("heartbeat")[-1]["buffering"] is True
+    await room.clock.advance(3.5)
+    room.session.on_player_sample(buffering_at(80.0, room, False))
+    await room.clock.advance(0.5)
+    assert len(room.link.events("heartbeat")) == beats + 2
+    assert room.link.events("heartbeat")[-1]["buffering"] is False
+    await room.stop()
+
+
+async def test_a_change_undone_within_the_coalescing_costs_nothing() -> None:
+    room = Room("alice")
+    await room.start()
+    room.session.on_presence(roomful("alice", 50))
+    room.session.on_player_sample(playing_at(10.0, room.clock))
+    await room.clock.advance(70.0)
+    beats = len(room.link.events("heartbeat"))
+    room.session.on_player_sample(buffering_at(80.0, room, True))
+    await room.clock.advance(0.1)
+    room.session.on_player_sample(buffering_at(80.0, room, False))
+    await room.clock.advance(1.0)
+    assert len(room.link.events("heartbeat")) == beats
+    await room.stop()
+
+
+async def test_a_newcomer_in_a_room_of_50_keeps_joins_and_clock_pings_to_its_share() -> None:
+    """Joining sends a heartbeat and member_joined; each clock ping brings the host's pong
+    to the whole room too. Over its first five minutes a follower's sends, pongs included,
+    stay within its fair share (plus the bucket's burst)."""
+    room = Room("f99")
+    await room.start()
+    host = {"is_host": True, "host_since": 5}
+    room.session.on_presence(presence(member("host", **host), member("f99"), *others(49)))
+    await room.clock.advance(0)
+    assert room.session.host_user_id == "host"
+    minutes = 5
+    for _ in range(minutes * 60):
+        await room.clock.advance(1.0)
+    sends = (
+        len(room.link.events("heartbeat"))
+        + len(room.link.events("member_joined"))
+        + 2 * len(room.link.events("sync_ping"))
+    )
+    share = fair_sends_per_s(50, room.session.budget.settings) * minutes * 60
+    assert sends <= share + 2, (sends, share)
+    await room.stop()
