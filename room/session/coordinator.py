@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -69,6 +70,8 @@ LEAVE_TIMEOUT_S = 2.0
 """How long leaving waits to remove our member row."""
 JOIN_SENDS = 2.0
 """What joining sends at once: our first heartbeat and ``member_joined``."""
+WELCOME_FLOOR_S = 0.5
+"""The host's anchors for newcomers go at most this often, however small the room."""
 
 
 class SessionLink(Outbound, Protocol):
@@ -112,6 +115,8 @@ class RoomSession:
         estimator = new_estimator(ctx.user_id)
         self.budget = RoomBudget(budget)
         self._joined_before = False
+        self._welcome: asyncio.Task[None] | None = None
+        self._welcomed_at_s = -math.inf
         self.host = HostRole(
             ctx,
             name_of=self._name_of,
@@ -287,8 +292,7 @@ class RoomSession:
             if model.user_id != self.ctx.user_id:
                 self.roster.on_member_event(event, model)
                 if event == events.MEMBER_JOINED and self.host.is_host:
-                    # Bring the newcomer onto our timeline without waiting for a refresh.
-                    self.ctx.tasks.spawn(self.playback.announce_anchor())
+                    self._welcome_newcomers()
         elif isinstance(model, CommentRow):
             self.comments.on_comment(model)
         elif isinstance(model, HostChanged):
@@ -297,6 +301,21 @@ class RoomSession:
             self.host.on_host_requested(model)
 
     # --- wiring between the parts -------------------------------------------------------
+
+    def _welcome_newcomers(self) -> None:
+        """Bring newcomers onto our timeline without waiting for a refresh: one anchor for
+        all who arrive within the room's anchor interval (each reaches the whole room)."""
+        if self._welcome is None or self._welcome.done():
+            self._welcome = self.ctx.tasks.spawn(self._welcome_after_interval())
+
+    async def _welcome_after_interval(self) -> None:
+        clock = self.ctx.clock
+        interval_s = self.budget.anchor_refresh_interval_s(WELCOME_FLOOR_S)
+        wait_s = self._welcomed_at_s + interval_s - clock.monotonic_s()
+        if wait_s > 0:
+            await clock.sleep(wait_s)
+        self._welcomed_at_s = clock.monotonic_s()
+        await self.playback.announce_anchor()
 
     async def _publish_after(self, delay_s: float) -> None:
         await self.ctx.clock.sleep(delay_s)

@@ -3,6 +3,7 @@ clock, a fake link: each send counted as Supabase counts it, once plus once per 
 
 from __future__ import annotations
 
+from room.intents import ClaimHost
 from room.session.budget import fair_sends_per_s
 from room.sync.sample import PlaybackSample
 from tests.room.session.fakes import Room, member, playing_at, presence
@@ -82,4 +83,26 @@ async def test_a_newcomer_in_a_room_of_50_keeps_joins_and_clock_pings_to_its_sha
     )
     share = fair_sends_per_s(50, room.session.budget.settings) * minutes * 60
     assert sends <= share + 2, (sends, share)
+    await room.stop()
+
+
+async def test_the_host_welcomes_a_burst_of_newcomers_with_one_anchor() -> None:
+    """Every member_joined made the host send its anchor to the whole room: ten people
+    arriving within a few seconds cost ten anchors of 51 messages each."""
+    room = Room("host")
+    await room.start()
+    room.session.on_presence(roomful("host", 50))
+    await room.session.submit(ClaimHost())
+    await room.clock.advance(0)
+    room.session.on_player_sample(playing_at(10.0, room.clock))
+    await room.clock.advance(0)
+    before = len(room.link.events("sync_anchor"))
+    for index in range(10):
+        room.session.on_broadcast("member_joined", member(f"new{index}"))
+        await room.clock.advance(0.5)
+    await room.clock.advance(0.5)
+    assert 1 <= len(room.link.events("sync_anchor")) - before <= 2
+    # Each newcomer still hears an anchor within the room's anchor interval.
+    await room.clock.advance(room.session.budget.anchor_refresh_interval_s(0.5))
+    assert len(room.link.events("sync_anchor")) - before >= 2
     await room.stop()
