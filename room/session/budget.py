@@ -100,11 +100,20 @@ def presence_interval_s(room_size: int, settings: BudgetSettings) -> float:
     return size * presence_cost(size) / settings.presence_per_s
 
 
+REJOIN_SPREAD_MAX_S = 120.0
+"""However big the room, a member is back in everyone's list within this long."""
+
+
 def rejoin_spread_s(room_size: int, settings: BudgetSettings) -> float:
     """After a reconnect, members spread their first sends over this long, so that a room
-    coming back at once does not spend a minute's budget in a second."""
+    coming back at once does not spend a minute's budget in a second: its heartbeats (one
+    broadcast each) and, the dearer, its presence tracks (each diff reaches every member, so
+    the whole room re-tracking costs N(N+1) presence events: 420 for 20 members, which the
+    Free plan's 20 a second takes 21 s to average out)."""
     size = max(1, room_size)
-    return min(20.0, size * broadcast_cost(size) / settings.messages_per_s)
+    messages_s = size * broadcast_cost(size) / settings.messages_per_s
+    presence_s = size * presence_cost(size) / settings.presence_per_s
+    return min(REJOIN_SPREAD_MAX_S, max(messages_s, presence_s))
 
 
 @dataclass

@@ -241,8 +241,10 @@ class RoomSession:
         if self._joined_before:
             # Back after a lost connection: the room knows us already, so no new
             # member_joined; and the whole room may be coming back at once, so our first
-            # report waits a moment spread over what the room's budget can take.
-            self.ctx.tasks.spawn(self._publish_after(jitter(self.budget.rejoin_spread_s)))
+            # report waits a moment spread over what the room's budget can take. The host
+            # comes back at once: the room would elect another after HOST_GRACE_S.
+            delay_s = 0.0 if self.host.is_host else jitter(self.budget.rejoin_spread_s)
+            self.ctx.tasks.spawn(self._publish_after(delay_s))
         else:
             self._joined_before = True
             await self.roster.publish()

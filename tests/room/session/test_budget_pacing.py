@@ -4,7 +4,9 @@ clock, a fake link: each send counted as Supabase counts it, once plus once per 
 from __future__ import annotations
 
 from room.intents import ClaimHost
+from room.link import LinkStatus
 from room.session.budget import fair_sends_per_s
+from room.state import ConnectionStatus
 from room.sync.sample import PlaybackSample
 from tests.room.session.fakes import Room, member, playing_at, presence
 
@@ -106,3 +108,35 @@ async def test_the_host_welcomes_a_burst_of_newcomers_with_one_anchor() -> None:
     await room.clock.advance(room.session.budget.anchor_refresh_interval_s(0.5))
     assert len(room.link.events("sync_anchor")) - before >= 2
     await room.stop()
+
+
+async def test_after_a_reconnect_a_room_of_20_spreads_its_tracks_over_its_presence_share() -> (
+    None
+):
+    """A hub restart brings a room of 20 back at once. Each re-track costs 21 presence events
+    (the call and a diff to every member): the room's 420 must be spread over what its
+    presence share (10 a second) takes, not over its message share's 8 s. The host comes
+    back at once, so nobody elects another."""
+    spreads = []
+    for me in ("host", "f05"):
+        room = Room(me)
+        await room.start()
+        host = member("host", is_host=True, host_since=5)
+        everyone = [host] + [member(f"f{i:02d}") for i in range(1, 20)]
+        room.session.on_presence(presence(*everyone))
+        if me == "host":
+            await room.session.submit(ClaimHost())
+        await room.clock.advance(1.0)
+        assert (room.session.host_user_id == "host") is True
+        spreads.append(room.session.budget.rejoin_spread_s)
+        tracked = len(room.link.tracked)
+        room.session.on_status(LinkStatus(ConnectionStatus.RECONNECTING))
+        room.session.on_status(LinkStatus(ConnectionStatus.CONNECTED))
+        await room.session.on_joined()
+        await room.clock.advance(0.1)
+        if me == "host":
+            assert len(room.link.tracked) == tracked + 1, "the host is back at once"
+        await room.clock.advance(spreads[-1] + 1.0)
+        assert len(room.link.tracked) == tracked + 1
+        await room.stop()
+    assert spreads[1] >= 20 * 21 / 10
