@@ -26,6 +26,9 @@ CLOCK_SHARE = 0.05
 """What its clock-sync pings may use."""
 ANCHOR_SHARE = 0.10
 """Of the room's whole budget, what the host's silent anchor refreshes may use."""
+STRAY_ANCHOR_SHARE = 0.20
+"""What its anchors correcting a straying player may use (libmpv strays for a few seconds
+after a seek or a start, and followers follow the anchors, not the player)."""
 BURST_SENDS = 2.0
 """Sends a member may make at once after a quiet spell (a state change, then another)."""
 CHANGE_BORROW_SENDS = 2.0
@@ -82,6 +85,12 @@ def clock_refresh_interval_s(room_size: int, settings: BudgetSettings, floor_s: 
 def anchor_refresh_interval_s(room_size: int, settings: BudgetSettings, floor_s: float) -> float:
     """How often the host may send a silent anchor refresh while playing."""
     return max(floor_s, broadcast_cost(room_size) / (settings.messages_per_s * ANCHOR_SHARE))
+
+
+def stray_anchor_interval_s(room_size: int, settings: BudgetSettings, floor_s: float) -> float:
+    """How often the host may correct its anchor when its player strays from it."""
+    cost = broadcast_cost(room_size)
+    return max(floor_s, cost / (settings.messages_per_s * STRAY_ANCHOR_SHARE))
 
 
 def overdue_after_s(room_size: int, settings: BudgetSettings) -> float:
@@ -237,6 +246,9 @@ class RoomBudget:
 
     def anchor_refresh_interval_s(self, floor_s: float) -> float:
         return anchor_refresh_interval_s(self.room_size, self.settings, floor_s)
+
+    def stray_anchor_interval_s(self, floor_s: float) -> float:
+        return stray_anchor_interval_s(self.room_size, self.settings, floor_s)
 
     def may_track(self, now_s: float) -> bool:
         return self.presence.may_track(now_s, self.room_size)

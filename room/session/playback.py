@@ -145,13 +145,13 @@ class LocalPlayback:
         self.refresh_pane(force=False)
 
     def _pace_anchors(self) -> None:
-        """Stretch the host's silent anchors to the room's anchor share: the stale refresh
+        """Stretch the host's silent anchors to the room's shares for them: the stale refresh
         and the stray correction alike (a sync_anchor to a room of N costs N + 1, whatever
         prompted it). A play, pause, seek or rate change still goes out at once."""
         floor_s = self.settings.anchor_refresh_ms / 1000
         self.anchors.refresh_ms = self._budget.anchor_refresh_interval_s(floor_s) * 1000
         min_floor_s = self.settings.anchor_min_interval_ms / 1000
-        min_interval_ms = self._budget.anchor_refresh_interval_s(min_floor_s) * 1000
+        min_interval_ms = self._budget.stray_anchor_interval_s(min_floor_s) * 1000
         if self.anchors.settings.anchor_min_interval_ms != min_interval_ms:
             self.anchors.settings = self.anchors.settings.model_copy(
                 update={"anchor_min_interval_ms": min_interval_ms}
