@@ -87,6 +87,9 @@ class LocalPlayback:
         self._data = data
         self._budget = budget
         self._sampled = asyncio.Event()
+        self.host_action_wall_ms: int | None = None
+        """When the host last played, paused or seeked (our wall clock, ms): a follower's
+        report from before then is no longer where the follower is."""
 
     # --- what the roster and comments read ----------------------------------------------
 
@@ -160,6 +163,8 @@ class LocalPlayback:
     def follow(self, anchor: Anchor, *, host_action: bool) -> None:
         """Follow a new anchor from the host."""
         now = self.ctx.clock.monotonic_ms()
+        if host_action:
+            self.host_action_wall_ms = self.ctx.clock.wall_ms()
         self.driver.apply(self.follower.on_anchor(anchor, now, host_action=host_action))
 
     def resync(self) -> None:
@@ -232,6 +237,8 @@ class LocalPlayback:
             "media_url": self.media.url,
             "sent_at": sent_at,
         }
+        if update.event != events.SYNC_ANCHOR:
+            self.host_action_wall_ms = sent_at
         await self.ctx.link.send(update.event, payload)
         if update.event != events.SYNC_ANCHOR:
             await self.save_room(

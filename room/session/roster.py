@@ -53,6 +53,11 @@ class OwnPlayback(Protocol):
         """(the host's position now, whether it plays), or None while unknown."""
         ...
 
+    @property
+    def host_action_wall_ms(self) -> int | None:
+        """When the host last played, paused or seeked (wall ms), None before any."""
+        ...
+
 
 class HostView(Protocol):
     @property
@@ -260,7 +265,17 @@ class Roster:
         ):
             return replace(member, sync=SyncStatus.STALE)
         timeline = self._playback.host_timeline()
-        on_hosts_timeline = member.is_host or member.sync is SyncStatus.SYNCED
+        # A follower follows the host's play, pause and seek: a report from before the
+        # host's latest one says where it was, not where it is (it reports again when its
+        # state changes in kind, and a big room's heartbeats are a minute apart).
+        acted_ms = self._playback.host_action_wall_ms
+        followed = (
+            acted_ms is not None
+            and member.last_update_ms is not None
+            and member.last_update_ms < acted_ms
+            and member.sync is not SyncStatus.BUFFERING
+        )
+        on_hosts_timeline = member.is_host or member.sync is SyncStatus.SYNCED or followed
         if timeline is None or self._host.host_user_id is None or not on_hosts_timeline:
             return member
         position, playing = timeline
