@@ -39,6 +39,8 @@ PING_COST_SENDS = 2.0
 """A clock ping costs its own broadcast and the host's pong, which reaches the room too."""
 PRESENCE_WINDOW_S = 60.0
 """The server averages its presence counter over a minute."""
+PRESENCE_MIN_WINDOW_S = 10.0
+"""The shortest span a young server counter averages over (its empty first bucket and one)."""
 _EPSILON = 1e-6
 """Tokens this close to a whole send count as one (refills are floating point)."""
 
@@ -178,17 +180,27 @@ class PresenceLoad:
 
     settings: BudgetSettings
     _seen: deque[tuple[float, int]] = field(default_factory=deque)
+    _since_s: float | None = None
 
     def saw_change(self, now_s: float, room_size: int) -> None:
+        if self._since_s is None:
+            self._since_s = now_s
         self._seen.append((now_s, presence_cost(room_size)))
 
     def rate_per_s(self, now_s: float) -> float:
+        """Per second over the last minute, or over the time we have watched if shorter (at
+        least PRESENCE_MIN_WINDOW_S): a young server counter averages over the few buckets
+        it has, so a room's first burst counts for more than a minute's worth would."""
         while self._seen and now_s - self._seen[0][0] >= PRESENCE_WINDOW_S:
             self._seen.popleft()
-        return sum(cost for _, cost in self._seen) / PRESENCE_WINDOW_S
+        return sum(cost for _, cost in self._seen) / self._window_s(now_s)
+
+    def _window_s(self, now_s: float) -> float:
+        watched_s = now_s - self._since_s if self._since_s is not None else 0.0
+        return min(PRESENCE_WINDOW_S, max(PRESENCE_MIN_WINDOW_S, watched_s))
 
     def may_track(self, now_s: float, room_size: int) -> bool:
-        own = presence_cost(room_size) / PRESENCE_WINDOW_S
+        own = presence_cost(room_size) / self._window_s(now_s)
         return self.rate_per_s(now_s) + own <= self.settings.presence_per_s
 
 

@@ -110,9 +110,7 @@ async def test_the_host_welcomes_a_burst_of_newcomers_with_one_anchor() -> None:
     await room.stop()
 
 
-async def test_after_a_reconnect_a_room_of_20_spreads_its_tracks_over_its_presence_share() -> (
-    None
-):
+async def test_after_a_reconnect_a_room_of_20_spreads_its_tracks_over_its_presence_share() -> None:
     """A hub restart brings a room of 20 back at once. Each re-track costs 21 presence events
     (the call and a diff to every member): the room's 420 must be spread over what its
     presence share (10 a second) takes, not over its message share's 8 s. The host comes
@@ -140,3 +138,22 @@ async def test_after_a_reconnect_a_room_of_20_spreads_its_tracks_over_its_presen
         assert len(room.link.tracked) == tracked + 1
         await room.stop()
     assert spreads[1] >= 20 * 21 / 10
+
+
+async def test_a_room_assembling_in_seconds_holds_its_retracks_for_the_young_counter() -> None:
+    """Twelve people join within a few seconds: 102 presence events, which a server counter
+    only 10 s old averages over 10 s, not a minute (the hub logged 23/s, past the Free
+    plan's 20, when each newcomer also re-tracked on getting in sync). A member weighing a
+    re-track sees that burst at its young-counter rate."""
+    room = Room("f11")
+    await room.start()
+    host = member("host", is_host=True, host_since=5)
+    everyone = [host, member("f11")]
+    room.session.on_presence(presence(*everyone))
+    for index in range(1, 11):
+        everyone.append(member(f"f{index:02d}"))
+        room.session.on_presence(presence(*everyone))
+        await room.clock.advance(0.3)
+    # 85 events in 3 s: the young counter's 8.5/s, not a minute's 1.4/s.
+    assert room.session.budget.presence.rate_per_s(room.clock.now_s) >= 8.0
+    await room.stop()
