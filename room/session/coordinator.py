@@ -339,4 +339,7 @@ class RoomSession:
         if not self.host.is_host:
             self.clock_sync.reset(change.user_id)
         self.roster.refresh()
-        await self.roster.publish_now()
+        if self.host.is_host != change.was_host:
+            # Our own role changed: the room must hear it now. A follower who just learned
+            # who hosts (every newcomer does) has nothing new to tell.
+            await self.roster.publish_now()

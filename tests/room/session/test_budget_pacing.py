@@ -157,3 +157,16 @@ async def test_a_room_assembling_in_seconds_holds_its_retracks_for_the_young_cou
     # 85 events in 3 s: the young counter's 8.5/s, not a minute's 1.4/s.
     assert room.session.budget.presence.rate_per_s(room.clock.now_s) >= 8.0
     await room.stop()
+
+
+async def test_a_newcomer_learning_who_hosts_sends_no_second_report() -> None:
+    """Every newcomer learns the host from presence; that is no change of its own role, so
+    it sends nothing more than its join report (in a room of 50, 51 messages each)."""
+    room = Room("f99")
+    await room.start()
+    host = member("host", is_host=True, host_since=5)
+    room.session.on_presence(presence(host, member("f99"), *others(49)))
+    await room.clock.advance(1.0)
+    assert room.session.host_user_id == "host"
+    assert len(room.link.events("heartbeat")) == 1
+    await room.stop()
