@@ -236,16 +236,19 @@ class RoomSession:
         store.set(store.state.with_connection(connection))
 
     async def on_joined(self) -> None:
-        self.roster.rejoined()
-        self.host.joined()
         if self._joined_before:
             # Back after a lost connection: the room knows us already, so no new
             # member_joined; and the whole room may be coming back at once, so our first
-            # report waits a moment spread over what the room's budget can take. The host
-            # comes back at once: the room would elect another after HOST_GRACE_S.
+            # report (and presence track) waits a moment spread over what the room's budget
+            # can take, and the periodic heartbeat with it. The host comes back at once: the
+            # room would elect another after HOST_GRACE_S.
             delay_s = 0.0 if self.host.is_host else jitter(self.budget.rejoin_spread_s)
+            self.roster.rejoined(first_report_in_s=delay_s)
+            self.host.joined()
             self.ctx.tasks.spawn(self._publish_after(delay_s))
         else:
+            self.roster.rejoined()
+            self.host.joined()
             self._joined_before = True
             await self.roster.publish()
             await self.link.send(events.MEMBER_JOINED, self.ctx.member_payload())

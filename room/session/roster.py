@@ -165,10 +165,12 @@ class Roster:
             "current_time": fields.current_time,
         }
 
-    def rejoined(self) -> None:
+    def rejoined(self, first_report_in_s: float = 0.0) -> None:
+        """A new join; its own first report goes in ``first_report_in_s`` (the session sends
+        it), and the periodic heartbeat (which would re-track presence too) not before."""
         self.publisher.rejoined()
         self._fresh_join = True
-        self._last_beat_s = self.ctx.clock.monotonic_s()  # the join's own report comes first
+        self._last_beat_s = self.ctx.clock.monotonic_s() + first_report_in_s
 
     async def publish(self) -> None:
         """A heartbeat broadcast, and presence too when the publisher says so."""
@@ -231,6 +233,8 @@ class Roster:
                 if self.budget.try_send_change(clock.monotonic_s()):
                     await self.beat()
                     continue
+            elif clock.monotonic_s() < self._last_beat_s + self.budget.heartbeat_interval_s:
+                continue  # a report went out meanwhile, or a rejoin put the next one off
             self._changed.clear()
             wait = self.budget.send_wait_s(clock.monotonic_s())
             if wait > 0:

@@ -3,8 +3,11 @@ clock, a fake link: each send counted as Supabase counts it, once plus once per 
 
 from __future__ import annotations
 
+import pytest
+
 from room.intents import ClaimHost
 from room.link import LinkStatus
+from room.session import coordinator
 from room.session.budget import fair_sends_per_s
 from room.state import ConnectionStatus
 from room.sync.sample import PlaybackSample
@@ -156,6 +159,30 @@ async def test_a_room_assembling_in_seconds_holds_its_retracks_for_the_young_cou
         await room.clock.advance(0.3)
     # 85 events in 3 s: the young counter's 8.5/s, not a minute's 1.4/s.
     assert room.session.budget.presence.rate_per_s(room.clock.now_s) >= 8.0
+    await room.stop()
+
+
+async def test_after_a_reconnect_no_periodic_heartbeat_comes_before_the_spread_report(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The periodic heartbeat re-tracks presence too (the server forgot ours): in a room of
+    20 it was due 11 s after the rejoin, before a report spread over up to 42 s, so the whole
+    room re-tracked within 11 s whatever the spread."""
+    monkeypatch.setattr(coordinator, "jitter", lambda spread_s: spread_s)
+    room = Room("f05")
+    await room.start()
+    host = member("host", is_host=True, host_since=5)
+    room.session.on_presence(presence(host, *[member(f"f{i:02d}") for i in range(1, 20)]))
+    await room.clock.advance(1.0)
+    spread_s = room.session.budget.rejoin_spread_s
+    room.session.on_status(LinkStatus(ConnectionStatus.RECONNECTING))
+    room.session.on_status(LinkStatus(ConnectionStatus.CONNECTED))
+    tracked, beats = len(room.link.tracked), len(room.link.events("heartbeat"))
+    await room.session.on_joined()
+    await room.clock.advance(spread_s - 0.5)
+    assert (len(room.link.tracked), len(room.link.events("heartbeat"))) == (tracked, beats)
+    await room.clock.advance(1.0)
+    assert len(room.link.tracked) == tracked + 1
     await room.stop()
 
 
