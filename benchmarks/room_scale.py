@@ -50,7 +50,7 @@ Finding, same run (not --quick): a room of 50 whose members all join within 5 s,
 presence limit (each presence diff counts once per member it reaches, so joins cost about
 N^2/2 presence events).
 
-Run: `python benchmarks/room_scale.py` (about 6 minutes on 2 cores; `--quick` about 80 s).
+Run: `python benchmarks/room_scale.py` (about 6 minutes on 2 cores; `--quick` about 2 min).
 The last line printed is one JSON object.
 """
 
@@ -574,8 +574,8 @@ def room_plan(args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.quick:
         return [
             room(5, 5),
-            room(16, 12),
-            room(25, 15),
+            room(16, 15),
+            room(25, 30),
             room(16, 12, baseline=True),
             room(20, 12, baseline=True),
         ]
@@ -689,7 +689,7 @@ def report(rooms: list[dict[str, Any]], other_load: float, run_s: float) -> dict
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--room", help=argparse.SUPPRESS)
-    parser.add_argument("--quick", action="store_true", help="smaller rooms, ~80 s")
+    parser.add_argument("--quick", action="store_true", help="smaller rooms, ~2 min")
     parser.add_argument("--measure-s", type=float, default=180.0, help="measured time per room")
     parser.add_argument("--no-burst", action="store_true", help="skip the 50-join burst")
     parser.add_argument("--seed", type=int, default=7)
