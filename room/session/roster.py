@@ -230,6 +230,8 @@ class Roster:
                 self._changed.clear()
                 if not self._kind_unsent():
                     continue  # back as it was within the coalescing: nothing new to tell
+                if clock.monotonic_s() < self._last_beat_s:
+                    continue  # after a rejoin our spread first report is due: it tells it
                 if self.budget.try_send_change(clock.monotonic_s()):
                     await self.beat()
                     continue

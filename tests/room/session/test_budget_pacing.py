@@ -179,7 +179,10 @@ async def test_after_a_reconnect_no_periodic_heartbeat_comes_before_the_spread_r
     room.session.on_status(LinkStatus(ConnectionStatus.CONNECTED))
     tracked, beats = len(room.link.tracked), len(room.link.events("heartbeat"))
     await room.session.on_joined()
-    await room.clock.advance(spread_s - 0.5)
+    await room.clock.advance(5.0)
+    # A change in kind meanwhile (buffering) waits for that report too: it would re-track.
+    room.session.on_player_sample(buffering_at(10.0, room, True))
+    await room.clock.advance(spread_s - 5.5)
     assert (len(room.link.tracked), len(room.link.events("heartbeat"))) == (tracked, beats)
     await room.clock.advance(1.0)
     assert len(room.link.tracked) == tracked + 1
