@@ -215,11 +215,14 @@ class RoomBudget:
     def __init__(self, settings: BudgetSettings | None = None) -> None:
         self.settings = settings or BudgetSettings()
         self.room_size = 1
+        self._largest_since_join = 1
+        """The room we were in: a lost link empties presence before the rejoin."""
         self.bucket = SendBucket(fair_sends_per_s(1, self.settings))
         self.presence = PresenceLoad(self.settings)
 
     def set_room_size(self, room_size: int, now_s: float) -> None:
         room_size = max(1, room_size)
+        self._largest_since_join = max(self._largest_since_join, room_size)
         if room_size != self.room_size:
             self.room_size = room_size
             self.bucket.set_rate(fair_sends_per_s(room_size, self.settings), now_s)
@@ -249,9 +252,15 @@ class RoomBudget:
     def overdue_after_s(self) -> float:
         return overdue_after_s(self.room_size, self.settings)
 
+    def rejoin_spread(self) -> float:
+        """The spread for the rejoin under way, sized on the room we were in (the lost link
+        may have emptied presence already); from now on the size is the new join's."""
+        size, self._largest_since_join = max(self._largest_since_join, self.room_size), 1
+        return rejoin_spread_s(size, self.settings)
+
     @property
     def rejoin_spread_s(self) -> float:
-        return rejoin_spread_s(self.room_size, self.settings)
+        return rejoin_spread_s(max(self.room_size, self._largest_since_join), self.settings)
 
     def clock_refresh_interval_s(self, floor_s: float) -> float:
         return clock_refresh_interval_s(self.room_size, self.settings, floor_s)

@@ -242,7 +242,8 @@ class RoomSession:
             # report (and presence track) waits a moment spread over what the room's budget
             # can take, and the periodic heartbeat with it. The host comes back at once: the
             # room would elect another after HOST_GRACE_S.
-            delay_s = 0.0 if self.host.is_host else jitter(self.budget.rejoin_spread_s)
+            spread_s = self.budget.rejoin_spread()
+            delay_s = 0.0 if self.host.is_host else jitter(spread_s)
             self.roster.rejoined(first_report_in_s=delay_s)
             self.host.joined()
             self.ctx.tasks.spawn(self._publish_after(delay_s))

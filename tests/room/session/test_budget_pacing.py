@@ -176,6 +176,7 @@ async def test_after_a_reconnect_no_periodic_heartbeat_comes_before_the_spread_r
     await room.clock.advance(1.0)
     spread_s = room.session.budget.rejoin_spread_s
     room.session.on_status(LinkStatus(ConnectionStatus.RECONNECTING))
+    room.session.on_presence({})  # the lost channel's presence goes with it
     room.session.on_status(LinkStatus(ConnectionStatus.CONNECTED))
     tracked, beats = len(room.link.tracked), len(room.link.events("heartbeat"))
     await room.session.on_joined()
