@@ -111,6 +111,8 @@ def presence_interval_s(room_size: int, settings: BudgetSettings) -> float:
     return size * presence_cost(size) / settings.presence_per_s
 
 
+PEAK_HOLD_S = 120.0
+"""How long the room's size, once seen, is kept when presence shows fewer (see set_room_size)."""
 REJOIN_SPREAD_MAX_S = 120.0
 """However big the room, a member is back in everyone's list within this long."""
 
@@ -216,6 +218,7 @@ class RoomBudget:
         self.settings = settings or BudgetSettings()
         self.room_size = 1
         self._largest_since_join = 1
+        self._peak, self._peak_at_s = 1, 0.0
         """The room we were in: a lost link empties presence before the rejoin."""
         self.bucket = SendBucket(fair_sends_per_s(1, self.settings))
         self.presence = PresenceLoad(self.settings)
@@ -223,6 +226,12 @@ class RoomBudget:
     def set_room_size(self, room_size: int, now_s: float) -> None:
         room_size = max(1, room_size)
         self._largest_since_join = max(self._largest_since_join, room_size)
+        # A room shrinks in our view when our link is lost (presence empties) and while it
+        # comes back (presence refills one re-track at a time): keep the size we had for a
+        # while, or the whole room spends at a small room's rate just when it all returns.
+        if room_size >= self._peak or now_s - self._peak_at_s > PEAK_HOLD_S:
+            self._peak, self._peak_at_s = room_size, now_s
+        room_size = max(room_size, self._peak)
         if room_size != self.room_size:
             self.room_size = room_size
             self.bucket.set_rate(fair_sends_per_s(room_size, self.settings), now_s)

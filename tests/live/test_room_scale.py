@@ -206,7 +206,10 @@ async def test_a_room_of_12_runs_a_minute_at_the_free_limits_and_everyone_follow
             next_at = started + 10.0 * (index + 1)
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
         # The last action was a seek while playing: everyone lines up on the host's frame.
-        await room.until(lambda: spread_ms(host, followers) <= END_TOLERANCE_MS, 30)
+        try:
+            await room.until(lambda: spread_ms(host, followers) <= END_TOLERANCE_MS, 30)
+        except TimeoutError:
+            pytest.fail(f"followers still {spread_ms(host, followers):.0f} ms from the host")
         elapsed = time.monotonic() - started
         assert elapsed >= 60.0
         assert room.cutoffs == {}, room.cutoffs

@@ -201,3 +201,17 @@ async def test_a_newcomer_learning_who_hosts_sends_no_second_report() -> None:
     assert room.session.host_user_id == "host"
     assert len(room.link.events("heartbeat")) == 1
     await room.stop()
+
+
+def test_the_rooms_size_outlives_a_lost_link_for_a_while() -> None:
+    """A lost link empties presence and a rejoin refills it one re-track at a time: spent at a
+    small room's rate, the whole room's pings and reports tripped a fresh hub's message
+    counter (121/s over 10 s) just as everyone came back."""
+    from room.session.budget import PEAK_HOLD_S, RoomBudget
+
+    budget = RoomBudget()
+    budget.set_room_size(20, 0.0)
+    budget.set_room_size(1, 5.0)
+    assert budget.room_size == 20
+    budget.set_room_size(3, 5.0 + PEAK_HOLD_S + 1)
+    assert budget.room_size == 3
