@@ -172,3 +172,27 @@ def test_cold_start_keeps_out_of_the_users_data_folder(tmp_path: Path) -> None:
     summary = run_benchmark("cold_start", user, "--runs", "1", timeout=120)
     assert summary["first_frame_median_ms"] > 0
     user.assert_untouched()
+
+
+ROOM_SCALE_REQUIRED = (
+    "max_room_no_cutoff",
+    "msgs_per_s_at_50",
+    "state_change_visible_p95_s",
+    "member_position_error_p95_ms",
+    "cutoffs_at_50",
+    "naive_max_room_no_cutoff",
+)
+
+
+@pytest.mark.slow
+def test_quick_room_scale_prints_the_summary_last(tmp_path: Path) -> None:
+    """Its rooms run in processes of their own, each with a hub (hub.sqlite3) and members
+    (outbox, sign-in) in a data folder: the run's own, not the user's."""
+    user = UserFolders(tmp_path)
+    summary = run_benchmark("room_scale", user, "--quick", timeout=240)
+    for key in ROOM_SCALE_REQUIRED:
+        assert key in summary, key
+    assert summary["max_room_no_cutoff"] is not None
+    assert summary["member_position_error_p95_ms"] is not None
+    assert set(summary["rooms"]) >= {"ours5", "ours16", "naive16"}
+    user.assert_untouched()

@@ -29,16 +29,25 @@ HEARTBEAT_SHARE = 0.85
 CLOCK_SHARE = 0.05
 """What its clock-sync pings (and their pongs) may use."""
 PING_SENDS = 2.0
-"""A ping costs its own broadcast and the host's answer to the room."""
+"""A ping costs its own broadcast and the host's pong, which reaches the room too."""
+STRAY_ANCHOR_SHARE = 0.20
+"""What the host's anchors correcting a straying player may use (libmpv strays for a few
+seconds after a seek or a start, and followers follow the anchors, not the player)."""
 BURST_SENDS = 3.0
 """Sends a member's bucket holds: a heartbeat, a ping's two, and one kept for a change."""
 KEPT_FOR_CHANGES = 1.0
 """Periodic sends (heartbeats, pings) never spend the last send: a change in kind always
 finds one and goes out at once."""
+CHANGE_BORROW_SENDS = 2.0
+"""A change in kind that finds the bucket empty all the same may borrow this many sends from
+its future (the next heartbeat then waits longer): so the end of a buffering spell, a few
+seconds after its start, is not held back for most of a heartbeat interval in a big room."""
 PRESENCE_WINDOW_S = 60.0
+"""The server averages its presence counter over a minute."""
+PRESENCE_MIN_WINDOW_S = 10.0
+"""The shortest span a young server counter averages over (its empty first bucket and one)."""
 _EPSILON = 1e-6
 """Tokens this close to a whole send count as one (refills are floating point)."""
-"""The server averages its presence counter over a minute."""
 
 
 class BudgetSettings(BaseModel):
@@ -85,6 +94,12 @@ def anchor_refresh_interval_s(room_size: int, settings: BudgetSettings, floor_s:
     return max(floor_s, broadcast_cost(room_size) / (settings.messages_per_s * ANCHOR_SHARE))
 
 
+def stray_anchor_interval_s(room_size: int, settings: BudgetSettings, floor_s: float) -> float:
+    """How often the host may correct its anchor when its player strays from it."""
+    cost = broadcast_cost(room_size)
+    return max(floor_s, cost / (settings.messages_per_s * STRAY_ANCHOR_SHARE))
+
+
 def overdue_after_s(room_size: int, settings: BudgetSettings) -> float:
     """A member not heard from for this long is shown as stale: several heartbeats missed."""
     return 2.5 * heartbeat_interval_s(room_size, settings) + 2.0
@@ -101,11 +116,22 @@ def presence_interval_s(room_size: int, settings: BudgetSettings) -> float:
     return size * presence_cost(size) / settings.presence_per_s
 
 
+PEAK_HOLD_S = 120.0
+"""How long the room's size, once seen, is kept when presence shows fewer (see set_room_size)."""
+REJOIN_SPREAD_MAX_S = 120.0
+"""However big the room, a member is back in everyone's list within this long."""
+
+
 def rejoin_spread_s(room_size: int, settings: BudgetSettings) -> float:
     """After a reconnect, members spread their first sends over this long, so that a room
-    coming back at once does not spend a minute's budget in a second."""
+    coming back at once does not spend a minute's budget in a second: its heartbeats (one
+    broadcast each) and, the dearer, its presence tracks (each diff reaches every member, so
+    the whole room re-tracking costs N(N+1) presence events: 420 for 20 members, which the
+    Free plan's 20 a second takes 21 s to average out)."""
     size = max(1, room_size)
-    return min(20.0, size * broadcast_cost(size) / settings.messages_per_s)
+    messages_s = size * broadcast_cost(size) / settings.messages_per_s
+    presence_s = size * presence_cost(size) / settings.presence_per_s
+    return min(REJOIN_SPREAD_MAX_S, max(messages_s, presence_s))
 
 
 @dataclass
@@ -127,13 +153,22 @@ class SendBucket:
         self._refill(now_s)
         self.rate_per_s = rate_per_s
 
-    def try_spend(self, now_s: float, sends: float = 1.0, keep: float = 0.0) -> bool:
-        """Spend ``sends`` if ``keep`` more would be left; say whether it did."""
+    def try_spend(
+        self, now_s: float, sends: float = 1.0, *, keep: float = 0.0, borrow: float = 0.0
+    ) -> bool:
+        """Spend ``sends`` if ``keep`` more would be left; a change that must not wait may
+        ``borrow`` sends the bucket has not refilled yet (the tokens go below zero and what
+        follows waits the longer)."""
         self._refill(now_s)
-        if self.tokens >= sends + keep - _EPSILON:
-            self.tokens = max(0.0, self.tokens - sends)
+        if self.tokens - sends >= keep - borrow - _EPSILON:
+            self.tokens -= sends
             return True
         return False
+
+    def charge(self, now_s: float, sends: float = 1.0) -> None:
+        """Count sends that went out regardless (a join's own reports): what follows waits."""
+        self._refill(now_s)
+        self.tokens = max(-self.capacity, self.tokens - sends)
 
     def wait_s(self, now_s: float, sends: float = 1.0, keep: float = 0.0) -> float:
         """How long until ``sends`` are allowed with ``keep`` left (0 when they are now)."""
@@ -155,17 +190,27 @@ class PresenceLoad:
 
     settings: BudgetSettings
     _seen: deque[tuple[float, int]] = field(default_factory=deque)
+    _since_s: float | None = None
 
     def saw_change(self, now_s: float, room_size: int) -> None:
+        if self._since_s is None:
+            self._since_s = now_s
         self._seen.append((now_s, presence_cost(room_size)))
 
     def rate_per_s(self, now_s: float) -> float:
+        """Per second over the last minute, or over the time we have watched if shorter (at
+        least PRESENCE_MIN_WINDOW_S): a young server counter averages over the few buckets
+        it has, so a room's first burst counts for more than a minute's worth would."""
         while self._seen and now_s - self._seen[0][0] >= PRESENCE_WINDOW_S:
             self._seen.popleft()
-        return sum(cost for _, cost in self._seen) / PRESENCE_WINDOW_S
+        return sum(cost for _, cost in self._seen) / self._window_s(now_s)
+
+    def _window_s(self, now_s: float) -> float:
+        watched_s = now_s - self._since_s if self._since_s is not None else 0.0
+        return min(PRESENCE_WINDOW_S, max(PRESENCE_MIN_WINDOW_S, watched_s))
 
     def may_track(self, now_s: float, room_size: int) -> bool:
-        own = presence_cost(room_size) / PRESENCE_WINDOW_S
+        own = presence_cost(room_size) / self._window_s(now_s)
         return self.rate_per_s(now_s) + own <= self.settings.presence_per_s
 
 
@@ -180,17 +225,34 @@ class RoomBudget:
     def __init__(self, settings: BudgetSettings | None = None) -> None:
         self.settings = settings or BudgetSettings()
         self.room_size = 1
+        self._largest_since_join = 1
+        self._peak, self._peak_at_s = 1, 0.0
+        """The room we were in: a lost link empties presence before the rejoin."""
         self.bucket = SendBucket(fair_sends_per_s(1, self.settings))
         self.presence = PresenceLoad(self.settings)
 
     def set_room_size(self, room_size: int, now_s: float) -> None:
         room_size = max(1, room_size)
+        self._largest_since_join = max(self._largest_since_join, room_size)
+        # A room shrinks in our view when our link is lost (presence empties) and while it
+        # comes back (presence refills one re-track at a time): keep the size we had for a
+        # while, or the whole room spends at a small room's rate just when it all returns.
+        if room_size >= self._peak or now_s - self._peak_at_s > PEAK_HOLD_S:
+            self._peak, self._peak_at_s = room_size, now_s
+        room_size = max(room_size, self._peak)
         if room_size != self.room_size:
             self.room_size = room_size
             self.bucket.set_rate(fair_sends_per_s(room_size, self.settings), now_s)
 
     def try_send(self, now_s: float, sends: float = 1.0, keep: float = 0.0) -> bool:
-        return self.bucket.try_spend(now_s, sends, keep)
+        return self.bucket.try_spend(now_s, sends, keep=keep)
+
+    def try_send_change(self, now_s: float) -> bool:
+        """A change in kind: it may borrow sends from the bucket's future."""
+        return self.bucket.try_spend(now_s, borrow=CHANGE_BORROW_SENDS)
+
+    def charge(self, now_s: float, sends: float = 1.0) -> None:
+        self.bucket.charge(now_s, sends)
 
     def send_wait_s(self, now_s: float, sends: float = 1.0, keep: float = 0.0) -> float:
         return self.bucket.wait_s(now_s, sends, keep)
@@ -207,15 +269,24 @@ class RoomBudget:
     def overdue_after_s(self) -> float:
         return overdue_after_s(self.room_size, self.settings)
 
+    def rejoin_spread(self) -> float:
+        """The spread for the rejoin under way, sized on the room we were in (the lost link
+        may have emptied presence already); from now on the size is the new join's."""
+        size, self._largest_since_join = max(self._largest_since_join, self.room_size), 1
+        return rejoin_spread_s(size, self.settings)
+
     @property
     def rejoin_spread_s(self) -> float:
-        return rejoin_spread_s(self.room_size, self.settings)
+        return rejoin_spread_s(max(self.room_size, self._largest_since_join), self.settings)
 
     def clock_refresh_interval_s(self, floor_s: float) -> float:
         return clock_refresh_interval_s(self.room_size, self.settings, floor_s)
 
     def anchor_refresh_interval_s(self, floor_s: float) -> float:
         return anchor_refresh_interval_s(self.room_size, self.settings, floor_s)
+
+    def stray_anchor_interval_s(self, floor_s: float) -> float:
+        return stray_anchor_interval_s(self.room_size, self.settings, floor_s)
 
     def may_track(self, now_s: float) -> bool:
         return self.presence.may_track(now_s, self.room_size)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -67,6 +68,10 @@ log = logging.getLogger(__name__)
 
 LEAVE_TIMEOUT_S = 2.0
 """How long leaving waits to remove our member row."""
+JOIN_SENDS = 2.0
+"""What joining sends at once: our first heartbeat and ``member_joined``."""
+WELCOME_FLOOR_S = 0.5
+"""The host's anchors for newcomers go at most this often, however small the room."""
 
 
 class SessionLink(Outbound, Protocol):
@@ -110,6 +115,8 @@ class RoomSession:
         estimator = new_estimator(ctx.user_id)
         self.budget = RoomBudget(budget)
         self._joined_before = False
+        self._welcome: asyncio.Task[None] | None = None
+        self._welcomed_at_s = -math.inf
         self.host = HostRole(
             ctx,
             name_of=self._name_of,
@@ -229,17 +236,26 @@ class RoomSession:
         store.set(store.state.with_connection(connection))
 
     async def on_joined(self) -> None:
-        self.roster.rejoined()
-        self.host.joined()
         if self._joined_before:
             # Back after a lost connection: the room knows us already, so no new
             # member_joined; and the whole room may be coming back at once, so our first
-            # report waits a moment spread over what the room's budget can take.
-            self.ctx.tasks.spawn(self._publish_after(jitter(self.budget.rejoin_spread_s)))
+            # report (and presence track) waits a moment spread over what the room's budget
+            # can take, and the periodic heartbeat with it. The host comes back at once: the
+            # room would elect another after HOST_GRACE_S.
+            spread_s = self.budget.rejoin_spread()
+            delay_s = 0.0 if self.host.is_host else jitter(spread_s)
+            self.roster.rejoined(first_report_in_s=delay_s)
+            self.host.joined()
+            self.ctx.tasks.spawn(self._publish_after(delay_s))
         else:
+            self.roster.rejoined()
+            self.host.joined()
             self._joined_before = True
             await self.roster.publish()
             await self.link.send(events.MEMBER_JOINED, self.ctx.member_payload())
+            # Our first report and the announcement went out regardless: they count against
+            # our share, so the clock pings that follow wait their turn in a big room.
+            self.budget.charge(self.ctx.clock.monotonic_s(), JOIN_SENDS)
         if self.data is not None:
             self.ctx.tasks.spawn(self.comments.load(self.roster.member_row()))
 
@@ -282,8 +298,7 @@ class RoomSession:
             if model.user_id != self.ctx.user_id:
                 self.roster.on_member_event(event, model)
                 if event == events.MEMBER_JOINED and self.host.is_host:
-                    # Bring the newcomer onto our timeline without waiting for a refresh.
-                    self.ctx.tasks.spawn(self.playback.announce_anchor())
+                    self._welcome_newcomers()
         elif isinstance(model, CommentRow):
             self.comments.on_comment(model)
         elif isinstance(model, HostChanged):
@@ -292,6 +307,21 @@ class RoomSession:
             self.host.on_host_requested(model)
 
     # --- wiring between the parts -------------------------------------------------------
+
+    def _welcome_newcomers(self) -> None:
+        """Bring newcomers onto our timeline without waiting for a refresh: one anchor for
+        all who arrive within the room's anchor interval (each reaches the whole room)."""
+        if self._welcome is None or self._welcome.done():
+            self._welcome = self.ctx.tasks.spawn(self._welcome_after_interval())
+
+    async def _welcome_after_interval(self) -> None:
+        clock = self.ctx.clock
+        interval_s = self.budget.anchor_refresh_interval_s(WELCOME_FLOOR_S)
+        wait_s = self._welcomed_at_s + interval_s - clock.monotonic_s()
+        if wait_s > 0:
+            await clock.sleep(wait_s)
+        self._welcomed_at_s = clock.monotonic_s()
+        await self.playback.announce_anchor()
 
     async def _publish_after(self, delay_s: float) -> None:
         await self.ctx.clock.sleep(delay_s)
@@ -313,4 +343,7 @@ class RoomSession:
         if not self.host.is_host:
             self.clock_sync.reset(change.user_id)
         self.roster.refresh()
-        await self.roster.publish_now()
+        if self.host.is_host != change.was_host:
+            # Our own role changed: the room must hear it now. A follower who just learned
+            # who hosts (every newcomer does) has nothing new to tell.
+            await self.roster.publish_now()

@@ -88,6 +88,9 @@ class LocalPlayback:
         self._budget = budget
         self._sampled = asyncio.Event()
         self._pane_shown_s = -STATE_PUBLISH_INTERVAL_S
+        self.host_action_wall_ms: int | None = None
+        """When the host last played, paused or seeked (our wall clock, ms): a follower's
+        report from before then is no longer where the follower is."""
 
     # --- what the roster and comments read ----------------------------------------------
 
@@ -136,8 +139,7 @@ class LocalPlayback:
             self.media = media
         now = self.ctx.clock.monotonic_ms()
         if self._host.is_host:
-            floor_s = self.settings.anchor_refresh_ms / 1000
-            self.anchors.refresh_ms = self._budget.anchor_refresh_interval_s(floor_s) * 1000
+            self._pace_anchors()
             update = self.anchors.on_player_state(sample, now)
             if update is not None:
                 self.ctx.tasks.spawn(self.send_anchor(update))
@@ -146,9 +148,24 @@ class LocalPlayback:
             self.driver.apply(reaction.decision)
         self.refresh_pane(force=False)
 
+    def _pace_anchors(self) -> None:
+        """Stretch the host's silent anchors to the room's shares for them: the stale refresh
+        and the stray correction alike (a sync_anchor to a room of N costs N + 1, whatever
+        prompted it). A play, pause, seek or rate change still goes out at once."""
+        floor_s = self.settings.anchor_refresh_ms / 1000
+        self.anchors.refresh_ms = self._budget.anchor_refresh_interval_s(floor_s) * 1000
+        min_floor_s = self.settings.anchor_min_interval_ms / 1000
+        min_interval_ms = self._budget.stray_anchor_interval_s(min_floor_s) * 1000
+        if self.anchors.settings.anchor_min_interval_ms != min_interval_ms:
+            self.anchors.settings = self.anchors.settings.model_copy(
+                update={"anchor_min_interval_ms": min_interval_ms}
+            )
+
     def follow(self, anchor: Anchor, *, host_action: bool) -> None:
         """Follow a new anchor from the host."""
         now = self.ctx.clock.monotonic_ms()
+        if host_action:
+            self.host_action_wall_ms = self.ctx.clock.wall_ms()
         self.driver.apply(self.follower.on_anchor(anchor, now, host_action=host_action))
 
     def resync(self) -> None:
@@ -223,6 +240,8 @@ class LocalPlayback:
             "media_url": self.media.url,
             "sent_at": sent_at,
         }
+        if update.event != events.SYNC_ANCHOR:
+            self.host_action_wall_ms = sent_at
         await self.ctx.link.send(update.event, payload)
         if update.event != events.SYNC_ANCHOR:
             await self.save_room(

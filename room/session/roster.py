@@ -53,6 +53,11 @@ class OwnPlayback(Protocol):
         """(the host's position now, whether it plays), or None while unknown."""
         ...
 
+    @property
+    def host_action_wall_ms(self) -> int | None:
+        """When the host last played, paused or seeked (wall ms), None before any."""
+        ...
+
 
 class HostView(Protocol):
     @property
@@ -160,10 +165,12 @@ class Roster:
             "current_time": fields.current_time,
         }
 
-    def rejoined(self) -> None:
+    def rejoined(self, first_report_in_s: float = 0.0) -> None:
+        """A new join; its own first report goes in ``first_report_in_s`` (the session sends
+        it), and the periodic heartbeat (which would re-track presence too) not before."""
         self.publisher.rejoined()
         self._fresh_join = True
-        self._last_beat_s = self.ctx.clock.monotonic_s()  # the join's own report comes first
+        self._last_beat_s = self.ctx.clock.monotonic_s() + first_report_in_s
 
     async def publish(self) -> None:
         """A heartbeat broadcast, and presence too when the publisher says so."""
@@ -208,6 +215,11 @@ class Roster:
             log.exception("heartbeat failed (will try again)")
         self.refresh()
 
+    def _kind_unsent(self) -> bool:
+        """Our state differs in kind from what the room last heard from us."""
+        kind = (self._host.is_host, self._playback.is_synced(), self._playback.buffering)
+        return self._sent_kind is not None and kind != self._sent_kind
+
     async def run(self) -> None:
         """Heartbeat every interval the budget sets, and soon after a change in kind."""
         clock = self.ctx.clock
@@ -216,6 +228,16 @@ class Roster:
             changed = await wait_for_event(clock, self._changed, due_in)
             if changed:
                 await clock.sleep(COALESCE_S)
+                self._changed.clear()
+                if not self._kind_unsent():
+                    continue  # back as it was within the coalescing: nothing new to tell
+                if clock.monotonic_s() < self._last_beat_s:
+                    continue  # after a rejoin our spread first report is due: it tells it
+                if self.budget.try_send_change(clock.monotonic_s()):
+                    await self.beat()
+                    continue
+            elif clock.monotonic_s() < self._last_beat_s + self.budget.heartbeat_interval_s:
+                continue  # a report went out meanwhile, or a rejoin put the next one off
             self._changed.clear()
             keep = 0.0 if changed else KEPT_FOR_CHANGES
             wait = self.budget.send_wait_s(clock.monotonic_s(), keep=keep)
@@ -252,7 +274,17 @@ class Roster:
         ):
             return replace(member, sync=SyncStatus.STALE)
         timeline = self._playback.host_timeline()
-        on_hosts_timeline = member.is_host or member.sync is SyncStatus.SYNCED
+        # A follower follows the host's play, pause and seek: a report from before the
+        # host's latest one says where it was, not where it is (it reports again when its
+        # state changes in kind, and a big room's heartbeats are a minute apart).
+        acted_ms = self._playback.host_action_wall_ms
+        followed = (
+            acted_ms is not None
+            and member.last_update_ms is not None
+            and member.last_update_ms < acted_ms
+            and member.sync is not SyncStatus.BUFFERING
+        )
+        on_hosts_timeline = member.is_host or member.sync is SyncStatus.SYNCED or followed
         if timeline is None or self._host.host_user_id is None or not on_hosts_timeline:
             return member
         position, playing = timeline

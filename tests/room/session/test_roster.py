@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from room.intents import TogglePlay
+from room.intents import ClaimHost, TogglePlay
 from room.session.budget import BudgetSettings
 from room.state import SyncStatus
 from tests.room.session.fakes import Room, member, paused_at, playing_at, presence
@@ -77,3 +77,38 @@ async def test_leaving_says_goodbye_and_untracks_within_budget() -> None:
     await room.stop()
     assert room.link.events("member_left") == [{"user_id": "alice", "username": "ALICE"}]
     assert room.link.untracks == 1
+
+
+async def test_a_follower_heard_from_before_the_hosts_play_is_shown_on_the_hosts_timeline() -> None:
+    """In a big room heartbeats are a minute apart: a follower who last reported 'paused,
+    out of sync' before the host pressed play has followed the play since. The list shows it
+    where the host is, not paused where it was."""
+    room = Room("host")
+    await room.start()
+    room.session.on_presence(presence(member("host"), member("bob")))
+    await room.session.submit(ClaimHost())
+    await room.clock.advance(0)
+    room.session.on_player_sample(paused_at(30.0, room.clock))
+    room.session.on_broadcast(
+        "heartbeat",
+        {
+            **member("bob"),
+            "is_synced": False,
+            "is_playing": False,
+            "current_time": 29.0,
+            "last_update": room.clock.wall_ms(),
+        },
+    )
+    await room.clock.advance(1.0)
+    await room.session.submit(TogglePlay())
+    await room.clock.advance(0.5)
+    room.session.on_player_sample(playing_at(30.25, room.clock))
+    played_at_ms = room.clock.wall_ms()
+    await room.clock.advance(2.0)
+    state = room.state
+    assert state.members_as_of_ms is not None
+    bob = next(m for m in state.members if m.user_id == "bob")
+    assert bob.is_playing
+    host_then = 30.25 + (state.members_as_of_ms - played_at_ms) / 1000
+    assert abs(bob.position_at(state.members_as_of_ms) - host_then) < 0.05
+    await room.stop()
