@@ -45,3 +45,16 @@ async def test_a_playing_member_moves_on_and_a_silent_one_is_late_not_off(
         quinn = next(line for line in lines if "quinn" in line)
         assert "2:05" in pia and "✓ sync" in pia
         assert "1:00" in quinn and "late" in quinn and "off" not in quinn
+
+
+async def test_a_room_state_that_arrives_while_the_app_closes_is_ignored(
+    make_app: AppFactory,
+) -> None:
+    """The room keeps publishing until it has left; the panes may already be gone."""
+    room = busy_room()
+    app, _ = make_app(room)
+    async with app.run_test() as pilot:
+        await app.room_screen.query_one(MemberList).remove()
+        app.room_screen.room = replace(room, members_as_of_ms=REPORTED_MS)
+        await pilot.pause()
+    assert app.return_code in (None, 0)

@@ -7,6 +7,7 @@ from datetime import tzinfo
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -75,6 +76,12 @@ class RoomScreen(Screen[None]):
     def watch_room(self, room: RoomState | None) -> None:
         if room is None:
             return
+        try:
+            self._show(room)
+        except NoMatches:  # the panes are gone: the app is closing while the room still talks
+            return
+
+    def _show(self, room: RoomState) -> None:
         self.sub_title = f"room {room.room_id}"
         members = self.query_one(MemberList)
         members.self_user_id = room.self_user_id
