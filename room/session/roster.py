@@ -151,8 +151,7 @@ class Roster:
 
     def note_own_state(self) -> None:
         """Our player moved on: if our state changed in kind, the room should hear soon."""
-        kind = (self._host.is_host, self._playback.is_synced(), self._playback.buffering)
-        if self._sent_kind is not None and kind != self._sent_kind:
+        if self._kind_unsent():
             self._changed.set()
 
     def member_row(self) -> dict[str, Any]:
@@ -216,7 +215,8 @@ class Roster:
         self.refresh()
 
     def _kind_unsent(self) -> bool:
-        """Our state differs in kind from what the room last heard from us."""
+        """Our state differs in kind from what the room last heard from us (the tuple is
+        ``publisher.kind_of``'s, read without building the fields on every player sample)."""
         kind = (self._host.is_host, self._playback.is_synced(), self._playback.buffering)
         return self._sent_kind is not None and kind != self._sent_kind
 
