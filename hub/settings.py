@@ -149,13 +149,18 @@ class HubSettings(BaseModel):
 
     client_share_of_event_budget: float = Field(default=0.5, gt=0, le=1)
     """Per-socket flood guard, in the tenant counter's units (a message plus each delivery):
-    one socket may spend this share of `max_events_per_second` per second, and this share of a
-    tick's worth (`rate_tick_s` seconds of it) at once. So one socket alone can never trip
-    the tenant limit (at most twice the share of a tick's worth lands in one tick, and the
-    counter's first tick averages over two buckets), and a flooder is cut off before it would
-    close everyone's channels. Half, not less: a host's normal bursts (a play, its anchors and
-    clock answers) must never trip it. With no message limit it takes a share of
-    `OFF_FLOOD_BASIS`."""
+    one socket may spend this share of `max_events_per_second` per second, and
+    `client_burst_s` seconds of it at once. Half, not less: a host's normal bursts (a play,
+    its anchors and clock answers) must never trip it. With no message limit it takes a share
+    of `OFF_FLOOD_BASIS`."""
+
+    client_burst_s: float = Field(default=10.0, gt=0)
+    """Seconds of a socket's share it may spend at once. Ten: one socket alone still never
+    trips the tenant limit (the counter's first tick averages over two buckets, 10 s, in which
+    a socket lands at most 500 + 5 s x 50 = 750 of the Free plan's 1000; over the full minute
+    at most 500 + 60 x 50 = 3500 of 6000), and a newcomer to a room of 50 is not cut off for
+    its join (its report, member_joined, its presence track and a clock ping cost 51 each:
+    255, past the 250 that 5 s of the share allowed)."""
 
     client_burst_frames: int = Field(default=500, ge=1)
     """Per-socket frame guard over everything it sends (heartbeats and joins included)."""
@@ -175,7 +180,7 @@ class HubSettings(BaseModel):
         """The per-socket flood guard: (tokens at once, tokens refilled per second)."""
         basis = self.max_events_per_second or OFF_FLOOD_BASIS
         per_second = self.client_share_of_event_budget * basis
-        return per_second * self.rate_tick_s, per_second
+        return per_second * self.client_burst_s, per_second
 
     def limits_summary(self) -> str:
         """The limits in force, for the start-up line."""

@@ -90,8 +90,8 @@ def test_explicit_fields_override_the_plan() -> None:
 
 
 def test_off_keeps_the_hub_only_flood_guard_at_a_share_of_the_largest_plan() -> None:
-    assert HubSettings(limits="off").client_event_budget == (6250.0, 1250.0)
-    assert HubSettings().client_event_budget == (250.0, 50.0)  # half of 100/s, 5 s of it at once
+    assert HubSettings(limits="off").client_event_budget == (12500.0, 1250.0)
+    assert HubSettings().client_event_budget == (500.0, 50.0)  # half of 100/s, 10 s of it at once
 
 
 @pytest.mark.parametrize(
