@@ -59,6 +59,18 @@ def kind_of(fields: PresenceFields) -> tuple[bool, bool | None, bool]:
     return (fields.is_host, fields.is_synced, fields.buffering)
 
 
+def changed_in_kind(tracked: PresenceFields, fields: PresenceFields) -> bool:
+    """Whether ``fields`` differ in kind from what presence last said. A newcomer's first
+    sync verdict is no news for presence: it tracked on joining with none, and a room whose
+    every newcomer re-tracked a second later, on getting in sync, paid for each join twice
+    (a track costs one presence event per member: N^2/2 for a room gathering, doubled). Its
+    heartbeat tells the verdict at once, and the member list takes the fresher of the two."""
+    before, after = kind_of(tracked), kind_of(fields)
+    if tracked.is_synced is None:
+        before = (before[0], after[1], before[2])
+    return before != after
+
+
 @dataclass
 class PresencePublisher:
     budget: PresenceBudget = field(default_factory=PresenceBudget)
@@ -86,7 +98,7 @@ class PresencePublisher:
         tracked = self._tracked
         if tracked is None:
             wanted = True
-        elif kind_of(tracked) != kind_of(fields):
+        elif changed_in_kind(tracked, fields):
             wanted = room_allows
         else:
             routine_due = now - self._tracked_at >= max(self.refresh_s, refresh_s or 0.0)

@@ -92,9 +92,21 @@ def test_play_and_pause_alone_are_no_change_in_kind() -> None:
     """The host's play/pause events tell the room; a whole room re-tracking on each pause
     would cost one presence event per member per member."""
     publisher = PresencePublisher(PresenceBudget(calls=5, window_s=30.0), refresh_s=3.0)
-    assert publisher.should_track(_fields(is_playing=False), 0.0)
-    assert not publisher.should_track(_fields(is_playing=True), 1.0)
+    assert publisher.should_track(_fields(is_playing=False, is_synced=True), 0.0)
+    assert not publisher.should_track(_fields(is_playing=True, is_synced=True), 1.0)
     assert publisher.should_track(_fields(is_playing=True, is_synced=False), 1.5)
+
+
+def test_a_newcomers_first_sync_verdict_is_no_change_for_presence() -> None:
+    """It joined with no verdict; getting in sync a second later is what every newcomer
+    does, and re-tracking for it doubled a gathering room's presence cost. A later change
+    of verdict is a change."""
+    publisher = PresencePublisher(PresenceBudget(calls=5, window_s=30.0), refresh_s=300.0)
+    assert publisher.should_track(_fields(is_synced=None), 0.0)
+    assert not publisher.should_track(_fields(is_synced=True), 1.0)
+    assert not publisher.should_track(_fields(is_synced=False), 2.0)
+    assert publisher.should_track(_fields(is_synced=True, buffering=True), 3.0)
+    assert publisher.should_track(_fields(is_synced=False), 4.0), "synced to off is news"
 
 
 def test_a_busy_room_holds_changes_but_never_the_first_track() -> None:
