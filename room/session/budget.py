@@ -180,22 +180,24 @@ class SendBucket:
 
 
 @dataclass
-class PresenceLoad:
-    """The room's presence traffic as one member sees it, against the room's share.
+class RoomLoad:
+    """What the room spends of one of its budgets, as one member sees it.
 
-    Every member receives every presence change of the room, and the server counts each
-    change once per member it reaches, so changes seen x room size estimates the room's
-    presence cost. A member tracks only when that, plus its own track, stays in budget.
+    Every member receives every broadcast (our own too: ``self: true``) and every presence
+    change, and the server counts each once per member it reaches (plus once on arrival), so
+    what we saw, each at its cost for the room's size, estimates the room's whole spend. A
+    member may spend past its own fair share only when that, plus its own send, stays within
+    ``limit_per_s``: the part of the budget the other members have left unused.
     """
 
-    settings: BudgetSettings
+    limit_per_s: float
     _seen: deque[tuple[float, int]] = field(default_factory=deque)
     _since_s: float | None = None
 
-    def saw_change(self, now_s: float, room_size: int) -> None:
+    def saw(self, now_s: float, cost: int) -> None:
         if self._since_s is None:
             self._since_s = now_s
-        self._seen.append((now_s, presence_cost(room_size)))
+        self._seen.append((now_s, cost))
 
     def rate_per_s(self, now_s: float) -> float:
         """Per second over the last minute, or over the time we have watched if shorter (at
@@ -209,9 +211,9 @@ class PresenceLoad:
         watched_s = now_s - self._since_s if self._since_s is not None else 0.0
         return min(PRESENCE_WINDOW_S, max(PRESENCE_MIN_WINDOW_S, watched_s))
 
-    def may_track(self, now_s: float, room_size: int) -> bool:
-        own = presence_cost(room_size) / self._window_s(now_s)
-        return self.rate_per_s(now_s) + own <= self.settings.presence_per_s
+    def may_spend(self, now_s: float, cost: int) -> bool:
+        own = cost / self._window_s(now_s)
+        return self.rate_per_s(now_s) + own <= self.limit_per_s
 
 
 def jitter(spread_s: float, rng: random.Random | None = None) -> float:
@@ -229,7 +231,11 @@ class RoomBudget:
         self._peak, self._peak_at_s = 1, 0.0
         """The room we were in: a lost link empties presence before the rejoin."""
         self.bucket = SendBucket(fair_sends_per_s(1, self.settings))
-        self.presence = PresenceLoad(self.settings)
+        self.presence = RoomLoad(self.settings.presence_per_s)
+        """The room's presence events: a re-track waits while they are over the share."""
+        self.messages = RoomLoad(self.settings.messages_per_s)
+        """The room's broadcasts, the host's anchors among them: a change in kind may spend
+        what the room left unused of its whole budget."""
 
     def set_room_size(self, room_size: int, now_s: float) -> None:
         room_size = max(1, room_size)
@@ -248,8 +254,27 @@ class RoomBudget:
         return self.bucket.try_spend(now_s, sends, keep=keep)
 
     def try_send_change(self, now_s: float) -> bool:
-        """A change in kind: it may borrow sends from the bucket's future."""
-        return self.bucket.try_spend(now_s, borrow=CHANGE_BORROW_SENDS)
+        """A change in kind: it may borrow sends from the bucket's future, and past that
+        spend what the room's other members left unused (a member whose network stalls every
+        few seconds changes kind more often than any fair share of a big room pays for; the
+        rest of the room, quiet between heartbeats, pays for it). What it spends so is still
+        charged to our bucket, so our periodic heartbeats wait; the changes stand in for them."""
+        if self.bucket.try_spend(now_s, borrow=CHANGE_BORROW_SENDS):
+            return True
+        if self.messages.may_spend(now_s, broadcast_cost(self.room_size)):
+            self.bucket.charge(now_s)
+            return True
+        return False
+
+    def change_wait_s(self, now_s: float) -> float:
+        """How long until a change in kind may go on our own bucket alone."""
+        return self.bucket.wait_s(now_s, keep=-CHANGE_BORROW_SENDS)
+
+    def saw_broadcast(self, now_s: float) -> None:
+        self.messages.saw(now_s, broadcast_cost(self.room_size))
+
+    def saw_presence_change(self, now_s: float) -> None:
+        self.presence.saw(now_s, presence_cost(self.room_size))
 
     def charge(self, now_s: float, sends: float = 1.0) -> None:
         self.bucket.charge(now_s, sends)
@@ -289,4 +314,4 @@ class RoomBudget:
         return stray_anchor_interval_s(self.room_size, self.settings, floor_s)
 
     def may_track(self, now_s: float) -> bool:
-        return self.presence.may_track(now_s, self.room_size)
+        return self.presence.may_spend(now_s, presence_cost(self.room_size))

@@ -280,6 +280,7 @@ class RoomSession:
             log.warning("dropped an invalid %s change on %s: %s", kind, table, error.errors()[:1])
 
     def on_broadcast(self, event: str, payload: object) -> None:
+        self.budget.saw_broadcast(self.ctx.clock.monotonic_s())
         if event == events.SYNC_PING:
             self.clock_sync.on_ping(payload)
             return

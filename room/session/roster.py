@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 
 COALESCE_S = 0.25
 """A change in kind waits this long for the changes that come with it (one send for all)."""
+CHANGE_RETRY_S = 1.0
+"""A change the budget held back looks again this often (the room's unused part may free)."""
+MIN_WAIT_S = 0.01
+"""The shortest wait between two looks, so rounding never makes the loop spin."""
 MEMBER_CLOCK_S = 1.0
 """How often the member list is redrawn between reports (positions move, reports age)."""
 
@@ -97,6 +101,7 @@ class Roster:
         self._sent_kind: tuple[bool, bool | None, bool] | None = None
         self._last_beat_s = ctx.clock.monotonic_s()
         self._changed = asyncio.Event()
+        self._change_seen_s: float | None = None
         self._fresh_join = True
 
     # --- what the room tells us ---------------------------------------------------------
@@ -108,7 +113,7 @@ class Roster:
         if self._fresh_join:  # the state the server sends on joining is no change
             self._fresh_join = False
         else:
-            self.budget.presence.saw_change(now, self.room_size)
+            self.budget.saw_presence_change(now)
 
     @property
     def room_size(self) -> int:
@@ -221,31 +226,42 @@ class Roster:
         return self._sent_kind is not None and kind != self._sent_kind
 
     async def run(self) -> None:
-        """Heartbeat every interval the budget sets, and soon after a change in kind."""
+        """Heartbeat every interval the budget sets; a change in kind goes soon after it
+        happens (coalesced), and one the budget holds back waits its turn, not for the next
+        heartbeat (17 s away in a room of 25, by when a buffering spell was over and no list
+        ever showed it)."""
         clock = self.ctx.clock
         while True:
-            due_in = self._last_beat_s + self.budget.heartbeat_interval_s - clock.monotonic_s()
-            changed = await wait_for_event(clock, self._changed, due_in)
-            if changed:
-                await clock.sleep(COALESCE_S)
-                self._changed.clear()
-                if not self._kind_unsent():
-                    continue  # back as it was within the coalescing: nothing new to tell
-                if clock.monotonic_s() < self._last_beat_s:
-                    continue  # after a rejoin our spread first report is due: it tells it
-                if self.budget.try_send_change(clock.monotonic_s()):
+            now = clock.monotonic_s()
+            beat_at = self._last_beat_s + self.budget.heartbeat_interval_s
+            change_at = self._change_due_s(now)
+            if change_at is not None and change_at <= now:
+                if self.budget.try_send_change(now):
                     await self.beat()
                     continue
-            elif clock.monotonic_s() < self._last_beat_s + self.budget.heartbeat_interval_s:
-                continue  # a report went out meanwhile, or a rejoin put the next one off
-            self._changed.clear()
-            keep = 0.0 if changed else KEPT_FOR_CHANGES
-            wait = self.budget.send_wait_s(clock.monotonic_s(), keep=keep)
-            if wait > 0:
-                await wait_for_event(clock, self._changed, wait)  # a change may not wait
+                retry_in = min(CHANGE_RETRY_S, self.budget.change_wait_s(now))
+                change_at = now + max(MIN_WAIT_S, retry_in)
+            elif beat_at <= now:
+                if self.budget.try_send(now, keep=KEPT_FOR_CHANGES):
+                    await self.beat()
+                    continue
+                wait_s = self.budget.send_wait_s(now, keep=KEPT_FOR_CHANGES)
+                beat_at = now + max(MIN_WAIT_S, wait_s)
+            if change_at is not None:  # known already: no sample can bring it sooner
+                await clock.sleep(max(MIN_WAIT_S, min(beat_at, change_at) - now))
                 continue
-            if self.budget.try_send(clock.monotonic_s(), keep=keep):
-                await self.beat()
+            self._changed.clear()
+            await wait_for_event(clock, self._changed, beat_at - now)
+
+    def _change_due_s(self, now_s: float) -> float | None:
+        """When our untold change in kind may go (None when there is none): once it has
+        coalesced, and not before a rejoin's spread first report, which tells it."""
+        if not self._kind_unsent() or not self.ctx.link.is_joined:
+            self._change_seen_s = None
+            return None
+        if self._change_seen_s is None:
+            self._change_seen_s = now_s
+        return max(self._change_seen_s, self._last_beat_s) + COALESCE_S
 
     async def run_member_clock(self) -> None:
         """Keep the list's positions moving and its stale marks true between reports."""

@@ -58,9 +58,10 @@ class FakeClock:
         await settle()
         while self._sleepers and self._sleepers[0][0] <= target:
             deadline, _, future = heapq.heappop(self._sleepers)
+            if future.done():  # a sleep given up (a wait that an event ended first)
+                continue
             self.now_s = max(self.now_s, deadline)
-            if not future.done():
-                future.set_result(None)
+            future.set_result(None)
             await settle()
         self.now_s = target
         await settle()

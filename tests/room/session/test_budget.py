@@ -7,13 +7,15 @@ import pytest
 from room.session.budget import (
     ANCHOR_SHARE,
     BudgetSettings,
-    PresenceLoad,
+    RoomBudget,
+    RoomLoad,
     SendBucket,
     anchor_refresh_interval_s,
     broadcast_cost,
     clock_refresh_interval_s,
     fair_sends_per_s,
     heartbeat_interval_s,
+    presence_cost,
     presence_interval_s,
 )
 
@@ -74,12 +76,40 @@ def test_the_send_bucket_allows_a_burst_then_refills_at_the_fair_share() -> None
 
 
 def test_presence_tracks_wait_while_the_rooms_presence_load_is_over_its_share() -> None:
-    load = PresenceLoad(FREE_SHARE)
+    load = RoomLoad(FREE_SHARE.presence_per_s)
     # Each change seen in a room of 50 cost 51 events: 11 in 11 s is 51/s on a young counter.
     for second in range(11):
-        load.saw_change(float(second), 50)
-    assert not load.may_track(11.0, 50)
-    assert load.may_track(71.0, 50), "a minute later it has all aged out"
-    quiet = PresenceLoad(FREE_SHARE)
-    quiet.saw_change(0.0, 5)
-    assert quiet.may_track(30.0, 5), "a track in a small, quiet room costs little"
+        load.saw(float(second), presence_cost(50))
+    assert not load.may_spend(11.0, presence_cost(50))
+    assert load.may_spend(71.0, presence_cost(50)), "a minute later it has all aged out"
+    quiet = RoomLoad(FREE_SHARE.presence_per_s)
+    quiet.saw(0.0, presence_cost(5))
+    assert quiet.may_spend(30.0, presence_cost(5)), "a track in a small, quiet room costs little"
+
+
+@pytest.mark.parametrize(
+    ("others_beats_per_s", "allowed"),
+    [
+        (0.0, True),  # a quiet room: our own echo is all we saw
+        (0.5, True),  # 50 members at 67 s heartbeats: 0.75/s x 51 = 38/s; 0.5/s is 25.5/s
+        (0.95, True),  # 47.6/s seen, and our change's 51 over the minute: 48.4/s of 50
+        (1.0, False),  # 50.2/s: the room's budget is spent, the change waits its turn
+    ],
+)
+def test_a_change_past_our_share_spends_only_what_the_room_left_unused(
+    others_beats_per_s: float, allowed: bool
+) -> None:
+    """In a room of 50 our bucket is empty (a buffering member changes kind every few
+    seconds); a change goes only if the broadcasts we saw (the host's anchors among them),
+    each at 51 messages, plus ours, stay within the room's 50 a second, averaged as the
+    server does."""
+    budget = RoomBudget(FREE_SHARE)
+    budget.set_room_size(50, 0.0)
+    budget.bucket.charge(0.0, 10.0)  # spent, and then some
+    budget.saw_broadcast(0.0)
+    if others_beats_per_s:
+        for tick in range(int(60 * others_beats_per_s)):
+            budget.saw_broadcast(tick / others_beats_per_s)
+    assert budget.try_send_change(60.0) is allowed
+    if allowed:
+        assert budget.bucket.tokens < 0, "what it spent is charged: our heartbeats wait"

@@ -215,3 +215,66 @@ def test_the_rooms_size_outlives_a_lost_link_for_a_while() -> None:
     assert budget.room_size == 20
     budget.set_room_size(3, 5.0 + PEAK_HOLD_S + 1)
     assert budget.room_size == 3
+
+
+ECHOED = {"heartbeat": 1, "sync_ping": 2}
+
+
+@pytest.mark.parametrize("size", [16, 25, 50])
+async def test_a_member_buffering_every_12_s_has_every_spell_told(size: int) -> None:
+    """A member whose network stalls every 12 s for 4 s (room_scale's probe) changes kind
+    twice per 12 s, more than its share of a big room pays for (one send per 14 s at 25,
+    per 57 s at 50). Each start and end still reaches the room while it is true (the
+    benchmark saw spells that no list ever showed: a change that found the bucket empty
+    waited for the next periodic heartbeat, 17 s at 25, by when the spell was over), paid
+    for by what the rest of the room, heartbeating at its budgeted interval, leaves unused;
+    the room stays within its budget over every minute. (At 50 the spells cost 8.5
+    messages/s; the others' heartbeats, 49 x 51 / 67 s = 37.3 of the room's 50, leave 12.7.)
+    """
+    room = Room("f99")
+    await room.start()
+    host = {"is_host": True, "host_since": 5}
+    room.session.on_presence(presence(member("host", **host), member("f99"), *others(size - 1)))
+    room.session.on_player_sample(playing_at(10.0, room.clock))
+    budget = room.session.budget
+    others_per_s = (size - 1) / budget.heartbeat_interval_s
+    spent: list[tuple[float, int]] = []  # (when, messages) of every member's broadcast
+    due, sent = 0.0, 0
+
+    async def step() -> None:
+        nonlocal due, sent
+        await room.clock.advance(0.1)
+        due += others_per_s * 0.1
+        while due >= 1.0:  # the others' heartbeats reach us too, as the server counts them
+            due -= 1.0
+            beat = member(f"f{len(spent) % (size - 1) + 1:02d}")
+            room.session.on_broadcast("heartbeat", {**beat, "last_update": 1})
+            spent.append((room.clock.now_s, size + 1))
+        ours = [(event, payload) for event, payload in room.link.sent if event in ECHOED]
+        for event, payload in ours[sent:]:  # our own echo (``self: true``)
+            for _ in range(ECHOED[event]):  # a ping brings the host's pong to the room too
+                room.session.on_broadcast(event, payload)
+                spent.append((room.clock.now_s, size + 1))
+        sent = len(ours)
+
+    for _ in range(300):
+        await step()
+    late, spells = [], 15
+    for spell in range(spells):
+        for buffering, hold_s in ((True, 4.0), (False, 8.0)):
+            room.session.on_player_sample(buffering_at(20.0 + spell, room, buffering))
+            told = False
+            for _ in range(int(hold_s * 10)):
+                await step()
+                beats = room.link.events("heartbeat")
+                told = told or beats[-1]["buffering"] is buffering
+            if not told:
+                late.append((spell, buffering))
+    assert not late, f"spells never told while true: {late}"
+    room_budget = budget.settings.messages_per_s
+    for start in range(30, int(room.clock.now_s) - 60, 5):
+        minute = sum(cost for at, cost in spent if start <= at < start + 60)
+        # One send of slack: the others' heartbeats of the instant our change went arrive
+        # after it here, never at the same instant on a real link.
+        assert (minute - (size + 1)) / 60 <= room_budget, (start, minute / 60)
+    await room.stop()
