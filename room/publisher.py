@@ -48,6 +48,12 @@ class PresenceBudget:
         self._spent.clear()
 
 
+CHANGE_RETRACK_SPEEDUP = 4.0
+"""A change in kind may re-track presence this many times sooner than a routine refresh:
+in a room of 50 (a routine track every 255 s) once a minute. A room whose members flip in
+and out of sync on a starved CPU, each re-tracking at once, tripped Free's 20 presence
+events/s (each track costs one per member) and was cut off."""
+
 RESERVED_FOR_CHANGES = 2
 """Budget calls a routine refresh leaves untouched, so a real change can go out at once."""
 
@@ -99,7 +105,12 @@ class PresencePublisher:
         if tracked is None:
             wanted = True
         elif changed_in_kind(tracked, fields):
-            wanted = room_allows
+            # The heartbeat tells the change at once; presence, the dearer copy, follows no
+            # sooner than a few times our fair share of the room's presence events allows.
+            # A change of host is told at once: browsers learn who hosts from presence.
+            change_gap_s = (refresh_s or 0.0) / CHANGE_RETRACK_SPEEDUP
+            soon_enough = now - self._tracked_at >= change_gap_s
+            wanted = room_allows and (soon_enough or tracked.is_host != fields.is_host)
         else:
             routine_due = now - self._tracked_at >= max(self.refresh_s, refresh_s or 0.0)
             wanted = (

@@ -97,6 +97,17 @@ def test_play_and_pause_alone_are_no_change_in_kind() -> None:
     assert publisher.should_track(_fields(is_playing=True, is_synced=False), 1.5)
 
 
+def test_changes_in_kind_retrack_presence_a_few_times_sooner_than_routine_at_most() -> None:
+    """In a room of 50 a routine track is due every 255 s; a change may go after 64 s. The
+    heartbeat has told the change already; presence must not be re-tracked by a whole room
+    flipping in and out of sync."""
+    publisher = PresencePublisher(PresenceBudget(calls=5, window_s=30.0))
+    assert publisher.should_track(_fields(is_synced=True), 0.0, refresh_s=255.0)
+    assert not publisher.should_track(_fields(is_synced=False), 10.0, refresh_s=255.0)
+    assert not publisher.should_track(_fields(buffering=True), 60.0, refresh_s=255.0)
+    assert publisher.should_track(_fields(buffering=True), 64.0, refresh_s=255.0)
+
+
 def test_a_newcomers_first_sync_verdict_is_no_change_for_presence() -> None:
     """It joined with no verdict; getting in sync a second later is what every newcomer
     does, and re-tracking for it doubled a gathering room's presence cost. A later change
