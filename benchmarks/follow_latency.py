@@ -57,7 +57,6 @@ from player.mpv_player import MpvPlayer
 from player.settings import PlayerSettings
 from player.sources import render_demo_file
 from room.intents import SeekTo, TogglePlay
-from room.session import PLAY_LEAD_MS
 from room.state import ConnectionStatus, Member, RoomState
 from tui.config import load_settings
 from tui.live import LiveRoom
@@ -227,6 +226,8 @@ class Action:
     end_at: float = 0.0
     """The next action's key press (or the end of the run): this action's window ends there."""
     host_timeout: bool = False
+    lead_ms: float = 0.0
+    """A play: how far ahead the host scheduled the start (ours measures it per play)."""
 
 
 @dataclass
@@ -238,6 +239,8 @@ class Room:
     protocol_followers: list[WebMember]
     actions: list[Action] = field(default_factory=list)
     stop: Callable[[], Awaitable[None]] | None = None
+    lead_ms: Callable[[], float] = lambda: 0.0
+    """The start lead of the host's last play (the naive host starts at once)."""
 
 
 async def start_live(
@@ -286,6 +289,10 @@ async def ours_room(hub_url: str, media: Path) -> Room:
         for member in (*followers, host):
             await member.stop()
 
+    def lead_ms() -> float:
+        assert host.session is not None
+        return host.session.playback.last_start_lead_ms or 0.0
+
     assert host.player is not None
     return Room(
         "ours",
@@ -294,6 +301,7 @@ async def ours_room(hub_url: str, media: Path) -> Room:
         [StateLog(f.player) for f in followers if f.player is not None],
         listeners,
         stop=stop,
+        lead_ms=lead_ms,
     )
 
 
@@ -366,6 +374,8 @@ async def act(room: Room, kind: str, target: float | None) -> None:
     action = Action(kind, key_at, target)
     room.actions.append(action)
     await room.press(kind, target)
+    if kind == "play":
+        action.lead_ms = room.lead_ms()
 
     def carried_out(restarts_before: int) -> Callable[[PlayerState], bool]:
         return lambda state: (
@@ -462,7 +472,7 @@ def alignment(room: Room, action: Action) -> tuple[float | None, list[float]]:
     return (first_aligned - action.key_at) * 1000, list(start_offsets.values())
 
 
-def analyse(room: Room, lead_ms: float) -> dict[str, Any]:
+def analyse(room: Room) -> dict[str, Any]:
     player_times: dict[str, list[float]] = {kind: [] for kind in CYCLE}
     protocol_times: dict[str, list[float]] = {kind: [] for kind in CYCLE}
     misses: dict[str, int] = {"player": 0, "protocol": 0}
@@ -481,7 +491,7 @@ def analyse(room: Room, lead_ms: float) -> dict[str, Any]:
             else:
                 player_times[action.kind].append(value)
                 if action.kind == "play":
-                    play_late.append(value - lead_ms)
+                    play_late.append(value - action.lead_ms)
         for member in room.protocol_followers:
             value = receipt_time(member, action)
             if value is None:
@@ -526,6 +536,7 @@ def analyse(room: Room, lead_ms: float) -> dict[str, Any]:
         "all_within_frame": stats(aligned, not_aligned),
         "realigned_after_seek_playing": stats(realigned, not_realigned),
         "start_offset_abs": stats(start_offsets),
+        "start_lead": stats([a.lead_ms for a in room.actions if a.kind == "play"]),
         "worst_plays": sorted(plays, key=lambda p: -(p["within_frame_ms"] or 1e9))[:5],
         "actions": len(room.actions),
         "timeouts": sum(a.host_timeout for a in room.actions),
@@ -605,8 +616,8 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "hub_warnings_measured": warnings_measured,
         "hub_warnings_at_leave": warnings_all[len(warnings_measured) :],
-        "ours": analyse(rooms[0], PLAY_LEAD_MS),
-        "naive": analyse(rooms[1], 0.0),
+        "ours": analyse(rooms[0]),
+        "naive": analyse(rooms[1]),
         "wall_s": wall,
         "cpu_members_pct": cpu_members_pct,
         "cpu_hub_pct": cpu_hub_pct,
@@ -635,13 +646,11 @@ def report(run: dict[str, Any], args: argparse.Namespace, run_s: float) -> dict[
         for text in lines[:6]:
             print(f"    {text[:160]}")
     print(
-        f"Note on plays: our host schedules its own start and everyone's {PLAY_LEAD_MS:.0f} ms "
-        "ahead (room.session.PLAY_LEAD_MS) so that all start on the same frame. A libmpv "
-        "follower's play therefore applies no sooner than that after the key press, by design, "
-        "and 'all within a frame' (from the key press) includes it too; apply_p95/p99 over all "
-        "actions include it. The command itself reaches the members as fast as any other (the "
-        "protocol-level play figures); the 15 ms goal can only hold for plays if 'applied' "
-        "means 'received and scheduled', and 'pauses and seeks only' shows the rest."
+        f"Note on plays: our host schedules its own start and everyone's a measured lead "
+        f"ahead (p50 {ours['start_lead']['p50_ms']} ms, max {ours['start_lead']['max_ms']} ms: "
+        "the slowest member's one-way latency from clock sync plus a margin, room.sync.lead), "
+        "so that all start on the same frame; 'all within a frame' (from the key press) "
+        "includes it, and every player's own unpause (~20 ms for libmpv) on top."
     )
     o, n = ours, naive
     result: dict[str, Any] = {
@@ -698,7 +707,8 @@ def report(run: dict[str, Any], args: argparse.Namespace, run_s: float) -> dict[
             o["all_within_frame"]["not_applied"] == 0
             and (o["all_within_frame"]["max_ms"] or 1e9) <= 500
         ),
-        "play_lead_ms": PLAY_LEAD_MS,
+        "play_lead_p50_ms": o["start_lead"]["p50_ms"],
+        "play_lead_max_ms": o["start_lead"]["max_ms"],
         "frame_ms": FRAME_MS,
         "actions_per_room": args.actions,
         "followers": {"libmpv": PLAYER_FOLLOWERS, "protocol": PROTOCOL_FOLLOWERS},

@@ -24,6 +24,7 @@ from room.sync.clock import ClockSync
 from room.sync.driver import DecisionDriver, PlaybackControls
 from room.sync.follower import Follower
 from room.sync.host import AnchorUpdate, HostAnchorPublisher
+from room.sync.lead import StartLead
 from room.sync.policy import Decision
 from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
@@ -31,8 +32,6 @@ from room.tables import TableError
 
 log = logging.getLogger(__name__)
 
-PLAY_LEAD_MS = 250.0
-"""A host's play is scheduled this far ahead, so followers get it before the frame starts."""
 STATE_PUBLISH_INTERVAL_S = 0.25
 """The panes are refreshed from player samples at most this often."""
 PAUSE_AFTER_START_WAIT_S = 2.0
@@ -74,10 +73,15 @@ class LocalPlayback:
         *,
         settings: SyncSettings | None = None,
         data: RoomData | None = None,
+        lead: StartLead | None = None,
     ) -> None:
         self.ctx = ctx
         self.player = player
         self.settings = settings or SyncSettings()
+        self.lead = lead or StartLead(self.settings)
+        """The members' reported latencies, which set how far ahead a host's play starts."""
+        self.last_start_lead_ms: float | None = None
+        """The lead of the host's last scheduled start (what benchmarks compare against)."""
         self.driver = DecisionDriver(player, ctx.clock.monotonic_ms, sleep=ctx.clock.sleep)
         self.follower = Follower(self.settings, estimator)
         self.anchors = HostAnchorPublisher(self.settings, first_seq=ctx.clock.wall_ms())
@@ -191,8 +195,9 @@ class LocalPlayback:
         now = self.ctx.clock.monotonic_ms()
         if sample.paused:
             if is_host:
-                update = self.anchors.plan_play(sample, now, PLAY_LEAD_MS)
-                self.driver.apply(Decision(resume_at_ms=now + PLAY_LEAD_MS, reason="host play"))
+                lead_ms = self.last_start_lead_ms = self.lead.lead_ms(now)
+                update = self.anchors.plan_play(sample, now, lead_ms)
+                self.driver.apply(Decision(resume_at_ms=now + lead_ms, reason="host play"))
                 self.ctx.tasks.spawn(self.send_anchor(update))
             else:  # no host: play now and tell the room, as the web client does
                 self.player.play()

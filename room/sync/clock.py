@@ -7,10 +7,13 @@ is trusted, because queueing delay only ever adds to a trip and is rarely symmet
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
+
+ONE_WAY_PERCENTILE = 0.9
 
 
 class SyncPing(BaseModel):
@@ -22,6 +25,9 @@ class SyncPing(BaseModel):
     to_user: str
     ping_id: int = Field(ge=0)
     sent_at: float
+    one_way_ms: float | None = Field(default=None, ge=0, le=60_000)
+    """The follower's one-way latency to the host so far (a high percentile, ms): the host
+    schedules its starts from the slowest member's (``room.sync.lead``). None: no sample yet."""
 
 
 class SyncPong(BaseModel):
@@ -122,6 +128,16 @@ class ClockSync:
         best = self.best
         return best.rtt_ms if best else None
 
+    def one_way_ms(self) -> float | None:
+        """A high percentile (p90, nearest rank) of the one-way latency, taken as half of
+        each round trip in the window; None before the first sample. A start scheduled this
+        far ahead reaches us in time nine times in ten; a later one is caught up."""
+        if not self._samples:
+            return None
+        trips = sorted(sample.rtt_ms for sample in self._samples)
+        rank = math.ceil(ONE_WAY_PERCENTILE * len(trips))
+        return trips[rank - 1] / 2
+
     def host_now_ms(self, local_now_ms: float) -> float | None:
         offset = self.offset_ms
         return None if offset is None else local_now_ms + offset
@@ -148,7 +164,11 @@ class ClockSync:
         self._outstanding[ping_id] = now_ms
         self._last_ping_ms = now_ms
         return SyncPing(
-            from_user=self.user_id, to_user=self.host_user_id, ping_id=ping_id, sent_at=now_ms
+            from_user=self.user_id,
+            to_user=self.host_user_id,
+            ping_id=ping_id,
+            sent_at=now_ms,
+            one_way_ms=self.one_way_ms(),
         )
 
     def on_pong(self, pong: SyncPong, now_ms: float) -> ClockSample | None:

@@ -206,16 +206,24 @@ class Follower:
             return NO_CHANGE
         self._needs_follow = False
         self._last_follow_ms = now_ms
-        cancel_resume = self._pending_resume_ms is not None
+        pending_resume_ms = self._pending_resume_ms
+        cancel_resume = pending_resume_ms is not None
+        # Past its instant, a scheduled resume has been handed to the player, which may not
+        # have reported it yet: the sample says paused, but the player is (about to be)
+        # playing. Treat it as playing: pause it explicitly, and expect both its unpause and
+        # our pause, so neither looks like the user's.
+        resume_sent = pending_resume_ms is not None and now_ms >= pending_resume_ms
         if cancel_resume:
             # A newer command supersedes a scheduled start: `pause=True` cancels the timer.
             self._pending_resume_ms = None
-            self._guard.withdraw(IntentKind.PLAY)
+            if not resume_sent:
+                self._guard.withdraw(IntentKind.PLAY)
         rate = anchor.rate
         if not anchor.is_playing:
             on_frame = (
                 sample.paused
                 and not sample.seeking
+                and not resume_sent
                 and abs(sample.position_s - anchor.current_time) * 1000
                 <= self.settings.pause_tolerance_ms
             )
@@ -227,41 +235,58 @@ class Follower:
                     reason=f"{reason}: pause",
                 ),
                 now_ms,
+                playing=resume_sent,
             )
         drift = self.drift_ms(now_ms)
         if drift is not None and abs(drift) < self.settings.seek_threshold_ms:
             speed = self._speed_if_changed(rate)
             return self._apply(Decision(speed=speed, reason=f"{reason}: on course"), now_ms)
-        return self._start_on_frame(now_ms, reason=reason)
+        return self._start_on_frame(now_ms, reason=reason, resume_sent=resume_sent)
 
-    def _start_on_frame(self, now_ms: float, *, reason: str) -> Decision:
-        """Park on the frame the host will show `seek_lead_ms` from now (or at its
-        scheduled start, if later), then resume exactly when the host gets there."""
+    def _start_on_frame(self, now_ms: float, *, reason: str, resume_sent: bool = False) -> Decision:
+        """Start on the host's frame. Paused on the frame of a start that is still ahead (or
+        at most `late_start_ms` past): resume at the host's instant, no seek. Otherwise park
+        on the frame the host will show `seek_lead_ms` from now (or at its scheduled start,
+        if later), then resume exactly when the host gets there."""
         anchor, sample = self.anchor, self._sample
         if anchor is None or sample is None:
             return NO_CHANGE
         offset = self.host_now_ms(now_ms) - now_ms
-        start_ms = max(now_ms + self.seek_lead_ms, anchor.at - offset)
+        host_start_ms = anchor.at - offset
+        still = sample.paused and not sample.seeking and not resume_sent
+        at_start_frame = (
+            abs(sample.position_s - anchor.current_time) * 1000 <= self.settings.pause_tolerance_ms
+        )
+        if still and at_start_frame and now_ms - host_start_ms <= self.settings.late_start_ms:
+            # A little late is cheaper than a seek: start now, and the nudge takes it up.
+            return self._apply(
+                Decision(
+                    speed=self._speed_if_changed(anchor.rate),
+                    resume_at_ms=max(now_ms, host_start_ms + self._start_bias_ms),
+                    reason=f"{reason}: start on frame",
+                ),
+                now_ms,
+            )
+        start_ms = max(now_ms + self.seek_lead_ms, host_start_ms)
         target = anchor_position(anchor, start_ms + offset)
         # This player reports `start_bias_ms` ahead once it unpauses: resume that much later
         # on the same frame, or (if it lags) park that much further ahead.
         resume_ms = start_ms + max(0.0, self._start_bias_ms)
         if self._start_bias_ms < 0:
             target = anchor_position(anchor, start_ms - self._start_bias_ms + offset)
-        on_frame = (
-            sample.paused
-            and not sample.seeking
-            and abs(sample.position_s - target) * 1000 <= self.settings.pause_tolerance_ms
+        on_frame = still and (
+            abs(sample.position_s - target) * 1000 <= self.settings.pause_tolerance_ms
         )
         return self._apply(
             Decision(
-                pause=None if sample.paused else True,
+                pause=None if still else True,
                 seek_to_s=None if on_frame else target,
                 speed=self._speed_if_changed(anchor.rate),
                 resume_at_ms=resume_ms,
                 reason=f"{reason}: start on frame",
             ),
             now_ms,
+            playing=resume_sent,
         )
 
     def _correct(self, drift: float | None, now_ms: float) -> Decision:
@@ -296,10 +321,11 @@ class Follower:
             return None
         return speed
 
-    def _apply(self, decision: Decision, now_ms: float) -> Decision:
-        """Register what the decision will make the player report, so it is not an intent."""
+    def _apply(self, decision: Decision, now_ms: float, *, playing: bool = False) -> Decision:
+        """Register what the decision will make the player report, so it is not an intent.
+        `playing`: the player is playing though its last sample does not show it yet."""
         sample = self._sample
-        if decision.pause and sample is not None and not sample.paused:
+        if decision.pause and sample is not None and (playing or not sample.paused):
             self._guard.expect(IntentKind.PAUSE, now_ms)
         if decision.seek_to_s is not None:
             self._guard.expect(IntentKind.SEEK, now_ms, position_s=decision.seek_to_s)
