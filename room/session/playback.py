@@ -229,9 +229,14 @@ class LocalPlayback:
         if self.media.duration:
             target = min(target, self.media.duration)
         target = max(0.0, target)
+        if self._host.is_host:
+            # Told at the key press, not on our landing: followers seek alongside us.
+            update = self.anchors.plan_seek(sample, target, self.ctx.clock.monotonic_ms())
+            self.player.seek(target)
+            self.ctx.tasks.spawn(self.send_anchor(update))
+            return
         self.player.seek(target)
-        if not self._host.is_host:
-            self.ctx.tasks.spawn(self._send_plain(events.SEEK, target))
+        self.ctx.tasks.spawn(self._send_plain(events.SEEK, target))
 
     # --- telling the room ---------------------------------------------------------------
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections import deque
 from dataclasses import dataclass
 
 from room.sync.anchor import Anchor, anchor_position
 from room.sync.clock import ClockSync
 from room.sync.echo import EchoGuard, IntentKind, LocalIntent
+from room.sync.host import DEFAULT_SEEK_MS
 from room.sync.policy import NO_CHANGE, CorrectionKind, CorrectionState, Decision, correct
 from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
@@ -73,6 +75,13 @@ class Follower:
         return min(self.settings.max_seek_lead_ms, lead)
 
     @property
+    def expected_seek_ms(self) -> float:
+        """What a seek of ours is expected to take: the median of the recent ones."""
+        if not self._seek_durations_ms:
+            return DEFAULT_SEEK_MS
+        return statistics.median(self._seek_durations_ms)
+
+    @property
     def start_bias_ms(self) -> float:
         return self._start_bias_ms
 
@@ -124,13 +133,18 @@ class Follower:
             return NO_CHANGE
         if not host_action and self._keeps_pending_start(previous, anchor, now_ms):
             return NO_CHANGE
+        if not host_action and self._pending_seek_since_ms is not None:
+            # A refresh while our seek is under way (the host's landing refining the seek it
+            # announced): the landing is measured against it; a second seek now would be a
+            # second jump.
+            return NO_CHANGE
         self.detached = False
         # A new timeline: a running nudge was aimed at the old one (it restarts if needed).
         self._correction = CorrectionState()
         if self._sample is None:
             self._needs_follow = True
             return NO_CHANGE
-        return self._follow(now_ms, reason="host")
+        return self._follow(now_ms, reason="host", host_action=host_action)
 
     def resync(self, now_ms: float) -> Decision:
         """Follow the current anchor again from scratch (the player just loaded new media)."""
@@ -199,7 +213,7 @@ class Follower:
         limit = self.settings.max_start_bias_ms
         self._start_bias_ms = max(-limit, min(limit, self._start_bias_ms + drift_ms / 2))
 
-    def _follow(self, now_ms: float, *, reason: str) -> Decision:
+    def _follow(self, now_ms: float, *, reason: str, host_action: bool = False) -> Decision:
         """Bring the player onto the anchor: pause on the host's frame, or start on it."""
         anchor, sample = self.anchor, self._sample
         if anchor is None or sample is None:
@@ -241,9 +255,35 @@ class Follower:
         if drift is not None and abs(drift) < self.settings.seek_threshold_ms:
             speed = self._speed_if_changed(rate)
             return self._apply(Decision(speed=speed, reason=f"{reason}: on course"), now_ms)
+        if host_action and not (sample.paused or sample.seeking or resume_sent):
+            return self._seek_along(now_ms, reason=reason)
         return self._start_on_frame(now_ms, reason=reason, resume_sent=resume_sent)
 
-    def _start_on_frame(self, now_ms: float, *, reason: str, resume_sent: bool = False) -> Decision:
+    def _seek_along(self, now_ms: float, *, reason: str) -> Decision:
+        """The host seeked while we both play: seek alongside it, playing, to where its line
+        will be when our seek is expected to land (what we measured our seeks to take). Were
+        we to land before the host, park on its frame and start with it instead."""
+        anchor = self.anchor
+        if anchor is None:
+            return NO_CHANGE
+        offset = self.host_now_ms(now_ms) - now_ms
+        expected_ms = self.expected_seek_ms
+        if anchor.at - offset > now_ms + expected_ms:
+            return self._start_on_frame(now_ms, reason=reason, lead_ms=expected_ms)
+        target = anchor_position(anchor, now_ms + expected_ms + offset)
+        speed = self._speed_if_changed(anchor.rate)
+        return self._apply(
+            Decision(seek_to_s=target, speed=speed, reason=f"{reason}: seek along"), now_ms
+        )
+
+    def _start_on_frame(
+        self,
+        now_ms: float,
+        *,
+        reason: str,
+        resume_sent: bool = False,
+        lead_ms: float | None = None,
+    ) -> Decision:
         """Start on the host's frame. Paused on the frame of a start that is still ahead (or
         at most `late_start_ms` past): resume at the host's instant, no seek. Otherwise park
         on the frame the host will show `seek_lead_ms` from now (or at its scheduled start,
@@ -267,7 +307,7 @@ class Follower:
                 ),
                 now_ms,
             )
-        start_ms = max(now_ms + self.seek_lead_ms, host_start_ms)
+        start_ms = max(now_ms + (self.seek_lead_ms if lead_ms is None else lead_ms), host_start_ms)
         target = anchor_position(anchor, start_ms + offset)
         # This player reports `start_bias_ms` ahead once it unpauses: resume that much later
         # on the same frame, or (if it lags) park that much further ahead.

@@ -18,6 +18,13 @@ AnchorEvent = str
 (their payload gains the anchor fields); `sync_anchor` is a silent refresh that only our
 clients read."""
 
+DEFAULT_SEEK_MS = 30.0
+"""What a seek is taken to cost before one has been measured (a small local file)."""
+SEEK_COSTS = 5
+LANDING_REFINE_MS = 20.0
+"""An announced seek that lands further than this (half a frame) off its announced line is
+re-anchored at once; closer, the stray rule below takes care of it with the next reports."""
+"""A seek's expected cost is the median of this many recent ones."""
 STRAY_REPORTS = 5
 """A stray counts once the median of this many reports since the last anchor shows it. A
 report that reaches us late (a busy CPU delays mpv's callbacks by tens of ms) looks behind
@@ -49,6 +56,9 @@ class HostAnchorPublisher:
         """How old an anchor may grow before a silent refresh (stretched in big rooms)."""
         self._strays_ms: deque[float] = deque(maxlen=STRAY_REPORTS)
         """Signed stray (real position minus the anchor's) of recent reports, playing."""
+        self._planned_seek: tuple[float, int] | None = None
+        """A seek announced at the key press and not landed yet: (when, restarts before)."""
+        self._seek_costs_ms: deque[float] = deque(maxlen=SEEK_COSTS)
 
     @property
     def anchor(self) -> Anchor | None:
@@ -63,10 +73,32 @@ class HostAnchorPublisher:
         self._guard.expect(IntentKind.PLAY, now_ms, not_before_ms=start_ms)
         return self._publish(events.PLAY, sample.position_s, start_ms, True, sample.speed)
 
+    @property
+    def expected_seek_ms(self) -> float:
+        """How long our player takes to land a seek: the median of its recent ones."""
+        if not self._seek_costs_ms:
+            return DEFAULT_SEEK_MS
+        return statistics.median(self._seek_costs_ms)
+
+    def plan_seek(self, sample: PlaybackSample, target_s: float, now_ms: float) -> AnchorUpdate:
+        """Announce a seek at the key press, before our own player lands it, so followers
+        seek in parallel. Playing, the anchor says we reach `target_s` when our seek is
+        expected to land, and go on from there; the landing refines it if it came late or
+        early (`on_player_state`). The caller seeks the player (the seek is then expected)."""
+        playing = not sample.paused
+        self._guard.expect(IntentKind.SEEK, now_ms, position_s=target_s)
+        self._planned_seek = (now_ms, sample.restarts)
+        self._scheduled_start_ms = None
+        self._published_at_ms = now_ms
+        at_ms = now_ms + self.expected_seek_ms if playing else now_ms
+        return self._publish(events.SEEK, target_s, at_ms, playing, sample.speed)
+
     def on_player_state(self, sample: PlaybackSample, now_ms: float) -> AnchorUpdate | None:
         intents = self._guard.observe(sample, now_ms)
         if sample.seeking:
             return None  # the landing (playback-restart) publishes the new position
+        if self._planned_seek is not None:
+            return self._planned_landing(sample, now_ms)
         playing = sample.advancing
         for intent in intents:
             event: AnchorEvent = intent.kind.value
@@ -95,6 +127,27 @@ class HostAnchorPublisher:
             position_s = anchored_s + (stray_ms or 0.0) / 1000
             return self._publish(events.SYNC_ANCHOR, position_s, now_ms, playing, sample.speed)
         return None
+
+    def _planned_landing(self, sample: PlaybackSample, now_ms: float) -> AnchorUpdate | None:
+        """Wait for the announced seek to land; then, playing, re-anchor at once if it landed
+        off the announced line by more than `LANDING_REFINE_MS` (followers mid-seek take
+        it on landing, those already playing nudge: nobody jumps twice)."""
+        assert self._planned_seek is not None
+        planned_ms, restarts_before = self._planned_seek
+        if sample.restarts <= restarts_before:
+            if now_ms - planned_ms > self.settings.echo_expiry_ms:
+                self._planned_seek = None  # never landed (media gone): back to normal
+            return None
+        self._planned_seek = None
+        self._seek_costs_ms.append(now_ms - planned_ms)
+        anchor = self._anchor
+        if anchor is None or not anchor.is_playing or not sample.advancing:
+            return None
+        position_s = sample.position_at(now_ms)
+        if abs(position_s - anchor_position(anchor, now_ms)) * 1000 <= LANDING_REFINE_MS:
+            return None
+        self._published_at_ms = now_ms
+        return self._publish(events.SYNC_ANCHOR, position_s, now_ms, True, sample.speed)
 
     def _typical_stray_ms(self) -> float | None:
         if len(self._strays_ms) < STRAY_REPORTS:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from room.intents import TogglePlay
+from room.intents import SeekTo, TogglePlay
 from room.sync.clock import SyncPing
-from tests.room.session.fakes import Room, member, paused_at, presence
+from tests.room.session.fakes import Room, member, paused_at, playing_at, presence
 
 
 def ping(from_user: str, one_way_ms: float | None, ping_id: int = 1) -> dict[str, object]:
@@ -92,4 +92,18 @@ async def test_a_followers_ping_carries_its_measured_latency() -> None:
     second = room.link.events("sync_ping")[-1]
     assert second["ping_id"] != first["ping_id"]
     assert second["one_way_ms"] == 20.0
+    await room.stop()
+
+
+async def test_a_hosts_seek_goes_out_at_the_key_press_before_its_player_lands() -> None:
+    room = await hosting("f")
+    room.session.on_player_sample(playing_at(30.0, room.clock))
+    await room.clock.advance(0)
+    pressed_ms = room.clock.monotonic_ms()
+    await room.session.submit(SeekTo(90.0))
+    await room.clock.advance(0)
+    assert room.player.did("seek") == [90.0]
+    [seek] = room.link.events("seek")  # the player has reported nothing since the key press
+    assert seek["current_time"] == 90.0 and seek["is_playing"] is True
+    assert seek["at"] == pressed_ms + room.session.playback.anchors.expected_seek_ms
     await room.stop()
