@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -230,17 +231,21 @@ class LocalPlayback:
             target = min(target, self.media.duration)
         target = max(0.0, target)
         if self._host.is_host:
-            # Told at the key press, not on our landing: followers seek alongside us.
+            # Told at the key press, not on our landing: followers seek alongside us. Our
+            # own seek goes to mpv once the announcement is on its way (a seek command can
+            # hold the loop while mpv's core is busy; the room shouldn't wait for that).
             update = self.anchors.plan_seek(sample, target, self.ctx.clock.monotonic_ms())
-            self.player.seek(target)
-            self.ctx.tasks.spawn(self.send_anchor(update))
+            self.ctx.tasks.spawn(self.send_anchor(update, then=lambda: self.player.seek(target)))
             return
         self.player.seek(target)
         self.ctx.tasks.spawn(self._send_plain(events.SEEK, target))
 
     # --- telling the room ---------------------------------------------------------------
 
-    async def send_anchor(self, update: AnchorUpdate) -> None:
+    async def send_anchor(
+        self, update: AnchorUpdate, *, then: Callable[[], None] | None = None
+    ) -> None:
+        """Broadcast an anchor; `then` runs once it has gone out (sent or not)."""
         sent_at = self.ctx.clock.wall_ms()
         payload = {
             **self.ctx.member_payload(),
@@ -252,7 +257,11 @@ class LocalPlayback:
         }
         if update.event != events.SYNC_ANCHOR:
             self.host_action_wall_ms = sent_at
-        await self.ctx.link.send(update.event, payload)
+        try:
+            await self.ctx.link.send(update.event, payload)
+        finally:
+            if then is not None:
+                then()
         if update.event != events.SYNC_ANCHOR:
             await self.save_room(
                 self._host.host_user_id,

@@ -42,6 +42,11 @@ class StartLead:
         """A member's latest report (a high percentile of its one-way latency, ms)."""
         self._reports[user_id] = LatencyReport(one_way_ms, now_ms)
 
+    @property
+    def reported(self) -> frozenset[str]:
+        """Who has reported a latency (present or not)."""
+        return frozenset(self._reports)
+
     def forget(self, user_id: str) -> None:
         self._reports.pop(user_id, None)
 
