@@ -1,9 +1,12 @@
 """TCP proxies on 127.0.0.1 that add one-way latency, in order per direction, as a network does.
 
-Each member gets its own proxy in front of the hub, so its websocket (and REST calls) see
-`lo`-`hi` ms each way: every chunk read is delivered a random delay in that range after it
-arrived, but never before the chunk ahead of it (a TCP stream keeps its order, so a late
-chunk holds back those behind it). The delays actually applied are kept and reported.
+Each member gets its own proxy in front of the hub, and a message from one member to another
+crosses two of them (the sender's way up, the receiver's way down). For a member-to-member
+latency of `lo`-`hi` ms, each crossing adds half of that: every chunk read is delivered a
+random `lo/2`-`hi/2` ms after it arrived, but never before the chunk ahead of it (a TCP
+stream keeps its order, so a late chunk holds back those behind it). The delays actually
+applied are kept, and the member-to-member one-way latency is reported as the sum of an
+up and a down crossing drawn from them.
 
 Run as a helper process (`ProxyProcess`), so the proxies' work is not on the members' loop.
 """
@@ -21,6 +24,8 @@ import _bootstrap  # noqa: F401  (first: finds the venv and the project)
 from harness import ChildProcess, summary
 
 READ_BYTES = 65536
+PAIRS = 20_000
+"""Up and down crossings drawn to estimate the member-to-member latency's percentiles."""
 
 
 class DelayedPipe:
@@ -68,7 +73,8 @@ class DelayedPipe:
 
 async def serve(hub_port: int, count: int, lo_ms: float, hi_ms: float, seed: int) -> None:
     rng = random.Random(seed)
-    delays: list[float] = []
+    ups: list[float] = []
+    downs: list[float] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -76,8 +82,8 @@ async def serve(hub_port: int, count: int, lo_ms: float, hi_ms: float, seed: int
         except OSError:
             writer.close()
             return
-        up = DelayedPipe(rng, lo_ms, hi_ms, delays)
-        down = DelayedPipe(rng, lo_ms, hi_ms, delays)
+        up = DelayedPipe(rng, lo_ms / 2, hi_ms / 2, ups)
+        down = DelayedPipe(rng, lo_ms / 2, hi_ms / 2, downs)
         await asyncio.gather(up.run(reader, hub_writer), down.run(hub_reader, writer))
 
     servers = [await asyncio.start_server(handle, "127.0.0.1", 0) for _ in range(count)]
@@ -86,7 +92,8 @@ async def serve(hub_port: int, count: int, lo_ms: float, hi_ms: float, seed: int
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
-    print("DELAYS " + json.dumps(summary(delays, digits=1)), flush=True)
+    pairs = [rng.choice(ups) + rng.choice(downs) for _ in range(PAIRS)] if ups and downs else []
+    print("DELAYS " + json.dumps(summary(pairs, digits=1)), flush=True)
 
 
 class ProxyProcess(ChildProcess):
@@ -98,7 +105,7 @@ class ProxyProcess(ChildProcess):
         self.urls = [f"http://127.0.0.1:{int(port)}" for port in line.split()[1:]]
 
     def finish(self) -> dict[str, float | None]:
-        """Stop them; the one-way delays they applied (ms)."""
+        """Stop them; the member-to-member one-way latency they made (ms)."""
         out, _ = self.stop()
         for text in out.splitlines():
             if text.startswith("DELAYS "):
