@@ -708,7 +708,7 @@ def report(run: dict[str, Any], args: argparse.Namespace, run_s: float) -> dict[
     if run["one_way"]:
         w = run["one_way"]
         print(
-            f"--jitter {args.jitter}: one-way latency applied by the proxies p50 {w['p50_ms']} ms,"
+            f"--jitter {args.jitter}: member-to-member one-way latency p50 {w['p50_ms']} ms,"
             f" p99 {w['p99_ms']} ms, max {w['max_ms']} ms (n={w['n']} chunks)"
         )
     print(f"media: {args.media}; cpu hog on core 0: {'yes' if args.cpu_hog else 'no'}")
