@@ -41,8 +41,6 @@ import json
 import math
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -51,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import _bootstrap  # noqa: F401  (first: finds the venv and the project)
-from harness import HUB_LIMITS, ChildProcess, CpuMeter, LoopLag, summary
+from harness import HUB_LIMITS, ChildProcess, CpuHog, CpuMeter, LoopLag, film_media, summary
 from latency_proxy import ProxyProcess
 from realtime import AsyncRealtimeClient
 
@@ -591,20 +589,14 @@ def print_room(title: str, result: dict[str, Any]) -> None:
 # The run
 # --------------------------------------------------------------------------------------------
 def media_file(kind: str) -> Path:
-    """The 100 fps test pattern (MPEG-4, a keyframe a second), or film-like media: 1280x720
-    H.264 at 25 fps with a keyframe every 10 s, as films are encoded (rendered once, cached)."""
-    folder = Path(tempfile.gettempdir()) / "watchparty-bench"
+    """The 100 fps test pattern (MPEG-4, a keyframe a second), or film-like media (see
+    `harness.film_media`)."""
     if kind == "film":
-        return render_demo_file(
-            folder / f"film-1280x720-25fps-{MEDIA_S:g}s-k10.mkv",
-            duration_s=MEDIA_S,
-            fps=25,
-            size="1280x720",
-            keyframe_every_s=10.0,
-            video_codec="libx264",
-        )
+        return film_media(MEDIA_S)
     return render_demo_file(
-        folder / f"follow-160x90-{FPS}fps-{MEDIA_S:g}s.mkv",
+        Path(tempfile.gettempdir())
+        / "watchparty-bench"
+        / f"follow-160x90-{FPS}fps-{MEDIA_S:g}s.mkv",
         duration_s=MEDIA_S,
         fps=FPS,
         size="160x90",
@@ -620,18 +612,6 @@ def parse_jitter(text: str | None) -> tuple[float, float] | None:
     if not 0 <= low <= high:
         raise SystemExit(f"--jitter wants LOW-HIGH in ms, e.g. 20-80, not {text!r}")
     return low, high
-
-
-class CpuHog:
-    """Another process spinning on core 0 for the run (`--cpu-hog`)."""
-
-    def __init__(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-        os.sched_setaffinity(self.process.pid, {0})
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
