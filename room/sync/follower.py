@@ -11,7 +11,14 @@ from room.sync.anchor import Anchor, anchor_position
 from room.sync.clock import ClockSync
 from room.sync.echo import EchoGuard, IntentKind, LocalIntent
 from room.sync.host import DEFAULT_SEEK_MS
-from room.sync.policy import NO_CHANGE, CorrectionKind, CorrectionState, Decision, correct
+from room.sync.policy import (
+    NO_CHANGE,
+    CorrectionKind,
+    CorrectionState,
+    Decision,
+    correct,
+    seek_threshold_ms,
+)
 from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
 from room.sync.status import DriftVerdict
@@ -252,7 +259,9 @@ class Follower:
                 playing=resume_sent,
             )
         drift = self.drift_ms(now_ms)
-        if drift is not None and abs(drift) < self.settings.seek_threshold_ms:
+        if drift is not None and abs(drift) < seek_threshold_ms(
+            self.settings, self.expected_seek_ms
+        ):
             speed = self._speed_if_changed(rate)
             return self._apply(Decision(speed=speed, reason=f"{reason}: on course"), now_ms)
         if host_action and not (sample.paused or sample.seeking or resume_sent):
@@ -342,7 +351,9 @@ class Follower:
             return NO_CHANGE
         if drift is None or now_ms < self._settle_until_ms or not anchor.is_playing:
             return NO_CHANGE
-        correction, self._correction = correct(drift, now_ms, self._correction, self.settings)
+        correction, self._correction = correct(
+            drift, now_ms, self._correction, self.settings, seek_cost_ms=self.expected_seek_ms
+        )
         if correction.kind is CorrectionKind.SEEK:
             return self._start_on_frame(now_ms, reason=f"drift {drift:+.0f} ms")
         if correction.speed is not None:
