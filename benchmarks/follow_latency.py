@@ -473,6 +473,27 @@ def alignment(room: Room, action: Action) -> tuple[float | None, list[float]]:
     return (first_aligned - action.key_at) * 1000, list(start_offsets.values())
 
 
+def drifts_after(room: Room, action: Action) -> dict[str, list[float | None]]:
+    """Each libmpv follower's drift from the host at a few instants after the key press."""
+    drifts: dict[str, list[float | None]] = {}
+    for after_ms in (50, 100, 200, 400, 650):
+        instant = action.key_at + after_ms / 1000
+        if instant >= action.end_at:
+            break
+        host = room.host_log.at(instant)
+        host_position = host.position_now(instant) if host is not None else None
+        row: list[float | None] = []
+        for log in room.player_followers:
+            state = log.at(instant)
+            position = state.position_now(instant) if state is not None else None
+            if position is None or host_position is None:
+                row.append(None)
+            else:
+                row.append(r1((position - host_position) * 1000))
+        drifts[str(after_ms)] = row
+    return drifts
+
+
 def analyse(room: Room) -> dict[str, Any]:
     player_times: dict[str, list[float]] = {kind: [] for kind in CYCLE}
     protocol_times: dict[str, list[float]] = {kind: [] for kind in CYCLE}
@@ -512,6 +533,7 @@ def analyse(room: Room) -> dict[str, Any]:
                         "applied_ms": [
                             r1(apply_time(log, action)) for log in room.player_followers
                         ],
+                        "drift_ms_after": drifts_after(room, action),
                     }
                 )
                 # A play that never lined up counts as never, in the percentiles too.

@@ -7,13 +7,10 @@ is trusted, because queueing delay only ever adds to a trip and is rarely symmet
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
-
-ONE_WAY_PERCENTILE = 0.9
 
 
 class SyncPing(BaseModel):
@@ -26,8 +23,9 @@ class SyncPing(BaseModel):
     ping_id: int = Field(ge=0)
     sent_at: float
     one_way_ms: float | None = Field(default=None, ge=0, le=60_000)
-    """The follower's one-way latency to the host so far (a high percentile, ms): the host
-    schedules its starts from the slowest member's (``room.sync.lead``). None: no sample yet."""
+    """How long the host's messages may take to reach this follower (ms, from its round
+    trips, `ClockSync.one_way_ms`): the host schedules its starts from the slowest
+    member's (``room.sync.lead``). None: no sample yet."""
 
 
 class SyncPong(BaseModel):
@@ -129,14 +127,16 @@ class ClockSync:
         return best.rtt_ms if best else None
 
     def one_way_ms(self) -> float | None:
-        """A high percentile (p90, nearest rank) of the one-way latency, taken as half of
-        each round trip in the window; None before the first sample. A start scheduled this
-        far ahead reaches us in time nine times in ten; a later one is caught up."""
+        """How long the host's messages may take to reach us, by the trips in the window:
+        the longest round trip minus the shortest trip's outbound half (half the shortest
+        round trip). A trip is the way out plus the way back; the way back is at most the
+        trip less the quickest way out seen. (Half of each trip has the right mean but not
+        the spread: over 20-80 ms links, follow_latency's plays then often arrived too
+        late to start on time.) None before the first sample."""
         if not self._samples:
             return None
-        trips = sorted(sample.rtt_ms for sample in self._samples)
-        rank = math.ceil(ONE_WAY_PERCENTILE * len(trips))
-        return trips[rank - 1] / 2
+        trips = [sample.rtt_ms for sample in self._samples]
+        return max(trips) - min(trips) / 2
 
     def host_now_ms(self, local_now_ms: float) -> float | None:
         offset = self.offset_ms

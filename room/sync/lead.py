@@ -1,7 +1,7 @@
 """How far ahead the host schedules a start: from the room's measured latencies, not a constant.
 
-Each follower measures its round trips to the host by clock sync and reports a high
-percentile of the one-way latency in its pings (``SyncPing.one_way_ms``). The host takes the
+Each follower measures its round trips to the host by clock sync and reports how long
+the host's messages may take to reach it (``SyncPing.one_way_ms``). The host takes the
 slowest present member's report, adds a margin for the follower's own turn of its event loop,
 and keeps the result between a floor and a cap. A member that has not reported yet (it just
 joined, or it is a web client, which never pings) does not hold the room back: it hears the
@@ -39,7 +39,7 @@ class StartLead:
         self._reports: dict[str, LatencyReport] = {}
 
     def note(self, user_id: str, one_way_ms: float, now_ms: float) -> None:
-        """A member's latest report (a high percentile of its one-way latency, ms)."""
+        """A member's latest report: how long our messages may take to reach it (ms)."""
         self._reports[user_id] = LatencyReport(one_way_ms, now_ms)
 
     @property
