@@ -533,7 +533,6 @@ def analyse(room: Room) -> dict[str, Any]:
                         "applied_ms": [
                             r1(apply_time(log, action)) for log in room.player_followers
                         ],
-                        "drift_ms_after": drifts_after(room, action),
                     }
                 )
                 # A play that never lined up counts as never, in the percentiles too.
@@ -550,6 +549,7 @@ def analyse(room: Room) -> dict[str, Any]:
                         "applied_ms": [
                             r1(apply_time(log, action)) for log in room.player_followers
                         ],
+                        "drift_ms_after": drifts_after(room, action),
                     }
                 )
 

@@ -235,7 +235,18 @@ class LocalPlayback:
             # own seek goes to mpv once the announcement is on its way (a seek command can
             # hold the loop while mpv's core is busy; the room shouldn't wait for that).
             update = self.anchors.plan_seek(sample, target, self.ctx.clock.monotonic_ms())
-            self.ctx.tasks.spawn(self.send_anchor(update, then=lambda: self.player.seek(target)))
+            anchor = update.anchor
+            if anchor.is_playing:  # park on the target and start with the room, as a play
+                decision = Decision(
+                    pause=True, seek_to_s=target, resume_at_ms=anchor.at, reason="host seek"
+                )
+                self.ctx.tasks.spawn(
+                    self.send_anchor(update, then=lambda: self.driver.apply(decision))
+                )
+            else:
+                self.ctx.tasks.spawn(
+                    self.send_anchor(update, then=lambda: self.player.seek(target))
+                )
             return
         self.player.seek(target)
         self.ctx.tasks.spawn(self._send_plain(events.SEEK, target))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from room.sync.anchor import Anchor, anchor_position
 from room.sync.clock import ClockSync
 from room.sync.echo import EchoGuard, IntentKind, LocalIntent
-from room.sync.host import DEFAULT_SEEK_MS
+from room.sync.host import DEFAULT_SEEK_MS, SEEK_PARK_MARGIN_MS
 from room.sync.policy import (
     NO_CHANGE,
     CorrectionKind,
@@ -60,6 +60,11 @@ class Follower:
         self._seek_durations_ms: deque[float] = deque(maxlen=5)
         self._start_bias_ms = 0.0
         self._probe_start = False
+        self._parked_target_s: float | None = None
+        """Where a pending start waits (the frame it seeked or paused on)."""
+        self._start_is_probe = False
+        """The pending start is a plain unpause on the frame (no seek): what it measures is
+        this player's start bias. After a seek, drift also carries the seek's landing."""
 
     # -- clocks --------------------------------------------------------------------------
 
@@ -80,6 +85,12 @@ class Follower:
         slowest = max(self._seek_durations_ms, default=0.0)
         lead = max(self.settings.min_seek_lead_ms, 2 * slowest + 30)
         return min(self.settings.max_seek_lead_ms, lead)
+
+    @property
+    def seek_park_ms(self) -> float:
+        """How far ahead a seek alongside the host's parks: our slowest recent seek plus a
+        margin (`room.sync.host.SEEK_PARK_MARGIN_MS`)."""
+        return max(self._seek_durations_ms, default=DEFAULT_SEEK_MS) + SEEK_PARK_MARGIN_MS
 
     @property
     def expected_seek_ms(self) -> float:
@@ -138,6 +149,8 @@ class Follower:
             self._fallback_offset_ms = anchor.at - now_ms
         if self.detached and not host_action:
             return NO_CHANGE
+        if not host_action and (retimed := self._retime_pending_start(previous, anchor, now_ms)):
+            return retimed
         if not host_action and self._keeps_pending_start(previous, anchor, now_ms):
             return NO_CHANGE
         if not host_action and self._pending_seek_since_ms is not None:
@@ -160,6 +173,27 @@ class Follower:
             return NO_CHANGE
         self.detached = False
         return self._follow(now_ms, reason="resync")
+
+    def _retime_pending_start(
+        self, previous: Anchor | None, anchor: Anchor, now_ms: float
+    ) -> Decision | None:
+        """The host moved its announced start (its own seek landed late): same frame, a
+        later instant. Parked (or parking) on our frame, we only move our resume to when
+        the host's new line gets there; no second seek."""
+        parked_s = self._parked_target_s
+        if self._pending_resume_ms is None or previous is None or parked_s is None:
+            return None
+        if not (previous.is_playing and anchor.is_playing):
+            return None
+        if anchor.current_time != previous.current_time or anchor.rate != previous.rate:
+            return None
+        offset = self.host_now_ms(now_ms) - now_ms
+        reaches_ms = anchor.at + (parked_s - anchor.current_time) * 1000 / anchor.rate - offset
+        if parked_s < anchor.current_time or reaches_ms < now_ms:
+            return None
+        self._guard.withdraw(IntentKind.PLAY)
+        resume_ms = reaches_ms + max(0.0, self._start_bias_ms)
+        return self._apply(Decision(resume_at_ms=resume_ms, reason="host start moved"), now_ms)
 
     def _keeps_pending_start(self, previous: Anchor | None, anchor: Anchor, now_ms: float) -> bool:
         """A refresh that lands while our start is still scheduled, and moves the host's
@@ -211,7 +245,7 @@ class Follower:
         if self._pending_resume_ms is not None and not sample.paused:
             self._pending_resume_ms = None
             self._settle_until_ms = now_ms + self.settings.settle_ms
-            self._probe_start = True
+            self._probe_start = self._start_is_probe
 
     def _learn_start_bias(self, drift_ms: float) -> None:
         """Players report a little ahead right after they unpause (with mpv, about one
@@ -269,21 +303,11 @@ class Follower:
         return self._start_on_frame(now_ms, reason=reason, resume_sent=resume_sent)
 
     def _seek_along(self, now_ms: float, *, reason: str) -> Decision:
-        """The host seeked while we both play: seek alongside it, playing, to where its line
-        will be when our seek is expected to land (what we measured our seeks to take). Were
-        we to land before the host, park on its frame and start with it instead."""
-        anchor = self.anchor
-        if anchor is None:
-            return NO_CHANGE
-        offset = self.host_now_ms(now_ms) - now_ms
-        expected_ms = self.expected_seek_ms
-        if anchor.at - offset > now_ms + expected_ms:
-            return self._start_on_frame(now_ms, reason=reason, lead_ms=expected_ms)
-        target = anchor_position(anchor, now_ms + expected_ms + offset)
-        speed = self._speed_if_changed(anchor.rate)
-        return self._apply(
-            Decision(seek_to_s=target, speed=speed, reason=f"{reason}: seek along"), now_ms
-        )
+        """The host seeked while we both play, and parks on its target until its announced
+        start: park on the same frame and start with it, or, when our own seek would not
+        land by then (the slowest of our recent seeks, plus a margin), on the frame the
+        host will show when it does."""
+        return self._start_on_frame(now_ms, reason=reason, lead_ms=self.seek_park_ms)
 
     def _start_on_frame(
         self,
@@ -308,6 +332,8 @@ class Follower:
         )
         if still and at_start_frame and now_ms - host_start_ms <= self.settings.late_start_ms:
             # A little late is cheaper than a seek: start now, and the nudge takes it up.
+            self._start_is_probe = now_ms <= host_start_ms
+            self._parked_target_s = sample.position_s
             return self._apply(
                 Decision(
                     speed=self._speed_if_changed(anchor.rate),
@@ -316,6 +342,7 @@ class Follower:
                 ),
                 now_ms,
             )
+        self._start_is_probe = False
         start_ms = max(now_ms + (self.seek_lead_ms if lead_ms is None else lead_ms), host_start_ms)
         target = anchor_position(anchor, start_ms + offset)
         # This player reports `start_bias_ms` ahead once it unpauses: resume that much later
@@ -326,6 +353,7 @@ class Follower:
         on_frame = still and (
             abs(sample.position_s - target) * 1000 <= self.settings.pause_tolerance_ms
         )
+        self._parked_target_s = target
         return self._apply(
             Decision(
                 pause=None if still else True,

@@ -3,9 +3,13 @@ alongside, on a fake clock (plain numbers)."""
 
 from __future__ import annotations
 
+import pytest
+
 from room.sync import Anchor, Follower, HostAnchorPublisher, PlaybackSample
 from room.sync.clock import ClockSync, answer_ping
-from room.sync.host import DEFAULT_SEEK_MS, LANDING_REFINE_MS
+from room.sync.host import DEFAULT_SEEK_MS, LANDING_LATE_MS, SEEK_PARK_MARGIN_MS
+
+PARK_MS = DEFAULT_SEEK_MS + SEEK_PARK_MARGIN_MS
 
 
 def sample(
@@ -22,37 +26,42 @@ def playing_host() -> HostAnchorPublisher:
     return host
 
 
-def test_a_seek_while_playing_is_announced_before_the_host_lands_it() -> None:
+def test_a_seek_while_playing_is_announced_at_once_as_a_start_on_the_target() -> None:
     host = playing_host()
     update = host.plan_seek(sample(11.0, 1000), 60.0, 1000)
     assert update.event == "seek"
     anchor = update.anchor
     assert anchor.is_playing and anchor.current_time == 60.0
-    assert anchor.at == 1000 + DEFAULT_SEEK_MS, "at 60 s when our own seek should land"
-    # Mid-seek, and the stale report mpv may deliver before it says `seeking`: no new anchor.
+    assert anchor.at == 1000 + PARK_MS, "a start when our slowest seek has landed, and a bit"
+    # The stale report mpv may deliver before it says `seeking`, the pause, the seek and
+    # the wait on the frame: all ours, none re-announced.
     assert host.on_player_state(sample(11.0, 1002), 1002) is None
-    assert host.on_player_state(sample(11.0, 1005, seeking=True), 1005) is None
+    assert host.on_player_state(sample(11.0, 1003, paused=True, seeking=True), 1003) is None
+    landed = sample(60.0, 1030, paused=True, restarts=1)
+    assert host.on_player_state(landed, 1030) is None
+    assert host.on_player_state(sample(60.0, 1040, paused=True, restarts=1), 1040) is None
+    started = sample(60.0, 1000 + PARK_MS, restarts=1)
+    assert host.on_player_state(started, 1000 + PARK_MS) is None, "the start was announced"
 
 
-def test_a_landing_on_the_announced_line_sends_nothing_more() -> None:
+def test_a_landing_after_the_announced_start_re_anchors_it_and_teaches_the_next_seek() -> None:
     host = playing_host()
     host.plan_seek(sample(11.0, 1000), 60.0, 1000)
-    landed = sample(60.0, 1000 + DEFAULT_SEEK_MS, restarts=1)
-    assert host.on_player_state(landed, 1000 + DEFAULT_SEEK_MS) is None, "not a user seek either"
-    later = 1000 + DEFAULT_SEEK_MS + 500
-    assert host.on_player_state(sample(60.5, later, restarts=1), later) is None
-
-
-def test_a_late_landing_refines_the_anchor_at_once_and_teaches_the_next_seek() -> None:
-    host = playing_host()
-    host.plan_seek(sample(11.0, 1000), 60.0, 1000)
-    late_ms = DEFAULT_SEEK_MS + LANDING_REFINE_MS + 30
-    refined = host.on_player_state(sample(60.0, 1000 + late_ms, restarts=1), 1000 + late_ms)
+    landed_ms = 1000 + PARK_MS + LANDING_LATE_MS + 30
+    refined = host.on_player_state(sample(60.0, landed_ms, paused=True, restarts=1), landed_ms)
     assert refined is not None and refined.event == "sync_anchor"
-    assert refined.anchor.current_time == 60.0 and refined.anchor.at == 1000 + late_ms
-    # The next seek is announced for when a seek like that one lands.
+    assert refined.anchor.current_time == 60.0 and refined.anchor.at == landed_ms
+    assert refined.anchor.is_playing, "we start now: the driver resumes on the late landing"
+    # The next seek parks long enough for a seek like that one.
     again = host.plan_seek(sample(61.0, 3000, restarts=1), 20.0, 3000)
-    assert again.anchor.at == 3000 + late_ms
+    assert again.anchor.at == 3000 + (landed_ms - 1000) + SEEK_PARK_MARGIN_MS
+
+
+def test_a_landing_on_time_sends_nothing_more() -> None:
+    host = playing_host()
+    host.plan_seek(sample(11.0, 1000), 60.0, 1000)
+    on_time = 1000 + PARK_MS + LANDING_LATE_MS
+    assert host.on_player_state(sample(60.0, on_time, paused=True, restarts=1), on_time) is None
 
 
 def test_a_seek_while_paused_is_announced_at_once_and_its_landing_is_not_a_user_seek() -> None:
@@ -78,38 +87,58 @@ def playing_follower() -> Follower:
     return follower
 
 
-def test_a_follower_seeks_alongside_the_host_playing_and_aims_at_its_own_landing() -> None:
+def test_a_follower_parks_on_the_hosts_frame_and_starts_with_it() -> None:
     follower = playing_follower()
-    # The host pressed at 1000 and expects to land at 1030; we hear of it at 1005.
-    anchor = Anchor(is_playing=True, current_time=60.0, at=1030, seq=2)
-    decision = follower.on_anchor(anchor, 1005)
-    assert decision.pause is None and decision.resume_at_ms is None, "no park, no wait"
-    expected = follower.expected_seek_ms
-    assert decision.seek_to_s == 60.0 + (1005 + expected - 1030) / 1000
-
-
-def test_a_follower_that_would_land_before_the_host_parks_and_starts_with_it() -> None:
-    follower = playing_follower()
-    anchor = Anchor(is_playing=True, current_time=60.0, at=1300, seq=2)
+    # The host pressed at 1000 and starts at 1070 (its seeks are slower than ours); we
+    # hear of it at 1005.
+    anchor = Anchor(is_playing=True, current_time=60.0, at=1070, seq=2)
     decision = follower.on_anchor(anchor, 1005)
     assert decision.pause is True
     assert decision.seek_to_s == 60.0
-    assert decision.resume_at_ms == 1300
+    assert decision.resume_at_ms == 1070
 
 
-def test_the_hosts_refinement_mid_seek_causes_no_second_seek() -> None:
+def test_a_follower_whose_seek_would_land_after_the_hosts_start_parks_further_on() -> None:
     follower = playing_follower()
-    follower.on_anchor(Anchor(is_playing=True, current_time=60.0, at=1030, seq=2), 1005)
-    # The host landed 50 ms late and says so while our own seek is still under way.
-    refined = Anchor(is_playing=True, current_time=60.0, at=1080, seq=3)
-    assert follower.on_anchor(refined, 1082, host_action=False).is_noop
-    # We land on the first line, so ~50 ms ahead of the refined one.
-    landed = sample(60.0 + (1035 - 1030) / 1000, 1035, restarts=2)
-    reaction = follower.on_player_state(landed, 1035)
-    assert reaction.intents == () and reaction.decision.seek_to_s is None
-    # Measured against the refined line once settled: a nudge, not a seek.
-    settled_ms = 1035 + follower.settings.settle_ms + 10
-    position = 60.005 + (settled_ms - 1035) / 1000
-    decision = follower.on_player_state(sample(position, settled_ms, restarts=2), settled_ms)
-    assert decision.decision.seek_to_s is None
-    assert decision.decision.speed is not None and decision.decision.speed < 1.0
+    anchor = Anchor(is_playing=True, current_time=60.0, at=1000 + PARK_MS, seq=2)
+    heard_ms = 1030  # too late to seek and land by the host's start
+    decision = follower.on_anchor(anchor, heard_ms)
+    assert decision.pause is True and decision.resume_at_ms == heard_ms + follower.seek_park_ms
+    # ...on the frame the host shows then: the same line, a later start.
+    assert decision.seek_to_s == 60.0 + (decision.resume_at_ms - anchor.at) / 1000
+
+
+def test_a_host_start_moved_by_its_late_landing_moves_our_resume_not_our_seek() -> None:
+    follower = playing_follower()
+    first = follower.on_anchor(Anchor(is_playing=True, current_time=60.0, at=1070, seq=2), 1005)
+    assert first.seek_to_s == 60.0 and first.resume_at_ms == 1070
+    # The host landed late and re-anchored its start at 1090, while our seek is under way.
+    moved = Anchor(is_playing=True, current_time=60.0, at=1090, seq=3)
+    decision = follower.on_anchor(moved, 1088, host_action=False)
+    assert decision.seek_to_s is None and decision.pause is None, "no second jump"
+    assert decision.resume_at_ms == 1090
+    # Other refreshes while our seek is under way leave it alone.
+    other = Anchor(is_playing=True, current_time=60.01, at=1095, seq=4)
+    assert follower.on_anchor(other, 1089, host_action=False).is_noop
+
+
+def test_only_a_plain_start_teaches_the_start_bias_not_one_after_a_seek() -> None:
+    follower = playing_follower()
+    follower.on_anchor(Anchor(is_playing=True, current_time=60.0, at=1070, seq=2), 1005)
+    follower.on_player_state(sample(60.0, 1040, paused=True, restarts=2), 1040)  # landed
+    follower.on_player_state(sample(60.0, 1071, restarts=2), 1071)  # started
+    settled = 1071 + follower.settings.settle_ms + 10
+    # 30 ms behind the host's line: the host's own landing, not this player's start.
+    behind = sample(60.0 + (settled - 1070 - 30) / 1000, settled, restarts=2)
+    follower.on_player_state(behind, settled)
+    assert follower.start_bias_ms == 0.0
+    # A plain start on the frame, 30 ms behind once settled, does teach it.
+    follower.on_anchor(Anchor(is_playing=False, current_time=70.0, at=3000, seq=3), 3000)
+    follower.on_player_state(sample(70.0, 3020, paused=True, restarts=3), 3020)
+    follower.on_anchor(Anchor(is_playing=True, current_time=70.0, at=3100, seq=4), 3050)
+    follower.on_player_state(sample(70.0, 3101, restarts=3), 3101)
+    settled = 3101 + follower.settings.settle_ms + 10
+    follower.on_player_state(
+        sample(70.0 + (settled - 3100 - 30) / 1000, settled, restarts=3), settled
+    )
+    assert follower.start_bias_ms == pytest.approx(-15.0)

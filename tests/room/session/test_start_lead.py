@@ -105,5 +105,10 @@ async def test_a_hosts_seek_goes_out_at_the_key_press_before_its_player_lands() 
     assert room.player.did("seek") == [90.0]
     [seek] = room.link.events("seek")  # the player has reported nothing since the key press
     assert seek["current_time"] == 90.0 and seek["is_playing"] is True
-    assert seek["at"] == pressed_ms + room.session.playback.anchors.expected_seek_ms
+    at_ms = pressed_ms + room.session.playback.anchors.seek_park_ms
+    assert seek["at"] == at_ms
+    assert room.player.did("pause") == [None], "parked on the target until the start"
+    assert room.player.did("play") == []
+    await room.clock.advance((at_ms - room.clock.monotonic_ms()) / 1000)
+    assert room.player.did("play") == [None], "and started at the announced instant"
     await room.stop()
