@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
+OUTLIER_FROM_SAMPLES = 4
+"""From this many round trips on, the longest is taken for an outlier (`one_way_ms`)."""
+
 
 class SyncPing(BaseModel):
     """Follower -> host. `sent_at` is the follower's clock (ms)."""
@@ -128,15 +131,17 @@ class ClockSync:
 
     def one_way_ms(self) -> float | None:
         """How long the host's messages may take to reach us, by the trips in the window:
-        the longest round trip minus the shortest trip's outbound half (half the shortest
-        round trip). A trip is the way out plus the way back; the way back is at most the
-        trip less the quickest way out seen. (Half of each trip has the right mean but not
-        the spread: over 20-80 ms links, follow_latency's plays then often arrived too
-        late to start on time.) None before the first sample."""
+        a long round trip (the longest; from four samples on, the second longest, so that
+        one trip held up by a busy CPU does not set it) less half the shortest. A trip is
+        the way out plus the way back, and the way back is at most the trip less the
+        quickest way out seen. (Half of each trip has the right mean but not the spread:
+        over 20-80 ms links, follow_latency's plays then often arrived too late to start
+        on time.) None before the first sample."""
         if not self._samples:
             return None
-        trips = [sample.rtt_ms for sample in self._samples]
-        return max(trips) - min(trips) / 2
+        trips = sorted(sample.rtt_ms for sample in self._samples)
+        long_trip = trips[-2] if len(trips) >= OUTLIER_FROM_SAMPLES else trips[-1]
+        return long_trip - trips[0] / 2
 
     def host_now_ms(self, local_now_ms: float) -> float | None:
         offset = self.offset_ms
