@@ -56,11 +56,16 @@ async def test_space_starts_two_real_followers_on_the_hosts_frame(hub: RunningHu
         for member in members:
             player_of(member).add_listener(recorder(member))
 
+        def measured_lead_ms() -> float:
+            return session.playback.lead.lead_ms(session.ctx.clock.monotonic_ms())
+
+        before_ms = measured_lead_ms()
         pressed = time.monotonic()
         await ann.submit(TogglePlay())
-        lead_ms = session.playback.last_start_lead_ms
-        assert lead_ms is not None
-        assert lead_ms < 100, f"loopback: a lead of tens of ms, not {lead_ms} ms"
+        # The lead is the followers' measured latency plus the margin (tens of ms here, a
+        # few hundred at worst on a pinned core), not a constant; a ping may land meanwhile.
+        assert session.playback.last_start_lead_ms in {before_ms, measured_lead_ms()}
+        assert session.playback.lead.slowest_ms(session.ctx.clock.monotonic_ms()) is not None
         await within(all_started.wait())
         host_start_s = first_play["ann"][0] - pressed
         for follower, before in zip(followers, restarts, strict=True):
