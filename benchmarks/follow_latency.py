@@ -49,7 +49,8 @@ from pathlib import Path
 from typing import Any
 
 import _bootstrap  # noqa: F401  (first: finds the venv and the project)
-from harness import HUB_LIMITS, ChildProcess, CpuMeter, LoopLag, summary
+from harness import HUB_LIMITS, ChildProcess, CpuHog, CpuMeter, LoopLag, film_media, summary
+from latency_proxy import ProxyProcess
 from realtime import AsyncRealtimeClient
 
 from player.base import PlayerState
@@ -57,7 +58,6 @@ from player.mpv_player import MpvPlayer
 from player.settings import PlayerSettings
 from player.sources import render_demo_file
 from room.intents import SeekTo, TogglePlay
-from room.session import PLAY_LEAD_MS
 from room.state import ConnectionStatus, Member, RoomState
 from tui.config import load_settings
 from tui.live import LiveRoom
@@ -227,6 +227,8 @@ class Action:
     end_at: float = 0.0
     """The next action's key press (or the end of the run): this action's window ends there."""
     host_timeout: bool = False
+    lead_ms: float = 0.0
+    """A play: how far ahead the host scheduled the start (ours measures it per play)."""
 
 
 @dataclass
@@ -238,6 +240,8 @@ class Room:
     protocol_followers: list[WebMember]
     actions: list[Action] = field(default_factory=list)
     stop: Callable[[], Awaitable[None]] | None = None
+    lead_ms: Callable[[], float] = lambda: 0.0
+    """The start lead of the host's last play (the naive host starts at once)."""
 
 
 async def start_live(
@@ -255,13 +259,13 @@ async def start_live(
     return room
 
 
-async def ours_room(hub_url: str, media: Path) -> Room:
+async def ours_room(url_for: Callable[[], str], media: Path) -> Room:
     room_id = "bench-ours"
-    host = await start_live(hub_url, media, room_id, "host", claim_host=True)
-    followers = [await start_live(hub_url, media, room_id, f"f{i}") for i in range(3)]
+    host = await start_live(url_for(), media, room_id, "host", claim_host=True)
+    followers = [await start_live(url_for(), media, room_id, f"f{i}") for i in range(3)]
     listeners = [WebMember(f"p{i}", host_user_id="host") for i in range(PROTOCOL_FOLLOWERS)]
     for listener in listeners:
-        await listener.join(hub_url, room_id)
+        await listener.join(url_for(), room_id)
     sessions = [member.session for member in (host, *followers)]
     # Setting up, not measuring: wait (bounded) for the host role and the followers' clocks.
     deadline = now() + 30
@@ -286,6 +290,10 @@ async def ours_room(hub_url: str, media: Path) -> Room:
         for member in (*followers, host):
             await member.stop()
 
+    def lead_ms() -> float:
+        assert host.session is not None
+        return host.session.playback.last_start_lead_ms or 0.0
+
     assert host.player is not None
     return Room(
         "ours",
@@ -294,10 +302,11 @@ async def ours_room(hub_url: str, media: Path) -> Room:
         [StateLog(f.player) for f in followers if f.player is not None],
         listeners,
         stop=stop,
+        lead_ms=lead_ms,
     )
 
 
-async def naive_room(hub_url: str, media: Path) -> Room:
+async def naive_room(url_for: Callable[[], str], media: Path) -> Room:
     room_id = "bench-naive"
     players = [MpvPlayer(settings=PlayerSettings(vo="null", ao="null")) for _ in range(4)]
     await asyncio.gather(*(p.load(str(media)) for p in players))
@@ -306,7 +315,7 @@ async def naive_room(hub_url: str, media: Path) -> Room:
     followers = [WebMember(f"f{i}", p, host_user_id="host") for i, p in enumerate(players[1:])]
     listeners = [WebMember(f"p{i}", host_user_id="host") for i in range(PROTOCOL_FOLLOWERS)]
     for member in (host, *followers, *listeners):
-        await member.join(hub_url, room_id)
+        await member.join(url_for(), room_id)
     host_player = players[0]
 
     async def press(kind: str, target: float | None) -> None:
@@ -366,6 +375,8 @@ async def act(room: Room, kind: str, target: float | None) -> None:
     action = Action(kind, key_at, target)
     room.actions.append(action)
     await room.press(kind, target)
+    if kind == "play":
+        action.lead_ms = room.lead_ms()
 
     def carried_out(restarts_before: int) -> Callable[[PlayerState], bool]:
         return lambda state: (
@@ -462,7 +473,28 @@ def alignment(room: Room, action: Action) -> tuple[float | None, list[float]]:
     return (first_aligned - action.key_at) * 1000, list(start_offsets.values())
 
 
-def analyse(room: Room, lead_ms: float) -> dict[str, Any]:
+def drifts_after(room: Room, action: Action) -> dict[str, list[float | None]]:
+    """Each libmpv follower's drift from the host at a few instants after the key press."""
+    drifts: dict[str, list[float | None]] = {}
+    for after_ms in (50, 100, 200, 400, 650):
+        instant = action.key_at + after_ms / 1000
+        if instant >= action.end_at:
+            break
+        host = room.host_log.at(instant)
+        host_position = host.position_now(instant) if host is not None else None
+        row: list[float | None] = []
+        for log in room.player_followers:
+            state = log.at(instant)
+            position = state.position_now(instant) if state is not None else None
+            if position is None or host_position is None:
+                row.append(None)
+            else:
+                row.append(r1((position - host_position) * 1000))
+        drifts[str(after_ms)] = row
+    return drifts
+
+
+def analyse(room: Room) -> dict[str, Any]:
     player_times: dict[str, list[float]] = {kind: [] for kind in CYCLE}
     protocol_times: dict[str, list[float]] = {kind: [] for kind in CYCLE}
     misses: dict[str, int] = {"player": 0, "protocol": 0}
@@ -473,6 +505,7 @@ def analyse(room: Room, lead_ms: float) -> dict[str, Any]:
     not_realigned = 0
     start_offsets: list[float] = []
     plays: list[dict[str, Any]] = []
+    seeks: list[dict[str, Any]] = []
     for action in room.actions:
         for log in room.player_followers:
             value = apply_time(log, action)
@@ -481,7 +514,7 @@ def analyse(room: Room, lead_ms: float) -> dict[str, Any]:
             else:
                 player_times[action.kind].append(value)
                 if action.kind == "play":
-                    play_late.append(value - lead_ms)
+                    play_late.append(value - action.lead_ms)
         for member in room.protocol_followers:
             value = receipt_time(member, action)
             if value is None:
@@ -508,6 +541,17 @@ def analyse(room: Room, lead_ms: float) -> dict[str, Any]:
             else:
                 realigned.append(math.inf if within is None else within)
                 not_realigned += within is None
+                seeks.append(
+                    {
+                        "at_s": round(action.key_at - room.actions[0].key_at, 2),
+                        "within_frame_ms": r1(within),
+                        "host_applied_ms": r1(apply_time(room.host_log, action)),
+                        "applied_ms": [
+                            r1(apply_time(log, action)) for log in room.player_followers
+                        ],
+                        "drift_ms_after": drifts_after(room, action),
+                    }
+                )
 
     def flat(times: dict[str, list[float]], kinds: Iterable[str] = CYCLE) -> list[float]:
         return [value for kind in kinds for value in times[kind]]
@@ -526,7 +570,9 @@ def analyse(room: Room, lead_ms: float) -> dict[str, Any]:
         "all_within_frame": stats(aligned, not_aligned),
         "realigned_after_seek_playing": stats(realigned, not_realigned),
         "start_offset_abs": stats(start_offsets),
+        "start_lead": stats([a.lead_ms for a in room.actions if a.kind == "play"]),
         "worst_plays": sorted(plays, key=lambda p: -(p["within_frame_ms"] or 1e9))[:5],
+        "worst_seeks": sorted(seeks, key=lambda p: -(p["within_frame_ms"] or 1e9))[:5],
         "actions": len(room.actions),
         "timeouts": sum(a.host_timeout for a in room.actions),
     }
@@ -564,19 +610,51 @@ def print_room(title: str, result: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------------------------
 # The run
 # --------------------------------------------------------------------------------------------
-async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
-    folder = Path(tempfile.gettempdir()) / "watchparty-bench"
-    media = render_demo_file(
-        folder / f"follow-160x90-{FPS}fps-{MEDIA_S:g}s.mkv",
+def media_file(kind: str) -> Path:
+    """The 100 fps test pattern (MPEG-4, a keyframe a second), or film-like media (see
+    `harness.film_media`)."""
+    if kind == "film":
+        return film_media(MEDIA_S)
+    return render_demo_file(
+        Path(tempfile.gettempdir())
+        / "watchparty-bench"
+        / f"follow-160x90-{FPS}fps-{MEDIA_S:g}s.mkv",
         duration_s=MEDIA_S,
         fps=FPS,
         size="160x90",
         keyframe_every_s=1.0,
     )
+
+
+def parse_jitter(text: str | None) -> tuple[float, float] | None:
+    if not text:
+        return None
+    lo, _, hi = text.partition("-")
+    low, high = float(lo), float(hi or lo)
+    if not 0 <= low <= high:
+        raise SystemExit(f"--jitter wants LOW-HIGH in ms, e.g. 20-80, not {text!r}")
+    return low, high
+
+
+async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
+    media = media_file(args.media)
     hub = HubProcess()
+    jitter = parse_jitter(args.jitter)
+    proxies = None
+    if jitter is not None:
+        port = int(hub.url.rsplit(":", 1)[1])
+        members = 2 * (1 + PLAYER_FOLLOWERS + PROTOCOL_FOLLOWERS)
+        proxies = ProxyProcess(port, members, jitter[0], jitter[1], args.seed)
+    urls = iter(proxies.urls) if proxies is not None else None
+
+    def url_for() -> str:
+        return next(urls) if urls is not None else hub.url
+
+    hog = CpuHog() if args.cpu_hog else None
     rooms: list[Room] = []
+    one_way: dict[str, Any] = {}
     try:
-        rooms = [await ours_room(hub.url, media), await naive_room(hub.url, media)]
+        rooms = [await ours_room(url_for, media), await naive_room(url_for, media)]
         rng = random.Random(args.seed)
         # The shared event loop's own lateness is part of every figure measured on it.
         lag = LoopLag()
@@ -602,11 +680,16 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
                 with contextlib.suppress(Exception):
                     await room.stop()
         warnings_all = hub.stop()[1]
+        if proxies is not None:
+            one_way = proxies.finish()
+        if hog is not None:
+            hog.stop()
     return {
+        "one_way": one_way,
         "hub_warnings_measured": warnings_measured,
         "hub_warnings_at_leave": warnings_all[len(warnings_measured) :],
-        "ours": analyse(rooms[0], PLAY_LEAD_MS),
-        "naive": analyse(rooms[1], 0.0),
+        "ours": analyse(rooms[0]),
+        "naive": analyse(rooms[1]),
         "wall_s": wall,
         "cpu_members_pct": cpu_members_pct,
         "cpu_hub_pct": cpu_hub_pct,
@@ -624,6 +707,13 @@ def report(run: dict[str, Any], args: argparse.Namespace, run_s: float) -> dict[
     print_room("ours (app's RoomSession + sync engine)", ours)
     print_room("naive baseline (web client: jump to current_time at once)", naive)
     lag = run["loop_lag"]
+    if run["one_way"]:
+        w = run["one_way"]
+        print(
+            f"--jitter {args.jitter}: member-to-member one-way latency p50 {w['p50_ms']} ms,"
+            f" p99 {w['p99_ms']} ms, max {w['max_ms']} ms (n={w['n']} chunks)"
+        )
+    print(f"media: {args.media}; cpu hog on core 0: {'yes' if args.cpu_hog else 'no'}")
     print(
         f"CPU: members' process {run['cpu_members_pct']:.0f}% of one core (8 libmpv players, "
         f"22 clients), hub {run['cpu_hub_pct']:.0f}%; event-loop lag p50 {lag['p50_ms']} ms, "
@@ -635,13 +725,11 @@ def report(run: dict[str, Any], args: argparse.Namespace, run_s: float) -> dict[
         for text in lines[:6]:
             print(f"    {text[:160]}")
     print(
-        f"Note on plays: our host schedules its own start and everyone's {PLAY_LEAD_MS:.0f} ms "
-        "ahead (room.session.PLAY_LEAD_MS) so that all start on the same frame. A libmpv "
-        "follower's play therefore applies no sooner than that after the key press, by design, "
-        "and 'all within a frame' (from the key press) includes it too; apply_p95/p99 over all "
-        "actions include it. The command itself reaches the members as fast as any other (the "
-        "protocol-level play figures); the 15 ms goal can only hold for plays if 'applied' "
-        "means 'received and scheduled', and 'pauses and seeks only' shows the rest."
+        f"Note on plays: our host schedules its own start and everyone's a measured lead "
+        f"ahead (p50 {ours['start_lead']['p50_ms']} ms, max {ours['start_lead']['max_ms']} ms: "
+        "the slowest member's one-way latency from clock sync plus a margin, room.sync.lead), "
+        "so that all start on the same frame; 'all within a frame' (from the key press) "
+        "includes it, and every player's own unpause (~20 ms for libmpv) on top."
     )
     o, n = ours, naive
     result: dict[str, Any] = {
@@ -698,7 +786,8 @@ def report(run: dict[str, Any], args: argparse.Namespace, run_s: float) -> dict[
             o["all_within_frame"]["not_applied"] == 0
             and (o["all_within_frame"]["max_ms"] or 1e9) <= 500
         ),
-        "play_lead_ms": PLAY_LEAD_MS,
+        "play_lead_p50_ms": o["start_lead"]["p50_ms"],
+        "play_lead_max_ms": o["start_lead"]["max_ms"],
         "frame_ms": FRAME_MS,
         "actions_per_room": args.actions,
         "followers": {"libmpv": PLAYER_FOLLOWERS, "protocol": PROTOCOL_FOLLOWERS},
@@ -714,8 +803,56 @@ def report(run: dict[str, Any], args: argparse.Namespace, run_s: float) -> dict[
         "run_s": round(run_s, 1),
         "seed": args.seed,
     }
+    result.update(plays_and_seeks(run, args))
+    if args.jitter:
+        result = {f"jitter_{key}": value for key, value in result.items()}
     result["details"] = {"ours": ours, "naive": naive}
     return result
+
+
+def no_later(ours_ms: float | None, naive_ms: float | None) -> bool:
+    """Ours no later than naive; None is a figure that never came (infinite)."""
+    return (math.inf if ours_ms is None else ours_ms) <= (
+        math.inf if naive_ms is None else naive_ms
+    )
+
+
+def plays_and_seeks(run: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """Plays and seeks while playing apart: key press to all within a frame, ours and naive."""
+    o, n, one_way = run["ours"], run["naive"], run["one_way"]
+    figures: dict[str, Any] = {}
+    for prefix, room in (("", o), ("naive_", n)):
+        for kind, key in (("play", "all_within_frame"), ("seek", "realigned_after_seek_playing")):
+            for stat in ("p50", "p95", "max"):
+                figures[f"{prefix}{kind}_all_within_frame_{stat}_ms"] = room[key][f"{stat}_ms"]
+            figures[f"{prefix}{kind}_never_within_frame"] = room[key]["not_applied"]
+    one_way_p99 = one_way.get("p99_ms")
+    figures.update(
+        {
+            "start_offset_p95_ms": o["start_offset_abs"]["p95_ms"],
+            "naive_start_offset_p95_ms": n["start_offset_abs"]["p95_ms"],
+            "one_way_p50_ms": one_way.get("p50_ms"),
+            "one_way_p99_ms": one_way_p99,
+            "media": args.media,
+            "cpu_hog": bool(args.cpu_hog),
+            "goal_play_no_later_than_naive_p95": no_later(
+                figures["play_all_within_frame_p95_ms"],
+                figures["naive_play_all_within_frame_p95_ms"],
+            ),
+            "goal_seek_no_later_than_naive_p95": no_later(
+                figures["seek_all_within_frame_p95_ms"],
+                figures["naive_seek_all_within_frame_p95_ms"],
+            ),
+            "goal_start_offset_max_20ms": (o["start_offset_abs"]["max_ms"] or math.inf) <= 20,
+        }
+    )
+    if one_way_p99 is not None:
+        bound = 2 * one_way_p99 + FRAME_MS
+        figures["play_within_frame_bound_ms"] = round(bound, 1)
+        figures["goal_play_within_2x_one_way_p99_plus_frame"] = no_later(
+            figures["play_all_within_frame_max_ms"], bound
+        )
+    return figures
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -723,7 +860,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--serve-hub", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="40 actions per room (~1 min)")
     parser.add_argument("--actions", type=int, default=200, help="host actions per room")
-    parser.add_argument("--seed", type=int, default=5, help="seek targets")
+    parser.add_argument("--seed", type=int, default=5, help="seek targets (and jitter)")
+    parser.add_argument(
+        "--jitter",
+        metavar="LOW-HIGH",
+        help="one-way latency in ms added each way for every member (e.g. 20-80), through "
+        "TCP proxies in their own process; the JSON keys get a jitter_ prefix",
+    )
+    parser.add_argument(
+        "--cpu-hog", action="store_true", help="pin core 0 with a spinning process for the run"
+    )
+    parser.add_argument(
+        "--media",
+        choices=("pattern", "film"),
+        default="pattern",
+        help="pattern: 160x90 MPEG-4 test pattern at 100 fps, a keyframe a second; film: "
+        "1280x720 H.264 at 25 fps, a keyframe every 10 s",
+    )
     args = parser.parse_args(argv)
     if args.serve_hub:
         serve_hub()

@@ -244,6 +244,34 @@ class ChildProcess:
         return out or "", lines
 
 
+class CpuHog:
+    """Another process spinning on core 0 for a run (`--cpu-hog`): a busy machine."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        os.sched_setaffinity(self.process.pid, {0})
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def film_media(duration_s: float) -> Path:
+    """Film-like media for `--media film`: 1280x720 H.264 at 25 fps with a keyframe every
+    10 s, as films are encoded, and audio; rendered once with libmpv's encoder and cached."""
+    from player.sources import render_demo_file
+
+    folder = Path(tempfile.gettempdir()) / "watchparty-bench"
+    return render_demo_file(
+        folder / f"film-1280x720-25fps-{duration_s:g}s-k10.mkv",
+        duration_s=duration_s,
+        fps=25,
+        size="1280x720",
+        keyframe_every_s=10.0,
+        video_codec="libx264",
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # The hub's limits
 # --------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ import _bootstrap  # noqa: F401  (first: finds the venv and the project)
 from analysis import GROUPS, Row, analyse, measurement_noise_ms, report
 from baselines import NaiveFollower, SyncplayFollower
 from channel import Link, LinkProfile
-from harness import CpuMeter
+from harness import CpuHog, CpuMeter, film_media
 
 from player.base import PlayerState
 from player.mpv_player import MpvPlayer
@@ -242,13 +242,19 @@ class Recorder:
                 )
 
 
-async def scenario(quick: bool, seed: int) -> dict[str, object]:
+async def scenario(
+    quick: bool, seed: int, *, media_kind: str = "pattern", cpu_hog: bool = False
+) -> dict[str, object]:
     rng = random.Random(seed)
     followers_per_group = 3
+    hog = CpuHog() if cpu_hog else None
     with tempfile.TemporaryDirectory() as tmp:
-        media = render_demo_file(
-            Path(tmp) / "bench.mkv", duration_s=300, fps=FPS, size="160x90", keyframe_every_s=1
-        )
+        if media_kind == "film":
+            media = film_media(300)
+        else:
+            media = render_demo_file(
+                Path(tmp) / "bench.mkv", duration_s=300, fps=FPS, size="160x90", keyframe_every_s=1
+            )
         host = Host(new_player())
         # Base latencies spread over the range, plus up to 20 ms of jitter: 20-80 ms one way.
         profiles = [LinkProfile(20.0 + 40.0 * i / 2, 20.0) for i in range(followers_per_group)]
@@ -320,6 +326,8 @@ async def scenario(quick: bool, seed: int) -> dict[str, object]:
                 member.driver.stop()
         for player in players:
             player.close()
+        if hog is not None:
+            hog.stop()
 
     results = analyse(recorder.rows, recorder.actions, recorder.host_stamps, followers_per_group)
     delays = [d for m in members for d in m.link.delays_ms]
@@ -336,6 +344,8 @@ async def scenario(quick: bool, seed: int) -> dict[str, object]:
             round(abs((d.clock.offset_ms or 0) - d.skew_ms * -1), 2) for d in ours_drivers
         ],
         "anchors_sent": host.anchors_sent,
+        "media": media_kind,
+        "cpu_hog": cpu_hog,
         "ours_decisions": sum(len(d.decisions) for d in ours_drivers),
     }
 
@@ -344,8 +354,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="short smoke run (~40 s)")
     parser.add_argument("--seed", type=int, default=4, help="latency and clock-skew seed")
+    parser.add_argument(
+        "--cpu-hog", action="store_true", help="pin core 0 with a spinning process for the run"
+    )
+    parser.add_argument(
+        "--media",
+        choices=("pattern", "film"),
+        default="pattern",
+        help="pattern: 160x90 MPEG-4 at 100 fps, a keyframe a second; film: 1280x720 H.264 "
+        "at 25 fps, a keyframe every 10 s (positions then exact to 40 ms, not 10)",
+    )
     args = parser.parse_args(argv)
-    run = asyncio.run(scenario(args.quick, args.seed))
+    run = asyncio.run(scenario(args.quick, args.seed, media_kind=args.media, cpu_hog=args.cpu_hog))
     print(json.dumps(report(run)))
 
 

@@ -24,10 +24,13 @@ def render_demo_file(
     fps: int = 25,
     size: str = "640x360",
     keyframe_every_s: float = 1.0,
+    video_codec: str = "mpeg4",
 ) -> Path:
     """Render `demo_source` into a seekable file with libmpv's own encoder (no ffmpeg CLI).
 
-    Cached: an existing file is reused. Short keyframe intervals keep exact seeks cheap.
+    Cached: an existing file is reused. Short keyframe intervals keep exact seeks cheap;
+    ``video_codec="libx264"`` with a keyframe every 10 s is encoded as films are, where an
+    exact seek decodes up to 10 s of frames.
     """
     from player.mpv_player import import_mpv
 
@@ -39,8 +42,9 @@ def render_demo_file(
     encoder = mpv.MPV(
         o=str(partial),
         of="matroska",
-        ovc="mpeg4",
-        ovcopts=f"g={max(1, round(fps * keyframe_every_s))},b=1500000",
+        ovc=video_codec,
+        ovcopts=f"g={max(1, round(fps * keyframe_every_s))},b=1500000"
+        + (",preset=veryfast" if video_codec == "libx264" else ""),
         # MPEG-1 Layer II: libmpv's encoder times AAC, Opus, Vorbis and MP3 (codecs with
         # encoder priming) wrongly here, so a 90 s render came out 150-480 s long, by chance;
         # PCM in Matroska stalls playback for ~200 ms after seeks.

@@ -15,6 +15,6 @@ It knows no Textual and no mpv: the app feeds it player samples and gives it
 """
 
 from room.session.coordinator import RoomSession
-from room.session.playback import PLAY_LEAD_MS, MediaInfo, PlayerControls
+from room.session.playback import MediaInfo, PlayerControls
 
-__all__ = ["PLAY_LEAD_MS", "MediaInfo", "PlayerControls", "RoomSession"]
+__all__ = ["MediaInfo", "PlayerControls", "RoomSession"]

@@ -11,6 +11,7 @@ from room import events
 from room.session.budget import KEPT_FOR_CHANGES, PING_SENDS, RoomBudget
 from room.session.context import RoomContext, wait_for_event
 from room.sync.clock import ClockSync, SyncPing, SyncPong, answer_ping
+from room.sync.lead import StartLead
 
 PONG_BATCH_S = 0.25
 MAX_PONGS_PER_BATCH = 200
@@ -49,10 +50,18 @@ class ClockSyncer:
     room's pings while we host."""
 
     def __init__(
-        self, ctx: RoomContext, host: HostView, estimator: ClockSync, budget: RoomBudget
+        self,
+        ctx: RoomContext,
+        host: HostView,
+        estimator: ClockSync,
+        budget: RoomBudget,
+        *,
+        lead: StartLead | None = None,
     ) -> None:
         self.ctx = ctx
         self.estimator = estimator
+        self.lead = lead
+        """Where the host keeps the latencies that followers report in their pings."""
         self._host = host
         self._budget = budget
         self._pings: list[tuple[SyncPing, float]] = []
@@ -73,6 +82,8 @@ class ClockSyncer:
             return
         if ping.to_user != self.ctx.user_id or not self._host.is_host:
             return
+        if self.lead is not None and ping.one_way_ms is not None:
+            self.lead.note(ping.from_user, ping.one_way_ms, received)
         self._pings.append((ping, received))
         if len(self._pings) == 1:  # the first of a batch: answer the lot a moment later
             self.ctx.tasks.spawn(self._flush_later())

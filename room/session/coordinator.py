@@ -51,6 +51,7 @@ from room.session.playback import LocalPlayback, MediaInfo, PlayerControls
 from room.session.roster import Roster
 from room.state import Connection, ConnectionStatus, RoomState
 from room.sync.clock import ClockSync
+from room.sync.lead import StartLead
 from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
 from room.tables import TableError
@@ -124,14 +125,22 @@ class RoomSession:
             on_change=self._host_changed,
             claim_host=claim_host,
         )
+        lead = StartLead(sync_settings, present=lambda: self.roster.present)
         self.playback = LocalPlayback(
-            ctx, player, self.host, estimator, self.budget, settings=sync_settings, data=data
+            ctx,
+            player,
+            self.host,
+            estimator,
+            self.budget,
+            settings=sync_settings,
+            data=data,
+            lead=lead,
         )
         self.roster = Roster(
             ctx, self.playback, self.host, self.budget, publisher=publisher, data=data
         )
         self.following = HostFollowing(ctx, self.playback, self.host, name_of=self._name_of)
-        self.clock_sync = ClockSyncer(ctx, self.host, estimator, self.budget)
+        self.clock_sync = ClockSyncer(ctx, self.host, estimator, self.budget, lead=lead)
         self.comments = Comments(ctx, self.playback, data)
 
     # --- what the app and the tests read -------------------------------------------------

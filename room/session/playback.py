@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,6 +25,7 @@ from room.sync.clock import ClockSync
 from room.sync.driver import DecisionDriver, PlaybackControls
 from room.sync.follower import Follower
 from room.sync.host import AnchorUpdate, HostAnchorPublisher
+from room.sync.lead import StartLead
 from room.sync.policy import Decision
 from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
@@ -31,8 +33,6 @@ from room.tables import TableError
 
 log = logging.getLogger(__name__)
 
-PLAY_LEAD_MS = 250.0
-"""A host's play is scheduled this far ahead, so followers get it before the frame starts."""
 STATE_PUBLISH_INTERVAL_S = 0.25
 """The panes are refreshed from player samples at most this often."""
 PAUSE_AFTER_START_WAIT_S = 2.0
@@ -74,10 +74,15 @@ class LocalPlayback:
         *,
         settings: SyncSettings | None = None,
         data: RoomData | None = None,
+        lead: StartLead | None = None,
     ) -> None:
         self.ctx = ctx
         self.player = player
         self.settings = settings or SyncSettings()
+        self.lead = lead or StartLead(self.settings)
+        """The members' reported latencies, which set how far ahead a host's play starts."""
+        self.last_start_lead_ms: float | None = None
+        """The lead of the host's last scheduled start (what benchmarks compare against)."""
         self.driver = DecisionDriver(player, ctx.clock.monotonic_ms, sleep=ctx.clock.sleep)
         self.follower = Follower(self.settings, estimator)
         self.anchors = HostAnchorPublisher(self.settings, first_seq=ctx.clock.wall_ms())
@@ -191,8 +196,9 @@ class LocalPlayback:
         now = self.ctx.clock.monotonic_ms()
         if sample.paused:
             if is_host:
-                update = self.anchors.plan_play(sample, now, PLAY_LEAD_MS)
-                self.driver.apply(Decision(resume_at_ms=now + PLAY_LEAD_MS, reason="host play"))
+                lead_ms = self.last_start_lead_ms = self.lead.lead_ms(now)
+                update = self.anchors.plan_play(sample, now, lead_ms)
+                self.driver.apply(Decision(resume_at_ms=now + lead_ms, reason="host play"))
                 self.ctx.tasks.spawn(self.send_anchor(update))
             else:  # no host: play now and tell the room, as the web client does
                 self.player.play()
@@ -224,13 +230,33 @@ class LocalPlayback:
         if self.media.duration:
             target = min(target, self.media.duration)
         target = max(0.0, target)
+        if self._host.is_host:
+            # Told at the key press, not on our landing: followers seek alongside us. Our
+            # own seek goes to mpv once the announcement is on its way (a seek command can
+            # hold the loop while mpv's core is busy; the room shouldn't wait for that).
+            update = self.anchors.plan_seek(sample, target, self.ctx.clock.monotonic_ms())
+            anchor = update.anchor
+            if anchor.is_playing:  # park on the target and start with the room, as a play
+                decision = Decision(
+                    pause=True, seek_to_s=target, resume_at_ms=anchor.at, reason="host seek"
+                )
+                self.ctx.tasks.spawn(
+                    self.send_anchor(update, then=lambda: self.driver.apply(decision))
+                )
+            else:
+                self.ctx.tasks.spawn(
+                    self.send_anchor(update, then=lambda: self.player.seek(target))
+                )
+            return
         self.player.seek(target)
-        if not self._host.is_host:
-            self.ctx.tasks.spawn(self._send_plain(events.SEEK, target))
+        self.ctx.tasks.spawn(self._send_plain(events.SEEK, target))
 
     # --- telling the room ---------------------------------------------------------------
 
-    async def send_anchor(self, update: AnchorUpdate) -> None:
+    async def send_anchor(
+        self, update: AnchorUpdate, *, then: Callable[[], None] | None = None
+    ) -> None:
+        """Broadcast an anchor; `then` runs once it has gone out (sent or not)."""
         sent_at = self.ctx.clock.wall_ms()
         payload = {
             **self.ctx.member_payload(),
@@ -242,7 +268,11 @@ class LocalPlayback:
         }
         if update.event != events.SYNC_ANCHOR:
             self.host_action_wall_ms = sent_at
-        await self.ctx.link.send(update.event, payload)
+        try:
+            await self.ctx.link.send(update.event, payload)
+        finally:
+            if then is not None:
+                then()
         if update.event != events.SYNC_ANCHOR:
             await self.save_room(
                 self._host.host_user_id,

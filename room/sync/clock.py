@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
+OUTLIER_FROM_SAMPLES = 4
+"""From this many round trips on, the longest is taken for an outlier (`one_way_ms`)."""
+
 
 class SyncPing(BaseModel):
     """Follower -> host. `sent_at` is the follower's clock (ms)."""
@@ -22,6 +25,10 @@ class SyncPing(BaseModel):
     to_user: str
     ping_id: int = Field(ge=0)
     sent_at: float
+    one_way_ms: float | None = Field(default=None, ge=0, le=60_000)
+    """How long the host's messages may take to reach this follower (ms, from its round
+    trips, `ClockSync.one_way_ms`): the host schedules its starts from the slowest
+    member's (``room.sync.lead``). None: no sample yet."""
 
 
 class SyncPong(BaseModel):
@@ -122,6 +129,20 @@ class ClockSync:
         best = self.best
         return best.rtt_ms if best else None
 
+    def one_way_ms(self) -> float | None:
+        """How long the host's messages may take to reach us, by the trips in the window:
+        a long round trip (the longest; from four samples on, the second longest, so that
+        one trip held up by a busy CPU does not set it) less half the shortest. A trip is
+        the way out plus the way back, and the way back is at most the trip less the
+        quickest way out seen. (Half of each trip has the right mean but not the spread:
+        over 20-80 ms links, follow_latency's plays then often arrived too late to start
+        on time.) None before the first sample."""
+        if not self._samples:
+            return None
+        trips = sorted(sample.rtt_ms for sample in self._samples)
+        long_trip = trips[-2] if len(trips) >= OUTLIER_FROM_SAMPLES else trips[-1]
+        return long_trip - trips[0] / 2
+
     def host_now_ms(self, local_now_ms: float) -> float | None:
         offset = self.offset_ms
         return None if offset is None else local_now_ms + offset
@@ -148,7 +169,11 @@ class ClockSync:
         self._outstanding[ping_id] = now_ms
         self._last_ping_ms = now_ms
         return SyncPing(
-            from_user=self.user_id, to_user=self.host_user_id, ping_id=ping_id, sent_at=now_ms
+            from_user=self.user_id,
+            to_user=self.host_user_id,
+            ping_id=ping_id,
+            sent_at=now_ms,
+            one_way_ms=self.one_way_ms(),
         )
 
     def on_pong(self, pong: SyncPong, now_ms: float) -> ClockSample | None:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections import deque
 from dataclasses import dataclass
 
 from room.sync.anchor import Anchor, anchor_position
 from room.sync.clock import ClockSync
 from room.sync.echo import EchoGuard, IntentKind, LocalIntent
-from room.sync.policy import NO_CHANGE, CorrectionKind, CorrectionState, Decision, correct
+from room.sync.host import DEFAULT_SEEK_MS, SEEK_PARK_MARGIN_MS
+from room.sync.policy import (
+    NO_CHANGE,
+    CorrectionKind,
+    CorrectionState,
+    Decision,
+    correct,
+    seek_threshold_ms,
+)
 from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
 from room.sync.status import DriftVerdict
@@ -51,6 +60,11 @@ class Follower:
         self._seek_durations_ms: deque[float] = deque(maxlen=5)
         self._start_bias_ms = 0.0
         self._probe_start = False
+        self._parked_target_s: float | None = None
+        """Where a pending start waits (the frame it seeked or paused on)."""
+        self._start_is_probe = False
+        """The pending start is a plain unpause on the frame (no seek): what it measures is
+        this player's start bias. After a seek, drift also carries the seek's landing."""
 
     # -- clocks --------------------------------------------------------------------------
 
@@ -71,6 +85,19 @@ class Follower:
         slowest = max(self._seek_durations_ms, default=0.0)
         lead = max(self.settings.min_seek_lead_ms, 2 * slowest + 30)
         return min(self.settings.max_seek_lead_ms, lead)
+
+    @property
+    def seek_park_ms(self) -> float:
+        """How far ahead a seek alongside the host's parks: our slowest recent seek plus a
+        margin (`room.sync.host.SEEK_PARK_MARGIN_MS`)."""
+        return max(self._seek_durations_ms, default=DEFAULT_SEEK_MS) + SEEK_PARK_MARGIN_MS
+
+    @property
+    def expected_seek_ms(self) -> float:
+        """What a seek of ours is expected to take: the median of the recent ones."""
+        if not self._seek_durations_ms:
+            return DEFAULT_SEEK_MS
+        return statistics.median(self._seek_durations_ms)
 
     @property
     def start_bias_ms(self) -> float:
@@ -122,7 +149,14 @@ class Follower:
             self._fallback_offset_ms = anchor.at - now_ms
         if self.detached and not host_action:
             return NO_CHANGE
+        if not host_action and (retimed := self._retime_pending_start(previous, anchor, now_ms)):
+            return retimed
         if not host_action and self._keeps_pending_start(previous, anchor, now_ms):
+            return NO_CHANGE
+        if not host_action and self._pending_seek_since_ms is not None:
+            # A refresh while our seek is under way (the host's landing refining the seek it
+            # announced): the landing is measured against it; a second seek now would be a
+            # second jump.
             return NO_CHANGE
         self.detached = False
         # A new timeline: a running nudge was aimed at the old one (it restarts if needed).
@@ -130,7 +164,7 @@ class Follower:
         if self._sample is None:
             self._needs_follow = True
             return NO_CHANGE
-        return self._follow(now_ms, reason="host")
+        return self._follow(now_ms, reason="host", host_action=host_action)
 
     def resync(self, now_ms: float) -> Decision:
         """Follow the current anchor again from scratch (the player just loaded new media)."""
@@ -139,6 +173,27 @@ class Follower:
             return NO_CHANGE
         self.detached = False
         return self._follow(now_ms, reason="resync")
+
+    def _retime_pending_start(
+        self, previous: Anchor | None, anchor: Anchor, now_ms: float
+    ) -> Decision | None:
+        """The host moved its announced start (its own seek landed late): same frame, a
+        later instant. Parked (or parking) on our frame, we only move our resume to when
+        the host's new line gets there; no second seek."""
+        parked_s = self._parked_target_s
+        if self._pending_resume_ms is None or previous is None or parked_s is None:
+            return None
+        if not (previous.is_playing and anchor.is_playing):
+            return None
+        if anchor.current_time != previous.current_time or anchor.rate != previous.rate:
+            return None
+        offset = self.host_now_ms(now_ms) - now_ms
+        reaches_ms = anchor.at + (parked_s - anchor.current_time) * 1000 / anchor.rate - offset
+        if parked_s < anchor.current_time or reaches_ms < now_ms:
+            return None
+        self._guard.withdraw(IntentKind.PLAY)
+        resume_ms = reaches_ms + max(0.0, self._start_bias_ms)
+        return self._apply(Decision(resume_at_ms=resume_ms, reason="host start moved"), now_ms)
 
     def _keeps_pending_start(self, previous: Anchor | None, anchor: Anchor, now_ms: float) -> bool:
         """A refresh that lands while our start is still scheduled, and moves the host's
@@ -190,7 +245,7 @@ class Follower:
         if self._pending_resume_ms is not None and not sample.paused:
             self._pending_resume_ms = None
             self._settle_until_ms = now_ms + self.settings.settle_ms
-            self._probe_start = True
+            self._probe_start = self._start_is_probe
 
     def _learn_start_bias(self, drift_ms: float) -> None:
         """Players report a little ahead right after they unpause (with mpv, about one
@@ -199,23 +254,31 @@ class Follower:
         limit = self.settings.max_start_bias_ms
         self._start_bias_ms = max(-limit, min(limit, self._start_bias_ms + drift_ms / 2))
 
-    def _follow(self, now_ms: float, *, reason: str) -> Decision:
+    def _follow(self, now_ms: float, *, reason: str, host_action: bool = False) -> Decision:
         """Bring the player onto the anchor: pause on the host's frame, or start on it."""
         anchor, sample = self.anchor, self._sample
         if anchor is None or sample is None:
             return NO_CHANGE
         self._needs_follow = False
         self._last_follow_ms = now_ms
-        cancel_resume = self._pending_resume_ms is not None
+        pending_resume_ms = self._pending_resume_ms
+        cancel_resume = pending_resume_ms is not None
+        # Past its instant, a scheduled resume has been handed to the player, which may not
+        # have reported it yet: the sample says paused, but the player is (about to be)
+        # playing. Treat it as playing: pause it explicitly, and expect both its unpause and
+        # our pause, so neither looks like the user's.
+        resume_sent = pending_resume_ms is not None and now_ms >= pending_resume_ms
         if cancel_resume:
             # A newer command supersedes a scheduled start: `pause=True` cancels the timer.
             self._pending_resume_ms = None
-            self._guard.withdraw(IntentKind.PLAY)
+            if not resume_sent:
+                self._guard.withdraw(IntentKind.PLAY)
         rate = anchor.rate
         if not anchor.is_playing:
             on_frame = (
                 sample.paused
                 and not sample.seeking
+                and not resume_sent
                 and abs(sample.position_s - anchor.current_time) * 1000
                 <= self.settings.pause_tolerance_ms
             )
@@ -227,41 +290,80 @@ class Follower:
                     reason=f"{reason}: pause",
                 ),
                 now_ms,
+                playing=resume_sent,
             )
         drift = self.drift_ms(now_ms)
-        if drift is not None and abs(drift) < self.settings.seek_threshold_ms:
+        if drift is not None and abs(drift) < seek_threshold_ms(
+            self.settings, self.expected_seek_ms
+        ):
             speed = self._speed_if_changed(rate)
             return self._apply(Decision(speed=speed, reason=f"{reason}: on course"), now_ms)
-        return self._start_on_frame(now_ms, reason=reason)
+        if host_action and not (sample.paused or sample.seeking or resume_sent):
+            return self._seek_along(now_ms, reason=reason)
+        return self._start_on_frame(now_ms, reason=reason, resume_sent=resume_sent)
 
-    def _start_on_frame(self, now_ms: float, *, reason: str) -> Decision:
-        """Park on the frame the host will show `seek_lead_ms` from now (or at its
-        scheduled start, if later), then resume exactly when the host gets there."""
+    def _seek_along(self, now_ms: float, *, reason: str) -> Decision:
+        """The host seeked while we both play, and parks on its target until its announced
+        start: park on the same frame and start with it, or, when our own seek would not
+        land by then (the slowest of our recent seeks, plus a margin), on the frame the
+        host will show when it does."""
+        return self._start_on_frame(now_ms, reason=reason, lead_ms=self.seek_park_ms)
+
+    def _start_on_frame(
+        self,
+        now_ms: float,
+        *,
+        reason: str,
+        resume_sent: bool = False,
+        lead_ms: float | None = None,
+    ) -> Decision:
+        """Start on the host's frame. Paused on the frame of a start that is still ahead (or
+        at most `late_start_ms` past): resume at the host's instant, no seek. Otherwise park
+        on the frame the host will show `seek_lead_ms` from now (or at its scheduled start,
+        if later), then resume exactly when the host gets there."""
         anchor, sample = self.anchor, self._sample
         if anchor is None or sample is None:
             return NO_CHANGE
         offset = self.host_now_ms(now_ms) - now_ms
-        start_ms = max(now_ms + self.seek_lead_ms, anchor.at - offset)
+        host_start_ms = anchor.at - offset
+        still = sample.paused and not sample.seeking and not resume_sent
+        at_start_frame = (
+            abs(sample.position_s - anchor.current_time) * 1000 <= self.settings.pause_tolerance_ms
+        )
+        if still and at_start_frame and now_ms - host_start_ms <= self.settings.late_start_ms:
+            # A little late is cheaper than a seek: start now, and the nudge takes it up.
+            self._start_is_probe = now_ms <= host_start_ms
+            self._parked_target_s = sample.position_s
+            return self._apply(
+                Decision(
+                    speed=self._speed_if_changed(anchor.rate),
+                    resume_at_ms=max(now_ms, host_start_ms + self._start_bias_ms),
+                    reason=f"{reason}: start on frame",
+                ),
+                now_ms,
+            )
+        self._start_is_probe = False
+        start_ms = max(now_ms + (self.seek_lead_ms if lead_ms is None else lead_ms), host_start_ms)
         target = anchor_position(anchor, start_ms + offset)
         # This player reports `start_bias_ms` ahead once it unpauses: resume that much later
         # on the same frame, or (if it lags) park that much further ahead.
         resume_ms = start_ms + max(0.0, self._start_bias_ms)
         if self._start_bias_ms < 0:
             target = anchor_position(anchor, start_ms - self._start_bias_ms + offset)
-        on_frame = (
-            sample.paused
-            and not sample.seeking
-            and abs(sample.position_s - target) * 1000 <= self.settings.pause_tolerance_ms
+        on_frame = still and (
+            abs(sample.position_s - target) * 1000 <= self.settings.pause_tolerance_ms
         )
+        self._parked_target_s = target
         return self._apply(
             Decision(
-                pause=None if sample.paused else True,
+                pause=None if still else True,
                 seek_to_s=None if on_frame else target,
                 speed=self._speed_if_changed(anchor.rate),
                 resume_at_ms=resume_ms,
                 reason=f"{reason}: start on frame",
             ),
             now_ms,
+            playing=resume_sent,
         )
 
     def _correct(self, drift: float | None, now_ms: float) -> Decision:
@@ -277,7 +379,9 @@ class Follower:
             return NO_CHANGE
         if drift is None or now_ms < self._settle_until_ms or not anchor.is_playing:
             return NO_CHANGE
-        correction, self._correction = correct(drift, now_ms, self._correction, self.settings)
+        correction, self._correction = correct(
+            drift, now_ms, self._correction, self.settings, seek_cost_ms=self.expected_seek_ms
+        )
         if correction.kind is CorrectionKind.SEEK:
             return self._start_on_frame(now_ms, reason=f"drift {drift:+.0f} ms")
         if correction.speed is not None:
@@ -296,10 +400,11 @@ class Follower:
             return None
         return speed
 
-    def _apply(self, decision: Decision, now_ms: float) -> Decision:
-        """Register what the decision will make the player report, so it is not an intent."""
+    def _apply(self, decision: Decision, now_ms: float, *, playing: bool = False) -> Decision:
+        """Register what the decision will make the player report, so it is not an intent.
+        `playing`: the player is playing though its last sample does not show it yet."""
         sample = self._sample
-        if decision.pause and sample is not None and not sample.paused:
+        if decision.pause and sample is not None and (playing or not sample.paused):
             self._guard.expect(IntentKind.PAUSE, now_ms)
         if decision.seek_to_s is not None:
             self._guard.expect(IntentKind.SEEK, now_ms, position_s=decision.seek_to_s)

@@ -18,6 +18,15 @@ AnchorEvent = str
 (their payload gains the anchor fields); `sync_anchor` is a silent refresh that only our
 clients read."""
 
+DEFAULT_SEEK_MS = 30.0
+"""What a seek is taken to cost before one has been measured (a small local file)."""
+SEEK_COSTS = 5
+"""A player's seek costs are judged from this many recent ones."""
+SEEK_PARK_MARGIN_MS = 15.0
+"""A seek while playing parks on the frame and resumes this long after the slowest recent
+seek would have landed (`seek_park_ms`)."""
+LANDING_LATE_MS = 8.0
+"""An announced seek that lands this much after its announced start re-anchors at once."""
 STRAY_REPORTS = 5
 """A stray counts once the median of this many reports since the last anchor shows it. A
 report that reaches us late (a busy CPU delays mpv's callbacks by tens of ms) looks behind
@@ -49,6 +58,9 @@ class HostAnchorPublisher:
         """How old an anchor may grow before a silent refresh (stretched in big rooms)."""
         self._strays_ms: deque[float] = deque(maxlen=STRAY_REPORTS)
         """Signed stray (real position minus the anchor's) of recent reports, playing."""
+        self._planned_seek: tuple[float, int] | None = None
+        """A seek announced at the key press and not landed yet: (when, restarts before)."""
+        self._seek_costs_ms: deque[float] = deque(maxlen=SEEK_COSTS)
 
     @property
     def anchor(self) -> Anchor | None:
@@ -63,10 +75,38 @@ class HostAnchorPublisher:
         self._guard.expect(IntentKind.PLAY, now_ms, not_before_ms=start_ms)
         return self._publish(events.PLAY, sample.position_s, start_ms, True, sample.speed)
 
+    @property
+    def seek_park_ms(self) -> float:
+        """How far ahead a seek while playing restarts: the slowest of our recent seeks
+        (`DEFAULT_SEEK_MS` before any) plus `SEEK_PARK_MARGIN_MS`."""
+        return max(self._seek_costs_ms, default=DEFAULT_SEEK_MS) + SEEK_PARK_MARGIN_MS
+
+    def plan_seek(self, sample: PlaybackSample, target_s: float, now_ms: float) -> AnchorUpdate:
+        """Announce a seek at the key press, before our own player lands it, so followers
+        seek in parallel. Paused, the anchor is the target. Playing, it is a scheduled start
+        on the target `seek_park_ms` from now: the caller pauses, seeks and resumes our
+        player then (all expected), and followers park on the same frame and start with
+        us, as after a play. Should our seek land later than that, the landing re-anchors
+        the start at once (`on_player_state`)."""
+        playing = not sample.paused
+        self._guard.expect(IntentKind.SEEK, now_ms, position_s=target_s)
+        self._planned_seek = (now_ms, sample.restarts)
+        self._published_at_ms = now_ms
+        self._scheduled_start_ms = None
+        at_ms = now_ms
+        if playing:
+            at_ms = now_ms + self.seek_park_ms
+            self._guard.expect(IntentKind.PAUSE, now_ms)
+            self._guard.expect(IntentKind.PLAY, now_ms, not_before_ms=at_ms)
+            self._scheduled_start_ms = at_ms
+        return self._publish(events.SEEK, target_s, at_ms, playing, sample.speed)
+
     def on_player_state(self, sample: PlaybackSample, now_ms: float) -> AnchorUpdate | None:
         intents = self._guard.observe(sample, now_ms)
         if sample.seeking:
             return None  # the landing (playback-restart) publishes the new position
+        if self._planned_seek is not None:
+            return self._planned_landing(sample, now_ms)
         playing = sample.advancing
         for intent in intents:
             event: AnchorEvent = intent.kind.value
@@ -95,6 +135,27 @@ class HostAnchorPublisher:
             position_s = anchored_s + (stray_ms or 0.0) / 1000
             return self._publish(events.SYNC_ANCHOR, position_s, now_ms, playing, sample.speed)
         return None
+
+    def _planned_landing(self, sample: PlaybackSample, now_ms: float) -> AnchorUpdate | None:
+        """Wait for the announced seek to land; a landing after the announced start (our
+        player then resumes at once) re-anchors the start to now, so that followers parked
+        on the frame start with us. Our seek's cost is learned either way."""
+        assert self._planned_seek is not None
+        planned_ms, restarts_before = self._planned_seek
+        if sample.restarts <= restarts_before:
+            if now_ms - planned_ms > self.settings.echo_expiry_ms:
+                self._planned_seek = None  # never landed (media gone): back to normal
+            return None
+        self._planned_seek = None
+        self._seek_costs_ms.append(now_ms - planned_ms)
+        anchor = self._anchor
+        if anchor is None or not anchor.is_playing or now_ms - anchor.at <= LANDING_LATE_MS:
+            return None
+        self._scheduled_start_ms = now_ms
+        self._published_at_ms = now_ms
+        return self._publish(
+            events.SYNC_ANCHOR, anchor.current_time, now_ms, True, sample.speed or anchor.rate
+        )
 
     def _typical_stray_ms(self) -> float | None:
         if len(self._strays_ms) < STRAY_REPORTS:

@@ -91,10 +91,28 @@ def nudge_factor(drift_ms: float, settings: SyncSettings) -> float:
     return 1.0 + max(-settings.max_nudge, min(settings.max_nudge, factor))
 
 
+SEEK_WORTH = 2.0
+"""A corrective seek must remove at least this many times the picture freeze it costs (the
+member's measured seek time); below that a speed nudge is the gentler fix. On a small test
+file (seeks of 10-30 ms) `seek_threshold_ms` decides; on a film with a keyframe every 10 s
+(exact seeks of 90-185 ms) a seek waits for 180-370 ms of drift."""
+
+
+def seek_threshold_ms(settings: SyncSettings, seek_cost_ms: float) -> float:
+    """The drift from which a seek is the correction, for a player whose seeks cost this."""
+    return max(settings.seek_threshold_ms, SEEK_WORTH * seek_cost_ms)
+
+
 def correct(
-    drift_ms: float, now_ms: float, state: CorrectionState, settings: SyncSettings
+    drift_ms: float,
+    now_ms: float,
+    state: CorrectionState,
+    settings: SyncSettings,
+    *,
+    seek_cost_ms: float = 0.0,
 ) -> tuple[Correction, CorrectionState]:
-    """Decide how to correct a measured drift. Pure: same inputs, same answer."""
+    """Decide how to correct a measured drift. Pure: same inputs, same answer.
+    `seek_cost_ms`: what a seek costs this player (see `SEEK_WORTH`)."""
     if not settings.correction_enabled:
         return _stop_nudge(state, now_ms)
     if state.gave_up_at_ms is not None:
@@ -108,7 +126,7 @@ def correct(
 
     # Within the cooldown after a seek, large drift is nudged rather than left alone.
     cooled_down = now_ms - state.last_seek_ms >= settings.seek_cooldown_ms
-    if magnitude >= settings.seek_threshold_ms and cooled_down:
+    if magnitude >= seek_threshold_ms(settings, seek_cost_ms) and cooled_down:
         if state.failed_seeks >= settings.max_failed_seeks:
             return Correction(CorrectionKind.GIVE_UP, speed=1.0), CorrectionState(
                 gave_up_at_ms=now_ms, last_seek_ms=state.last_seek_ms

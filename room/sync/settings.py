@@ -52,6 +52,23 @@ class SyncSettings(BaseModel):
     max_seek_lead_ms: float = Field(default=3000.0, ge=0, le=60_000)
     """Upper bound of the adaptive seek lead (slow network media)."""
 
+    min_start_lead_ms: float = Field(default=5.0, ge=0, le=10_000)
+    """The host schedules a play at least this far ahead; the lead grows with the slowest
+    member's measured one-way latency (plus `start_margin_ms`). Kept small: every player
+    then takes mpv's own unpause time (~20 ms) on top, and a member that hears the play up
+    to `late_start_ms` late starts at once, a few ms behind, and is nudged onto the frame."""
+
+    start_margin_ms: float = Field(default=5.0, ge=0, le=10_000)
+    """Added to the slowest member's one-way latency for the start lead: the follower's own
+    turn of its event loop and its player's unpause."""
+
+    max_start_lead_ms: float = Field(default=500.0, ge=0, le=60_000)
+    """Upper bound of the start lead: a slower member starts late and is caught up."""
+
+    late_start_ms: float = Field(default=20.0, ge=0, le=10_000)
+    """A follower that hears of a start at most this late, paused on the frame, plays at
+    once and lets drift correction take up the difference (a seek ahead would cost more)."""
+
     settle_ms: float = Field(default=300.0, ge=0, le=10_000)
     """After a seek lands or playback starts, wait this long before judging drift (mpv's
     first frames after an unpause come early; their effect is measured, then corrected)."""

@@ -151,3 +151,60 @@ def test_a_follower_paused_with_the_host_stays_in_sync_without_new_reports() -> 
     away.on_anchor(Anchor(is_playing=False, current_time=78.0, at=0, seq=1), 0)
     away.on_player_state(paused_at(78.5, 10), 10)
     assert not away.is_synced(60_000), "paused half a second away is not in sync"
+
+
+def test_a_start_due_sooner_than_a_seek_lead_needs_no_seek() -> None:
+    """A measured start lead of 20 ms (loopback) is shorter than any seek: a follower paused
+    on the frame resumes at the host's instant instead of seeking ahead."""
+    follower = Follower(clock=synced_clock(offset=500))
+    follower.on_player_state(paused_at(10.0, 0), 0)
+    anchor = Anchor(is_playing=True, current_time=10.0, at=500 + 30, seq=1)
+    decision = follower.on_anchor(anchor, 12)
+    assert decision.seek_to_s is None
+    assert decision.resume_at_ms == 30
+
+
+def test_a_start_heard_a_little_late_plays_at_once_without_a_seek() -> None:
+    follower = Follower(clock=synced_clock(offset=0))
+    follower.on_player_state(paused_at(10.0, 0), 0)
+    late_ms = follower.settings.late_start_ms
+    decision = follower.on_anchor(
+        Anchor(is_playing=True, current_time=10.0, at=100, seq=1), 100 + late_ms
+    )
+    assert decision.seek_to_s is None
+    assert decision.resume_at_ms == 100 + late_ms, "now: the nudge takes up the difference"
+
+
+def test_a_start_heard_too_late_to_start_at_once_seeks_ahead() -> None:
+    follower = Follower(clock=synced_clock(offset=0))
+    follower.on_player_state(paused_at(10.0, 0), 0)
+    heard_ms = 100 + follower.settings.late_start_ms + 1
+    decision = follower.on_anchor(
+        Anchor(is_playing=True, current_time=10.0, at=100, seq=1), heard_ms
+    )
+    assert decision.resume_at_ms is not None and decision.seek_to_s is not None
+    assert decision.resume_at_ms >= heard_ms + follower.settings.min_seek_lead_ms
+    assert decision.seek_to_s == 10.0 + (decision.resume_at_ms - 100) / 1000
+
+
+def test_a_resume_handed_to_the_player_but_not_reported_is_paused_before_a_seek() -> None:
+    """The stale-sample race: the scheduled resume has run (play() sent to mpv), mpv has not
+    reported it yet, and a host seek arrives. Taking the stale 'paused' sample at its word,
+    the follower used to seek the playing player and let it run from a target ~120 ms ahead."""
+    follower = Follower(clock=synced_clock(offset=0))
+    follower.on_player_state(paused_at(10.0, 0), 0)
+    start = follower.on_anchor(Anchor(is_playing=True, current_time=10.0, at=100, seq=1), 20)
+    assert start.resume_at_ms == 100 and start.seek_to_s is None
+    # 105 ms: the driver called play() at 100; the player's next report is still on its way.
+    seek = Anchor(is_playing=True, current_time=50.0, at=105, seq=2)
+    decision = follower.on_anchor(seek, 105)
+    assert decision.pause is True, "the player is playing: pause it, or it runs off ahead"
+    assert decision.seek_to_s is not None and decision.resume_at_ms is not None
+    assert decision.seek_to_s == 50.0 + (decision.resume_at_ms - 105) / 1000
+    # Then the player reports the unpause it had been given, and our pause and seek: none of
+    # it is the user's, so the follower stays attached.
+    moving = PlaybackSample(position_s=10.005, observed_at_ms=108, paused=False, restarts=1)
+    assert follower.on_player_state(moving, 108).intents == ()
+    landed = paused_at(decision.seek_to_s, 140, restarts=2)
+    assert follower.on_player_state(landed, 140).intents == ()
+    assert not follower.detached

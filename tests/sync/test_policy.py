@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -92,3 +93,23 @@ def test_correction_off_only_restores_normal_speed() -> None:
     assert correction.speed == 1.0
     correction, _ = correct(5000, 20, state, off)
     assert correction.kind is CorrectionKind.NONE
+
+
+@pytest.mark.parametrize(
+    ("drift_ms", "seek_cost_ms", "kind"),
+    [
+        (160.0, 0.0, CorrectionKind.SEEK),  # nothing measured: the setting decides
+        (160.0, 30.0, CorrectionKind.SEEK),  # a small file's seek: still the setting
+        (160.0, 131.0, CorrectionKind.SPEED),  # a film's seek (p50 playing): nudge instead
+        (-250.0, 131.0, CorrectionKind.SPEED),
+        (270.0, 131.0, CorrectionKind.SEEK),  # worth twice the freeze: seek
+        (-400.0, 185.0, CorrectionKind.SEEK),
+    ],
+)
+def test_a_seek_is_chosen_only_when_it_is_worth_what_it_costs_this_player(
+    drift_ms: float, seek_cost_ms: float, kind: CorrectionKind
+) -> None:
+    correction, _ = correct(
+        drift_ms, 10_000.0, CorrectionState(), SyncSettings(), seek_cost_ms=seek_cost_ms
+    )
+    assert correction.kind is kind

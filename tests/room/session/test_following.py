@@ -8,7 +8,6 @@ import pytest
 
 from room.intents import SeekBy, TogglePlay
 from room.session.following import web_command_anchor
-from room.session.playback import PLAY_LEAD_MS
 from room.sync.anchor import Anchor
 from tests.room.session.fakes import Room, member, paused_at, playing_at, presence
 
@@ -106,9 +105,11 @@ async def test_a_hosts_play_is_scheduled_ahead_and_its_own_player_starts_on_time
     await room.clock.advance(0)
     [play] = room.link.events("play")
     assert play["is_playing"] is True and play["current_time"] == 12.0
-    assert play["at"] == pressed_ms + PLAY_LEAD_MS
+    lead_ms = room.session.playback.last_start_lead_ms
+    assert lead_ms == room.session.playback.settings.min_start_lead_ms, "nobody reported yet"
+    assert play["at"] == pressed_ms + lead_ms
     assert room.player.did("play") == []
-    await room.clock.advance(PLAY_LEAD_MS / 1000)
+    await room.clock.advance(lead_ms / 1000)
     assert room.player.did("play") == [None]
     await room.stop()
 
