@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from player.base import Player, PlayerState, StateListener
 from player.errors import LibmpvMissingError, MediaLoadError, MediaNotFoundError, PlayerError
-from player.settings import PlayerSettings, resolve_outputs
+from player.frames import FrameRenderer, FrameSink
+from player.render_api import SoftwareRenderContext
+from player.settings import PlayerSettings, VideoPlace, resolve_outputs, resolve_video
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +100,12 @@ class MpvPlayer:
         self._buffering_timer: asyncio.TimerHandle | None = None
         self._state = PlayerState()
 
+        self.video_place: VideoPlace = resolve_video(self._settings)
+        self._renderer: FrameRenderer | None = None
+        self._render_context: SoftwareRenderContext | None = None
+
         mpv = import_mpv()
+        self._mpv_module = mpv
         options = {
             "idle": "yes",
             "keep_open": "yes",  # stay on the last frame at the end, so the room can seek back
@@ -207,10 +214,56 @@ class MpvPlayer:
         self.seek(position)
         return await self.wait_for(lambda s: s.restarts > restarts_before and not s.seeking)
 
+    # -- video (loop thread) -------------------------------------------------------------
+
+    @property
+    def frames(self) -> FrameRenderer | None:
+        """The render thread while frames go to the terminal, else None."""
+        return self._renderer
+
+    def start_frames(self, sink: FrameSink, *, size: tuple[int, int]) -> FrameRenderer:
+        """Decode video and render it in software into `sink`, `size` pixels a frame.
+
+        Order matters (render.h, "Context and handle lifecycle"): the render context exists
+        before `vo=libmpv` creates the video output that uses it.
+        """
+        if self._renderer is not None:
+            self._renderer.resize(*size)
+            return self._renderer
+        wake = threading.Event()
+        context = SoftwareRenderContext(self._mpv_module, self._mpv, wake.set)
+        renderer = FrameRenderer(context, wake, sink, fps_cap=self._settings.video_fps, size=size)
+        renderer.start()
+        self._render_context, self._renderer = context, renderer
+        self._mpv.vo = "libmpv"
+        self._mpv.vid = "auto"
+        return renderer
+
+    def stop_frames(self) -> None:
+        """Stop decoding and rendering video; sound, position and sync carry on.
+
+        The video output goes first, while the render thread still serves its last frames;
+        then the thread stops; the context is freed last.
+        """
+        renderer, context = self._renderer, self._render_context
+        if renderer is None or context is None:
+            return
+        with contextlib.suppress(Exception):  # mpv may be shutting down
+            self._mpv.vid = "no"
+            self._mpv.vo = "null"
+        renderer.stop()
+        context.free()
+        self._renderer = self._render_context = None
+
+    def set_window_video(self, shown: bool) -> None:
+        """Show or hide the video in mpv's window; hidden, video is not decoded at all."""
+        self._mpv.vid = "auto" if shown else "no"
+
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self.stop_frames()
         if self._buffering_timer is not None:
             self._buffering_timer.cancel()
         for _, future in self._waiters:
