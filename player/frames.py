@@ -53,12 +53,15 @@ class FramePacer:
 
     def wants(self, due_at: float) -> bool:
         # A little slack for timestamp jitter, so 15 fps content under a 15 fps cap keeps all.
-        slack = self.interval * 0.1
-        if self._next is None or due_at >= self._next - slack:
-            start = due_at if self._next is None else self._next
-            self._next = start + self.interval
-            if self._next < due_at or self._next > due_at + 2 * self.interval:
-                self._next = due_at + self.interval
+        slack = self.interval * 0.25
+        jumped = self._next is not None and not (
+            self._next - 2 * self.interval <= due_at <= self._next + 2 * self.interval
+        )
+        if self._next is None or jumped:
+            self._next = due_at + self.interval
+            return True
+        if due_at >= self._next - slack:
+            self._next = max(self._next + self.interval, due_at + slack)
             return True
         return False
 
@@ -87,7 +90,8 @@ class FrameRenderer:
         self._pacer = FramePacer(fps_cap)
         self._lock = threading.Lock()
         self._size = size
-        self._redraw = True
+        self._redraw = False
+        self._had_frame = False
         self._stopping = False
         self.stats = RenderStats()
         self._thread = threading.Thread(target=self._run, name="video-render", daemon=True)
@@ -101,7 +105,8 @@ class FrameRenderer:
             if (width, height) == self._size:
                 return
             self._size = (width, height)
-            self._redraw = True
+            # Redrawing before mpv's first frame would only show black.
+            self._redraw = self._had_frame
         self._wake.set()
 
     def stop(self) -> None:
@@ -137,12 +142,17 @@ class FrameRenderer:
                     continue
                 if buffer is None or (buffer.width, buffer.height) != (width, height):
                     buffer = FrameBuffer(width, height)
-                due_at = self._due_at() if new_frame else time.monotonic()
-                if new_frame and not redraw and not self._pacer.wants(due_at):
+                target_us = self._context.next_frame_target_us() if new_frame else None
+                due_at = self._due_at(target_us)
+                # Paced on mpv's own target times: mapping them to our clock adds jitter.
+                pace_at = due_at if target_us is None else target_us / 1_000_000
+                if new_frame and not redraw and not self._pacer.wants(pace_at):
                     self._context.render(buffer, skip=True)
                     self.stats.skipped += 1
                     continue
                 self._context.render(buffer)
+                with self._lock:
+                    self._had_frame = True
                 number += 1
                 self.stats.rendered += 1
                 frame = VideoFrame(
@@ -155,9 +165,8 @@ class FrameRenderer:
             except Exception:
                 log.exception("video frame sink failed")
 
-    def _due_at(self) -> float:
-        """The next frame's due time in `time.monotonic()`'s clock (mpv's clock mapped)."""
-        target_us = self._context.next_frame_target_us()
+    def _due_at(self, target_us: int | None) -> float:
+        """A frame's due time in `time.monotonic()`'s clock (mpv's clock mapped)."""
         now = time.monotonic()
         if target_us is None:
             return now
