@@ -90,6 +90,7 @@ class MpvPlayer:
         self._position_at = 0.0
         self._restarts = 0
         self._seek_pending = False
+        self._refreshes = 0
         self._loaded = False
         self._error: str | None = None
         self._source: str | None = None
@@ -199,6 +200,7 @@ class MpvPlayer:
         """Exact seek to `position` seconds; `state.seeking` stays true until playback restarts."""
         with self._lock:
             self._seek_pending = True
+            self._refreshes = 0  # mpv replaces a seek in flight: one restart is coming
         self._mpv.command("seek", f"{max(0.0, position):.6f}", "absolute+exact")
         # Callers (and drift measurement) must see `seeking` at once; listeners hear of it
         # with the next delivery, so a listener that seeks is never re-entered.
@@ -236,8 +238,26 @@ class MpvPlayer:
         renderer.start()
         self._render_context, self._renderer = context, renderer
         self._mpv.vo = "libmpv"
-        self._mpv.vid = "auto"
+        self._video_on()
         return renderer
+
+    def _video_on(self) -> None:
+        """Select the video track again, then put it where the sound is.
+
+        mpv 0.35.1 restarts a newly selected track from the demuxer's read-ahead position
+        (`mp_switch_track_n`, player/loadfile.c lines 652-682, has no refresh seek), which
+        is up to a few hundred ms past the sound, and `time-pos` then follows the picture. So
+        this issues the exact "refresh seek" mpv itself issues when it reinitialises audio
+        (player/audio.c line 110) to the position of the moment: its `playback-restart` is
+        not counted in `restarts` and it is not reported as `seeking`, because nobody seeked.
+        """
+        position = self._state.position_now(time.monotonic())
+        self._mpv.vid = "auto"
+        if position is None or not self._loaded:
+            return
+        with self._lock:
+            self._refreshes += 1
+        self._mpv.command("seek", f"{max(0.0, position):.6f}", "absolute+exact")
 
     def stop_frames(self) -> None:
         """Stop decoding and rendering video; sound, position and sync carry on.
@@ -257,7 +277,10 @@ class MpvPlayer:
 
     def set_window_video(self, shown: bool) -> None:
         """Show or hide the video in mpv's window; hidden, video is not decoded at all."""
-        self._mpv.vid = "auto" if shown else "no"
+        if shown:
+            self._video_on()
+        else:
+            self._mpv.vid = "no"
 
     def close(self) -> None:
         if self._closed:
@@ -295,7 +318,10 @@ class MpvPlayer:
                     self._raw["time-pos"] = position
                     self._position_at = stamp
             with self._lock:
-                self._restarts += 1
+                if self._refreshes > 0 and not self._seek_pending:
+                    self._refreshes -= 1
+                else:
+                    self._restarts += 1
                 self._seek_pending = False
                 # mpv queues the `seeking` change after this event; the seek is over now.
                 self._raw["seeking"] = False
@@ -335,7 +361,7 @@ class MpvPlayer:
             self._delivery_scheduled = False
             raw = dict(self._raw)
             position_at = self._position_at
-            seeking = self._seek_pending or bool(raw.get("seeking"))
+            seeking = self._seek_pending or (bool(raw.get("seeking")) and not self._refreshes)
             state = PlayerState(
                 source=self._source,
                 loaded=self._loaded,

@@ -20,13 +20,13 @@ class PlayerSettings(BaseModel):
 
     vo: str | None = None
     """mpv video output for a window (`video = "window"`). Unset: mpv's default. `null` runs
-    headless: with `video = "auto"` it means no video at all."""
+    headless: with `video = "auto"` no video is shown, though it is still decoded."""
 
     video: VideoSetting = "auto"
     """Where the video goes. terminal: drawn in the playback pane (any 256-colour terminal,
     inside tmux and over SSH too). window: mpv's own window. off: no video, sound only, and
     no video decoding. auto: the terminal when mpv has no display to open a window on (no
-    DISPLAY or WAYLAND_DISPLAY, or over SSH), else a window; with `vo = "null"`, off."""
+    DISPLAY or WAYLAND_DISPLAY, or over SSH), else a window; with `vo = "null"`, none."""
 
     video_fps: float = Field(default=15.0, ge=1, le=60)
     """The most frames a second the playback pane draws. 15 keeps an 80x24 pane near 10 % of
@@ -87,7 +87,9 @@ def resolve_outputs(
     """
     options: dict[str, str] = {}
     place = resolve_video(settings, environ, platform)
-    if place == "window":
+    if place == "window" or settings.vo == "null" and settings.video == "auto":
+        # A window; or headless as before (`vo = "null"`: the video is decoded unseen, so
+        # `time-pos` advances frame by frame, as the sync tests measure it).
         if settings.vo is not None:
             options["vo"] = settings.vo
     else:

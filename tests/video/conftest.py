@@ -18,6 +18,15 @@ FRAME_S = 1 / CLOCK_FPS
 WAIT_S = 20.0
 
 
+@pytest.fixture(autouse=True)
+def _terminal_of_256_colours(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The apps here see a 256-colour terminal, whatever TERM the test run has."""
+    import textual.constants
+
+    monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "256")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
 @pytest.fixture(scope="session")
 def clock_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """30 s whose every frame shows its own number (`read_clock`), 25 fps, with a tone."""
@@ -73,3 +82,7 @@ class FrameCatcher:
                     return frames
                 self._changed.clear()
                 await self._changed.wait()
+
+
+def video_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("video-")]
