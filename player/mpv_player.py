@@ -141,6 +141,13 @@ class MpvPlayer:
         """Read an mpv option by its mpv name (diagnostics and tests)."""
         return self._mpv[name]
 
+    def mpv_property(self, name: str) -> Any:
+        """Read an mpv property by its mpv name (diagnostics and benchmarks); None if absent."""
+        try:
+            return self._mpv._get_property(name)
+        except (AttributeError, RuntimeError):
+            return None
+
     def add_listener(self, listener: StateListener) -> None:
         self._listeners.append(listener)
 
