@@ -34,8 +34,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import _bootstrap  # first: finds the venv, and a private data and config folder for the run
-
 from harness import OtherLoad, percentile, process_cpu_s
 
 WARM_UP_S = 2.0
@@ -228,9 +226,11 @@ def main() -> None:
     folder = Path(os.environ.get("XDG_DATA_HOME", "/tmp")) / "terminal-video-bench"
     folder.mkdir(parents=True, exist_ok=True)
     seconds = 5.0 if options.quick else options.seconds
-    cases = [((80, 24), 15), ((160, 48), 25)] if options.quick else [
-        (size, fps) for size in SIZES for fps in RATES
-    ]
+    cases = (
+        [((80, 24), 15), ((160, 48), 25)]
+        if options.quick
+        else [(size, fps) for size in SIZES for fps in RATES]
+    )
     results: dict[str, Any] = {}
     table: list[str] = []
     for source_name, source in sources(folder, options.quick).items():

@@ -87,7 +87,7 @@ def resolve_outputs(
     """
     options: dict[str, str] = {}
     place = resolve_video(settings, environ, platform)
-    if place == "window" or settings.vo == "null" and settings.video == "auto":
+    if place == "window" or (settings.vo == "null" and settings.video == "auto"):
         # A window; or headless as before (`vo = "null"`: the video is decoded unseen, so
         # `time-pos` advances frame by frame, as the sync tests measure it).
         if settings.vo is not None:

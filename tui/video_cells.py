@@ -10,6 +10,7 @@ Each pixel takes the nearest cube colour or grey (squared RGB distance; a tie go
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,7 +79,7 @@ class CellFrame:
         edges = [0, *starts.tolist(), self.columns]
         return [
             (int(top[start]), int(bottom[start]), end - start)
-            for start, end in zip(edges, edges[1:], strict=False)
+            for start, end in itertools.pairwise(edges)
         ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from pathlib import Path
 
@@ -82,7 +83,7 @@ async def test_playing_renders_at_the_cap_and_passes_the_rest_to_mpv(clock_file:
         frames = await catcher.wait(lambda frames: len(frames) >= 40)
         shown = frames[1:]
         numbers = [clock_of(frame) for frame in shown]
-        assert all(b > a for a, b in zip(numbers, numbers[1:], strict=False))
+        assert all(b > a for a, b in itertools.pairwise(numbers))
         rate = (len(shown) - 1) / (shown[-1].due_at - shown[0].due_at)
         assert rate == pytest.approx(12.5, abs=1.0)
         assert renderer.stats.skipped >= 0.8 * renderer.stats.rendered

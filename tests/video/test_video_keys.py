@@ -93,7 +93,7 @@ async def test_f_makes_the_video_larger_and_keeps_the_status_and_bar(
         assert not screen.query_one("#body").region.height
         pane = screen.query_one(PlaybackPane)
         assert pane.region.height == 5, "the status, the bar and the host line stay"
-        await until(pilot, lambda: (view.frame is not None and view.frame.rows == view.size.height))
+        await until(pilot, lambda: view.frame is not None and view.frame.rows == view.size.height)
 
         await pilot.press("f")
         await until(pilot, lambda: view.size.height == normal_rows)

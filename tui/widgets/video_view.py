@@ -91,7 +91,7 @@ class VideoView(Widget):
             self.columns = columns
             self.rows = rows
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 (Textual's name)
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.frame: PaintedFrame | None = None
         self.stats = PaintStats()
