@@ -82,6 +82,28 @@ class CellFrame:
             for start, end in itertools.pairwise(edges)
         ]
 
+    def row_runs(self) -> list[list[tuple[int, int]]]:
+        """Every row's runs as (top * 256 + bottom, length), found in one vectorised pass."""
+        if self.columns == 0 or self.rows == 0:
+            return [[] for _ in range(self.rows)]
+        pairs = self.top.astype(np.int32) * 256 + self.bottom
+        starts_mask = np.ones(pairs.shape, dtype=bool)
+        starts_mask[:, 1:] = pairs[:, 1:] != pairs[:, :-1]
+        starts = np.flatnonzero(starts_mask)
+        lengths = np.diff(np.append(starts, pairs.size)).tolist()
+        codes = pairs.ravel()[starts].tolist()
+        row_breaks = np.searchsorted(starts, np.arange(self.rows + 1) * self.columns).tolist()
+        return [
+            list(zip(codes[a:b], lengths[a:b], strict=True))
+            for a, b in itertools.pairwise(row_breaks)
+        ]
+
+    def row_keys(self) -> tuple[bytes, ...]:
+        """One key a row: equal keys, equal cells (lets the pane redraw changed rows only)."""
+        return tuple(
+            self.top[row].tobytes() + self.bottom[row].tobytes() for row in range(self.rows)
+        )
+
 
 def rgb_of(pixels: bytes, width: int, height: int, stride: int) -> Pixels:
     """An (height, width, 3) view of `rgb0` rows of `stride` bytes."""

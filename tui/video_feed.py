@@ -21,10 +21,18 @@ log = logging.getLogger(__name__)
 FramePoster = Callable[[PaintedFrame], object]
 
 
-def paint_frame(frame: VideoFrame, columns: int, rows: int) -> PaintedFrame:
+def paint_frame(
+    frame: VideoFrame, columns: int, rows: int, previous: PaintedFrame | None = None
+) -> PaintedFrame:
+    """The frame as strips; rows equal to `previous`'s reuse its strips."""
     rgb = rgb_of(frame.pixels, frame.width, frame.height, frame.stride)
     cells = frame_to_cells(rgb, columns, rows)
-    return PaintedFrame(frame.number, columns, rows, strips_of(cells), frame.due_at)
+    keys = cells.row_keys()
+    reuse = None
+    if previous is not None and previous.row_keys:
+        reuse = dict(zip(previous.row_keys, previous.strips, strict=True))
+    strips = strips_of(cells, reuse, keys)
+    return PaintedFrame(frame.number, columns, rows, strips, frame.due_at, keys)
 
 
 class CellFeed:
@@ -58,6 +66,7 @@ class CellFeed:
         return self._thread.is_alive()
 
     def _run(self) -> None:
+        previous: PaintedFrame | None = None
         while True:
             self._ready.wait()
             self._ready.clear()
@@ -68,6 +77,7 @@ class CellFeed:
             if frame is None:
                 continue
             try:
-                self._post(paint_frame(frame, frame.width, (frame.height + 1) // 2))
+                previous = paint_frame(frame, frame.width, (frame.height + 1) // 2, previous)
+                self._post(previous)
             except Exception:
                 log.exception("a video frame could not be drawn")

@@ -72,7 +72,7 @@ async def test_the_shown_frame_tracks_time_pos_and_toggles_leave_nothing_behind(
 
     def render_line(self: VideoView, y: int) -> Strip:
         strip = original(self, y)
-        if y == 0 and self.frame is not None and self.frame.number != last[0]:
+        if self.frame is not None and self.frame.number != last[0]:
             last[0] = self.frame.number
             shown = clock_on_screen(self)
             position = player.state.position_now(time.monotonic())
