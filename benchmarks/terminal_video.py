@@ -206,6 +206,9 @@ def sources(folder: Path, quick: bool) -> dict[str, str]:
     found = {"file": str(path)}
     if not quick:
         found["lavfi"] = demo_source(fps=25, size="1280x720")
+        # The demo's own size, close to the 320x240 file of terminal-video.md's prototype.
+        small = render_demo_file(folder / "demo-320x180-25fps.mkv", duration_s=40, size="320x180")
+        found["small_file"] = str(small)
     return found
 
 
@@ -265,6 +268,8 @@ def main() -> None:
         "cpu_pct_160x48_15fps": pick("160x48_15fps_file", "cpu_pct"),
         "cpu_pct_80x24_15fps_lavfi": pick("80x24_15fps_lavfi", "cpu_pct"),
         "cpu_pct_160x48_25fps_lavfi": pick("160x48_25fps_lavfi", "cpu_pct"),
+        "cpu_pct_80x24_15fps_320x180": pick("80x24_15fps_small_file", "cpu_pct"),
+        "cpu_pct_160x48_25fps_320x180": pick("160x48_25fps_small_file", "cpu_pct"),
         "baseline_off_cpu_pct_80x24": pick("80x24_off_file", "cpu_pct"),
         "baseline_off_cpu_pct_160x48": pick("160x48_off_file", "cpu_pct"),
         "baseline_decode_only_cpu_pct_80x24": pick("80x24_decode_only_file", "cpu_pct"),

@@ -176,3 +176,15 @@ async def test_video_off_in_the_settings_says_so(clock_file: Path) -> None:
         await pilot.pause()
         assert "player.video = off" in notices(app)[-1]
         assert not app.room_screen.query_one(VideoView).display
+
+
+async def test_help_explains_the_video_setting_and_where_the_sound_plays() -> None:
+    from textual.widgets import Static
+
+    app, _ = video_app(busy_room())
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = str(app.screen.query_one("#help-footnote", Static).render())
+        assert "player.video" in text
+        assert "Over SSH the sound plays on the machine the app runs on" in text
