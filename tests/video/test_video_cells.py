@@ -40,7 +40,8 @@ def test_the_palette_is_the_one_rich_writes_as_256_colours() -> None:
         ((128, 128, 128), 244),  # a mid grey: grey 128 beats cube (135, 135, 135)
         ((8, 8, 8), 232),  # the darkest grey
         ((238, 238, 238), 255),  # the lightest grey
-        ((135, 135, 135), 102),  # a cube grey exactly: the cube wins the tie of distance 0
+        ((135, 135, 135), 102),  # a cube grey exactly
+        ((4, 4, 4), 16),  # as far from black as from grey 8: a tie goes to the cube
         ((100, 30, 200), 16 + 36 * 1 + 6 * 0 + 4),
     ],
 )
