@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from player.errors import PlayerError
 from player.frames import FrameRenderer, FrameSink
 from player.settings import PlayerSettings, VideoPlace, resolve_video
 from tui.video_feed import CellFeed
@@ -121,7 +122,13 @@ class VideoOutput:
                 view.post_message(VideoView.FrameReady(frame))
 
             self._feed = CellFeed(post)
-        player.start_frames(self._feed.put, size=size)  # resizes when already running
+        try:
+            player.start_frames(self._feed.put, size=size)  # resizes when already running
+        except PlayerError as error:
+            log.warning("no video in the pane: %s", error)
+            self._stop()
+            self.problem = f"No video in the pane: {error}. The sound plays."
+            view.notice = self.problem
 
     def _stop(self) -> None:
         if self._player is not None:

@@ -188,3 +188,33 @@ async def test_help_explains_the_video_setting_and_where_the_sound_plays() -> No
         text = str(app.screen.query_one("#help-footnote", Static).render())
         assert "player.video" in text
         assert "Over SSH the sound plays on the machine the app runs on" in text
+
+
+class _NoSoftwareRendering:
+    """A libmpv without the software render API (older than 0.34): start_frames refuses."""
+
+    stopped = 0
+
+    def start_frames(self, sink: object, *, size: tuple[int, int]) -> object:
+        from player.errors import PlayerError
+
+        raise PlayerError("libmpv could not start software rendering: unsupported")
+
+    def stop_frames(self) -> None:
+        self.stopped += 1
+
+    def set_window_video(self, shown: bool) -> None:
+        raise AssertionError("not a window")
+
+
+async def test_a_libmpv_that_cannot_render_leaves_a_plain_status_and_the_app_running() -> None:
+    app, _ = video_app(busy_room())
+    async with app.run_test(size=(80, 24)) as pilot:
+        player = _NoSoftwareRendering()
+        app.video.attach(player)  # type: ignore[arg-type]
+        await pilot.pause()
+        view = app.room_screen.query_one(VideoView)
+        assert "could not start software rendering" in view.notice
+        assert video_threads() == []
+        await pilot.press("v")  # still answers keys
+        assert app.is_running

@@ -56,9 +56,7 @@ def strips_of(
         if reuse is not None and keys and keys[row] in reuse:
             strips.append(reuse[keys[row]])
             continue
-        segments = [
-            Segment(_blocks(length), styles[code] or _style(code)) for code, length in runs
-        ]
+        segments = [Segment(_blocks(length), styles[code] or _style(code)) for code, length in runs]
         strips.append(Strip(segments, cells.columns))
     return tuple(strips)
 
@@ -76,9 +74,7 @@ class PaintedFrame:
     """Equal keys, equal rows: the pane redraws only the rows whose key changed."""
 
 
-def changed_rows(
-    old: PaintedFrame | None, new: PaintedFrame
-) -> list[tuple[int, int]] | None:
+def changed_rows(old: PaintedFrame | None, new: PaintedFrame) -> list[tuple[int, int]] | None:
     """The (first row, row count) spans that differ; None when everything must be redrawn."""
     if (
         old is None
