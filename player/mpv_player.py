@@ -85,6 +85,9 @@ class MpvPlayer:
         self._listeners: list[StateListener] = [on_state] if on_state else []
         self._waiters: list[tuple[Callable[[PlayerState], bool], asyncio.Future[PlayerState]]] = []
         self._lock = threading.Lock()
+        # Held while mpv's event thread reads from the handle and while close() marks the
+        # player closed: a read racing terminate() crashes libmpv (seen after a refresh seek).
+        self._handle_lock = threading.Lock()
         # Written by mpv's thread under _lock, turned into a PlayerState on the loop.
         self._raw: dict[str, Any] = {}
         self._position_at = 0.0
@@ -292,8 +295,9 @@ class MpvPlayer:
     def close(self) -> None:
         if self._closed:
             return
-        self._closed = True
         self.stop_frames()
+        with self._handle_lock:
+            self._closed = True
         if self._buffering_timer is not None:
             self._buffering_timer.cancel()
         for _, future in self._waiters:
@@ -319,7 +323,9 @@ class MpvPlayer:
         # Precise restart position: read it here, stamped, rather than wait for the observer.
         if event_id == _EVENT_PLAYBACK_RESTART:
             stamp = time.monotonic()
-            with contextlib.suppress(Exception):
+            with self._handle_lock, contextlib.suppress(Exception):
+                if self._closed:
+                    return
                 position = self._mpv.time_pos
                 with self._lock:
                     self._raw["time-pos"] = position
