@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import _bootstrap  # noqa: F401 (first: the venv, and a private data and config folder)
 from harness import OtherLoad, percentile, process_cpu_s
 
 WARM_UP_S = 2.0
