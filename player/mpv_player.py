@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from player.base import Player, PlayerState, StateListener
 from player.errors import LibmpvMissingError, MediaLoadError, MediaNotFoundError, PlayerError
-from player.settings import PlayerSettings, resolve_outputs
+from player.frames import FrameRenderer, FrameSink
+from player.render_api import SoftwareRenderContext
+from player.settings import PlayerSettings, VideoPlace, resolve_outputs, resolve_video
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +85,15 @@ class MpvPlayer:
         self._listeners: list[StateListener] = [on_state] if on_state else []
         self._waiters: list[tuple[Callable[[PlayerState], bool], asyncio.Future[PlayerState]]] = []
         self._lock = threading.Lock()
+        # Held while mpv's event thread reads from the handle and while close() marks the
+        # player closed: a read racing terminate() crashes libmpv (seen after a refresh seek).
+        self._handle_lock = threading.Lock()
         # Written by mpv's thread under _lock, turned into a PlayerState on the loop.
         self._raw: dict[str, Any] = {}
         self._position_at = 0.0
         self._restarts = 0
         self._seek_pending = False
+        self._refreshes = 0
         self._loaded = False
         self._error: str | None = None
         self._source: str | None = None
@@ -98,7 +104,12 @@ class MpvPlayer:
         self._buffering_timer: asyncio.TimerHandle | None = None
         self._state = PlayerState()
 
+        self.video_place: VideoPlace = resolve_video(self._settings)
+        self._renderer: FrameRenderer | None = None
+        self._render_context: SoftwareRenderContext | None = None
+
         mpv = import_mpv()
+        self._mpv_module = mpv
         options = {
             "idle": "yes",
             "keep_open": "yes",  # stay on the last frame at the end, so the room can seek back
@@ -132,6 +143,13 @@ class MpvPlayer:
     def mpv_option(self, name: str) -> Any:
         """Read an mpv option by its mpv name (diagnostics and tests)."""
         return self._mpv[name]
+
+    def mpv_property(self, name: str) -> Any:
+        """Read an mpv property by its mpv name (diagnostics and benchmarks); None if absent."""
+        try:
+            return self._mpv._get_property(name)
+        except (AttributeError, RuntimeError):
+            return None
 
     def add_listener(self, listener: StateListener) -> None:
         self._listeners.append(listener)
@@ -192,6 +210,7 @@ class MpvPlayer:
         """Exact seek to `position` seconds; `state.seeking` stays true until playback restarts."""
         with self._lock:
             self._seek_pending = True
+            self._refreshes = 0  # mpv replaces a seek in flight: one restart is coming
         self._mpv.command("seek", f"{max(0.0, position):.6f}", "absolute+exact")
         # Callers (and drift measurement) must see `seeking` at once; listeners hear of it
         # with the next delivery, so a listener that seeks is never re-entered.
@@ -207,10 +226,78 @@ class MpvPlayer:
         self.seek(position)
         return await self.wait_for(lambda s: s.restarts > restarts_before and not s.seeking)
 
+    # -- video (loop thread) -------------------------------------------------------------
+
+    @property
+    def frames(self) -> FrameRenderer | None:
+        """The render thread while frames go to the terminal, else None."""
+        return self._renderer
+
+    def start_frames(self, sink: FrameSink, *, size: tuple[int, int]) -> FrameRenderer:
+        """Decode video and render it in software into `sink`, `size` pixels a frame.
+
+        Order matters (render.h, "Context and handle lifecycle"): the render context exists
+        before `vo=libmpv` creates the video output that uses it.
+        """
+        if self._renderer is not None:
+            self._renderer.resize(*size)
+            return self._renderer
+        wake = threading.Event()
+        context = SoftwareRenderContext(self._mpv_module, self._mpv, wake.set)
+        renderer = FrameRenderer(context, wake, sink, fps_cap=self._settings.video_fps, size=size)
+        renderer.start()
+        self._render_context, self._renderer = context, renderer
+        self._mpv.vo = "libmpv"
+        self._video_on()
+        return renderer
+
+    def _video_on(self) -> None:
+        """Select the video track again, then put it where the sound is.
+
+        mpv 0.35.1 restarts a newly selected track from the demuxer's read-ahead position
+        (`mp_switch_track_n`, player/loadfile.c lines 652-682, has no refresh seek), which
+        is up to a few hundred ms past the sound, and `time-pos` then follows the picture. So
+        this issues the exact "refresh seek" mpv itself issues when it reinitialises audio
+        (player/audio.c line 110) to the position of the moment: its `playback-restart` is
+        not counted in `restarts` and it is not reported as `seeking`, because nobody seeked.
+        """
+        position = self._state.position_now(time.monotonic())
+        self._mpv.vid = "auto"
+        if position is None or not self._loaded:
+            return
+        with self._lock:
+            self._refreshes += 1
+        self._mpv.command("seek", f"{max(0.0, position):.6f}", "absolute+exact")
+
+    def stop_frames(self) -> None:
+        """Stop decoding and rendering video; sound, position and sync carry on.
+
+        The video output goes first, while the render thread still serves its last frames;
+        then the thread stops; the context is freed last.
+        """
+        renderer, context = self._renderer, self._render_context
+        if renderer is None or context is None:
+            return
+        with contextlib.suppress(Exception):  # mpv may be shutting down
+            self._mpv.vid = "no"
+            self._mpv.vo = "null"
+        renderer.stop()
+        context.free()
+        self._renderer = self._render_context = None
+
+    def set_window_video(self, shown: bool) -> None:
+        """Show or hide the video in mpv's window; hidden, video is not decoded at all."""
+        if shown:
+            self._video_on()
+        else:
+            self._mpv.vid = "no"
+
     def close(self) -> None:
         if self._closed:
             return
-        self._closed = True
+        self.stop_frames()
+        with self._handle_lock:
+            self._closed = True
         if self._buffering_timer is not None:
             self._buffering_timer.cancel()
         for _, future in self._waiters:
@@ -236,13 +323,18 @@ class MpvPlayer:
         # Precise restart position: read it here, stamped, rather than wait for the observer.
         if event_id == _EVENT_PLAYBACK_RESTART:
             stamp = time.monotonic()
-            with contextlib.suppress(Exception):
+            with self._handle_lock, contextlib.suppress(Exception):
+                if self._closed:
+                    return
                 position = self._mpv.time_pos
                 with self._lock:
                     self._raw["time-pos"] = position
                     self._position_at = stamp
             with self._lock:
-                self._restarts += 1
+                if self._refreshes > 0 and not self._seek_pending:
+                    self._refreshes -= 1
+                else:
+                    self._restarts += 1
                 self._seek_pending = False
                 # mpv queues the `seeking` change after this event; the seek is over now.
                 self._raw["seeking"] = False
@@ -282,7 +374,7 @@ class MpvPlayer:
             self._delivery_scheduled = False
             raw = dict(self._raw)
             position_at = self._position_at
-            seeking = self._seek_pending or bool(raw.get("seeking"))
+            seeking = self._seek_pending or (bool(raw.get("seeking")) and not self._refreshes)
             state = PlayerState(
                 source=self._source,
                 loaded=self._loaded,

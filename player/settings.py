@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+VideoSetting = Literal["auto", "terminal", "window", "off"]
+VideoPlace = Literal["terminal", "window", "off"]
 
 
 class PlayerSettings(BaseModel):
@@ -15,8 +19,18 @@ class PlayerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     vo: str | None = None
-    """mpv video output. Unset: a window when a display exists, else `null` (audio only).
-    `null` runs headless."""
+    """mpv video output for a window (`video = "window"`). Unset: mpv's default. `null` runs
+    headless: with `video = "auto"` no video is shown, though it is still decoded."""
+
+    video: VideoSetting = "auto"
+    """Where the video goes. terminal: drawn in the playback pane (any 256-colour terminal,
+    inside tmux and over SSH too). window: mpv's own window. off: no video, sound only, and
+    no video decoding. auto: the terminal when mpv has no display to open a window on (no
+    DISPLAY or WAYLAND_DISPLAY, or over SSH), else a window; with `vo = "null"`, none."""
+
+    video_fps: float = Field(default=15.0, ge=1, le=60)
+    """The most frames a second the playback pane draws. 15 keeps an 80x24 pane near 10 % of
+    one core; the sound and the room's sync never wait for the picture."""
 
     ao: str | None = None
     """mpv audio output. Unset: mpv's default for this system. `null` plays silently."""
@@ -38,15 +52,49 @@ def has_display(environ: Mapping[str, str] | None = None, platform: str | None =
     return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
 
 
-def resolve_outputs(
-    settings: PlayerSettings, environ: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """mpv options for video/audio output: explicit settings win, else window-or-audio-only."""
-    options: dict[str, str] = {}
+def over_ssh(environ: Mapping[str, str] | None = None) -> bool:
+    """True in an SSH session (OpenSSH sets these for the remote shell)."""
+    env = os.environ if environ is None else environ
+    return any(env.get(name) for name in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"))
+
+
+def resolve_video(
+    settings: PlayerSettings,
+    environ: Mapping[str, str] | None = None,
+    platform: str | None = None,
+) -> VideoPlace:
+    """Where the video goes: the setting, or auto's rule (see `PlayerSettings.video`)."""
+    if settings.video != "auto":
+        return settings.video
+    if settings.vo == "null":
+        return "off"
     if settings.vo is not None:
-        options["vo"] = settings.vo
-    elif not has_display(environ):
+        return "window"
+    if over_ssh(environ) or not has_display(environ, platform):
+        return "terminal"
+    return "window"
+
+
+def resolve_outputs(
+    settings: PlayerSettings,
+    environ: Mapping[str, str] | None = None,
+    platform: str | None = None,
+) -> dict[str, str]:
+    """mpv options for video/audio output at start.
+
+    The terminal's video starts with no video output and no decoding: the render context must
+    exist before `vo=libmpv` is set, and the pane turns both on once it has a size.
+    """
+    options: dict[str, str] = {}
+    place = resolve_video(settings, environ, platform)
+    if place == "window" or (settings.vo == "null" and settings.video == "auto"):
+        # A window; or headless as before (`vo = "null"`: the video is decoded unseen, so
+        # `time-pos` advances frame by frame, as the sync tests measure it).
+        if settings.vo is not None:
+            options["vo"] = settings.vo
+    else:
         options["vo"] = "null"
+        options["vid"] = "no"
     if settings.ao is not None:
         options["ao"] = settings.ao
     return options

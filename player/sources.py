@@ -17,6 +17,45 @@ def demo_source(*, fps: int = 25, size: str = "640x360", tone_hz: int = 440) -> 
     )
 
 
+CLOCK_LEVELS = (0, 95, 135, 175, 215, 255)
+"""The channel levels a clock frame is drawn in: the xterm palette's cube levels, so a frame
+survives compression and the terminal's palette and still reads back exactly."""
+
+
+def clock_source(*, fps: int = 25, size: str = "64x36", tone_hz: int = 440) -> str:
+    """A live lavfi source whose picture is its own frame number, plus a tone.
+
+    Frame N is two flat halves: the left half's red, green and blue are the base-6 digits 0-2
+    of N, the right half's digits 3-5, each digit d drawn at `CLOCK_LEVELS[d]`. So 6**6 frames
+    (10 minutes at 75 fps) read back unambiguously (`read_clock`).
+    """
+
+    def level(digit: str) -> str:
+        return f"if(eq({digit},0),0,55+40*{digit})"
+
+    def digit(place: int) -> str:
+        return f"mod(floor(N/{6**place}),6)"
+
+    def channel(low: int) -> str:
+        return f"if(lt(X,W/2),{level(digit(low))},{level(digit(low + 3))})"
+
+    picture = f"geq=r='{channel(0)}':g='{channel(1)}':b='{channel(2)}'"
+    return (
+        f"av://lavfi:color=black:size={size}:rate={fps},format=gbrp,{picture}[out0];"
+        f"sine=frequency={tone_hz}:sample_rate=48000[out1]"
+    )
+
+
+def read_clock(left: tuple[int, int, int], right: tuple[int, int, int]) -> int:
+    """The frame number of a clock frame, from a pixel of each half (RGB, nearest level)."""
+
+    def digit(value: int) -> int:
+        return min(range(6), key=lambda index: abs(CLOCK_LEVELS[index] - value))
+
+    digits = [digit(value) for value in (*left, *right)]
+    return sum(d * 6**place for place, d in enumerate(digits))
+
+
 def render_demo_file(
     path: Path,
     *,
@@ -25,12 +64,14 @@ def render_demo_file(
     size: str = "640x360",
     keyframe_every_s: float = 1.0,
     video_codec: str = "mpeg4",
+    source: str | None = None,
 ) -> Path:
     """Render `demo_source` into a seekable file with libmpv's own encoder (no ffmpeg CLI).
 
     Cached: an existing file is reused. Short keyframe intervals keep exact seeks cheap;
     ``video_codec="libx264"`` with a keyframe every 10 s is encoded as films are, where an
-    exact seek decodes up to 10 s of frames.
+    exact seek decodes up to 10 s of frames. `source` replaces the demo's lavfi graph (say
+    `clock_source(...)`); `size` is then ignored.
     """
     from player.mpv_player import import_mpv
 
@@ -54,7 +95,7 @@ def render_demo_file(
         end=str(duration_s),
     )
     try:
-        encoder.play(demo_source(fps=fps, size=size))
+        encoder.play(source or demo_source(fps=fps, size=size))
         encoder.wait_for_playback(timeout=max(60.0, duration_s))
     finally:
         encoder.terminate()

@@ -196,3 +196,24 @@ def test_quick_room_scale_prints_the_summary_last(tmp_path: Path) -> None:
     assert summary["member_position_error_p95_ms"] is not None
     assert set(summary["rooms"]) >= {"ours5", "ours16", "naive16"}
     user.assert_untouched()
+
+
+TERMINAL_VIDEO_REQUIRED = (
+    "cpu_pct_80x24_15fps",
+    "cpu_pct_160x48_25fps",
+    "painted_ratio_min",
+    "av_offset_p95_ms",
+    "bytes_per_s_80x24_15fps",
+    "tct_bytes_per_s_80x24_15fps",
+)
+
+
+@pytest.mark.slow
+def test_quick_terminal_video_benchmark_prints_the_summary_last(tmp_path: Path) -> None:
+    user = UserFolders(tmp_path)
+    summary = run_benchmark("terminal_video", user, "--quick", timeout=400)
+    for key in TERMINAL_VIDEO_REQUIRED:
+        assert summary[key] is not None, key
+    assert summary["painted_ratio_min"] > 0.5, "the pane painted the frames it was given"
+    assert summary["bytes_per_s_80x24_15fps"] > 0
+    user.assert_untouched()

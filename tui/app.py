@@ -19,6 +19,7 @@ from room.state import RoomState
 from tui.config import Settings
 from tui.keys import ROOM_KEYS
 from tui.screens.room import RoomScreen
+from tui.video import VideoOutput
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +42,21 @@ class WatchPartyApp(App[None]):
         controller: RoomController,
         *,
         tz: tzinfo | None = None,
+        video: VideoOutput | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.controller = controller
-        self.room_screen = RoomScreen(settings.ui.seek_small_s, settings.ui.seek_large_s, tz)
+        self.video = video or VideoOutput(settings.player)
+        self.room_screen = RoomScreen(
+            settings.ui.seek_small_s, settings.ui.seek_large_s, tz, self.video
+        )
         self._initial_room = room
         self._intents: asyncio.Queue[Intent] = asyncio.Queue()
         self._intent_runner: asyncio.Task[None] | None = None
 
     async def on_mount(self) -> None:
+        self.video.check_colours(self.console.color_system, self.no_color)
         self._intent_runner = asyncio.create_task(self._carry_out_intents())
         await self.push_screen(self.room_screen)
         self.room_screen.room = self._initial_room

@@ -47,6 +47,15 @@ ROOM_KEYS: tuple[Key, ...] = (
         "Take the host role, hand it over, or ask for it",
         "connection",
     ),
+    Key("v", "v", "toggle_video", "Video", "Show or hide the video (hidden, none is decoded)"),
+    Key(
+        "f",
+        "f",
+        "larger_video",
+        "Larger",
+        "Larger video: hide the members and comments (status and bar stay)",
+        show_in_footer=False,
+    ),
     Key("question_mark", "?", "help", "Help", "Show this list of keys"),
     Key("q", "q", "quit", "Quit", "Leave the room and quit"),
 )

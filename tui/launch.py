@@ -11,6 +11,7 @@ from room.state import Member, RoomState
 from tui.app import WatchPartyApp
 from tui.config import Settings
 from tui.identity import data_dir, resolve_identity
+from tui.video import VideoOutput
 
 if TYPE_CHECKING:
     from tui.live import LiveRoom
@@ -31,15 +32,23 @@ class LiveRoomAfterFirstFrame:
     """The live room, imported once the app has drawn its first frame: the hub's server,
     libmpv and the realtime client take longer to import than Textual takes to draw."""
 
-    def __init__(self, settings: Settings, initial: RoomState, *, claim_host: bool) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        initial: RoomState,
+        *,
+        claim_host: bool,
+        video: VideoOutput | None = None,
+    ) -> None:
         self._arguments = (settings, initial, claim_host)
+        self._video = video
         self.room: LiveRoom | None = None
 
     async def start(self, on_state: StateSink, on_notice: NoticeSink) -> None:
         from tui.live import LiveRoom
 
         settings, initial, claim_host = self._arguments
-        self.room = LiveRoom(settings, initial, claim_host=claim_host)
+        self.room = LiveRoom(settings, initial, claim_host=claim_host, video=self._video)
         await self.room.start(on_state, on_notice)
 
     async def submit(self, intent: Intent) -> None:
@@ -60,8 +69,12 @@ def run_room(settings: Settings, room_id: str, *, claim_host: bool = False) -> i
         self_username=name,
         members=(Member(user_id=user_id, username=name),),
     )
+    video = VideoOutput(settings.player)
     app = WatchPartyApp(
-        room, settings, LiveRoomAfterFirstFrame(settings, room, claim_host=claim_host)
+        room,
+        settings,
+        LiveRoomAfterFirstFrame(settings, room, claim_host=claim_host, video=video),
+        video=video,
     )
     app.run()
     return 0

@@ -34,6 +34,7 @@ from room.sync.sample import PlaybackSample
 from room.tables import RoomTables
 from tui.config import Settings
 from tui.identity import data_dir
+from tui.video import VideoOutput
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,16 @@ def demo_file() -> Path:
 class LiveRoom:
     """The ``RoomController`` for a real room (embedded hub or Supabase)."""
 
-    def __init__(self, settings: Settings, initial: RoomState, *, claim_host: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        initial: RoomState,
+        *,
+        claim_host: bool = False,
+        video: VideoOutput | None = None,
+    ) -> None:
         self.settings = settings
+        self.video = video
         self.initial = initial
         self.claim_host = claim_host
         self.session: RoomSession | None = None
@@ -96,6 +105,8 @@ class LiveRoom:
             self._offline(str(error))
             return
         self.player = player
+        if self.video is not None:
+            self.video.attach(player)
         restart_hub = self._restart_hub if self._hub is not None else None
         session = RoomSession(
             lambda listener: RoomLink(
@@ -159,6 +170,8 @@ class LiveRoom:
     async def stop(self) -> None:
         if self.session is not None:
             await self.session.stop()
+        if self.video is not None:
+            self.video.detach()
         if self.player is not None:
             self.player.close()
         if self._outbox is not None:

@@ -8,7 +8,7 @@ import pytest
 from room.state import RoomState
 from tests.rooms import RecordingRoom
 from tui.app import WatchPartyApp
-from tui.config import Settings
+from tui.config import PlayerSection, Settings
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +29,9 @@ AppFactory = Callable[[RoomState], tuple[WatchPartyApp, RecordingRoom]]
 def make_app() -> AppFactory:
     def build(room: RoomState) -> tuple[WatchPartyApp, RecordingRoom]:
         controller = RecordingRoom(room)
-        return WatchPartyApp(room, Settings(), controller, tz=UTC), controller
+        # No video area: these tests are about the text panes, on any machine (with no
+        # display, `video = "auto"` would draw the video; tests/video covers that layout).
+        settings = Settings(player=PlayerSection(video="off"))
+        return WatchPartyApp(room, settings, controller, tz=UTC), controller
 
     return build

@@ -54,7 +54,11 @@ class HelpScreen(ModalScreen[None]):
                     "host: the host drives playback for everyone; in a room with no host, "
                     "anyone may. online: needs a connection to the room; comments written "
                     "offline wait and go out once connected. Keys act on the room while no "
-                    "dialog is open.",
+                    "dialog is open.\n\nVideo: player.video = auto draws it in this pane when "
+                    "there is no display (or over SSH) and uses mpv's window otherwise; "
+                    "terminal, window and off choose. v hides it (no video is decoded then; "
+                    "playback and sync carry on); f makes it larger. Over SSH the sound plays "
+                    "on the machine the app runs on, not on yours.",
                     style="dim",
                 ),
                 id="help-footnote",

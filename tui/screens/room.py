@@ -33,10 +33,12 @@ from tui.screens.compose_comment import CommentScreen, Draft
 from tui.screens.hand_over import HandOverScreen
 from tui.screens.help import HelpScreen
 from tui.screens.jump import JumpScreen
+from tui.video import VideoOutput
 from tui.widgets.comment_feed import CommentFeed
 from tui.widgets.comment_lines import CommentWindow
 from tui.widgets.member_list import MemberList
 from tui.widgets.playback_pane import PlaybackPane
+from tui.widgets.video_view import VideoView
 
 
 def moment_playing(playback: Playback) -> float | None:
@@ -59,19 +61,60 @@ class RoomScreen(Screen[None]):
             super().__init__()
             self.intent = intent
 
-    def __init__(self, small_step_s: float, large_step_s: float, tz: tzinfo | None) -> None:
+    def __init__(
+        self,
+        small_step_s: float,
+        large_step_s: float,
+        tz: tzinfo | None,
+        video: VideoOutput | None = None,
+    ) -> None:
         super().__init__()
         self.small_step_s = small_step_s
         self.large_step_s = large_step_s
         self.tz = tz
+        self.video = video
 
     def compose(self) -> ComposeResult:
         yield Header(icon="▶")
+        yield VideoView(id="video")
         yield PlaybackPane(id="playback")
         with Horizontal(id="body"):
             yield MemberList(id="members")
             yield CommentFeed(tz=self.tz, id="comments")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self._show_video_layout()
+        if self.video is not None:
+            self.video.set_view(self.query_one(VideoView))
+
+    def on_unmount(self) -> None:
+        if self.video is not None:
+            self.video.set_view(None)
+
+    @on(VideoView.Resized)
+    def video_resized(self, message: VideoView.Resized) -> None:
+        if self.video is not None:
+            self.video.resize(message.columns, message.rows)
+
+    def _show_video_layout(self) -> None:
+        in_terminal = self.video is not None and self.video.in_terminal
+        self.set_class(in_terminal, "-video")
+        if not in_terminal:
+            self.remove_class("-large")
+
+    def action_toggle_video(self) -> None:
+        if self.video is None:
+            self.notify("There is no video here.")
+            return
+        self.notify(self.video.toggle(), timeout=3)
+        self._show_video_layout()
+
+    def action_larger_video(self) -> None:
+        if self.video is None or not self.video.in_terminal:
+            self.notify("The larger view is for video in the pane (v shows it).", timeout=4)
+            return
+        self.toggle_class("-large")
 
     def watch_room(self, room: RoomState | None) -> None:
         if room is None:

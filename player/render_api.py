@@ -1,0 +1,179 @@
+"""libmpv's render API in software mode, over ctypes.
+
+python-mpv 1.0.8 knows the render API but not its four software-rendering parameters, and its
+`next_frame_info` raises `TypeError`; so this module declares the few functions it needs on its
+own handle to the same libmpv (its own ctypes function objects, so python-mpv's declarations are
+left alone). The numbers are libmpv's, from mpv v0.35.1's `libmpv/render.h`:
+
+- `MPV_RENDER_PARAM_API_TYPE = 1`, `NEXT_FRAME_INFO = 11`, `SKIP_RENDERING = 13` (render.h
+  lines 192, 299, 332);
+- `MPV_RENDER_PARAM_SW_SIZE = 17` (`int[2]`), `SW_FORMAT = 18` (`char*`), `SW_STRIDE = 19`
+  (`size_t*`), `SW_POINTER = 20` (`void*`) (lines 359, 384, 405, 423); stride and pointer
+  should be multiples of 64 (line 395);
+- `mpv_render_frame_info` is `{uint64_t flags; int64_t target_time}` (line 524), with
+  `MPV_RENDER_FRAME_INFO_PRESENT = 1 << 0` (line 490), `target_time` in `mpv_get_time_us`'s
+  clock; `MPV_RENDER_UPDATE_FRAME = 1 << 0` (line 671).
+
+Threading (render.h lines 55-95): the update callback comes on a thread of mpv's and may only
+signal; `update()` and `render()` run on one thread of ours whose only other libmpv call is
+`mpv_get_time_us`, which client.h (line 608) marks safe on render threads.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+from typing import Any
+
+from player.errors import PlayerError
+
+PARAM_INVALID = 0
+PARAM_API_TYPE = 1
+PARAM_NEXT_FRAME_INFO = 11
+PARAM_SKIP_RENDERING = 13
+PARAM_SW_SIZE = 17
+PARAM_SW_FORMAT = 18
+PARAM_SW_STRIDE = 19
+PARAM_SW_POINTER = 20
+UPDATE_FRAME = 1 << 0
+FRAME_INFO_PRESENT = 1 << 0
+ALIGNMENT = 64
+"""render.h asks for a buffer pointer and a stride that are multiples of 64 bytes."""
+
+
+class _Param(ctypes.Structure):
+    _fields_ = (("type", ctypes.c_int), ("data", ctypes.c_void_p))
+
+
+class _FrameInfo(ctypes.Structure):
+    _fields_ = (("flags", ctypes.c_uint64), ("target_time", ctypes.c_int64))
+
+
+_UpdateFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+
+
+def _params(*pairs: tuple[int, Any]) -> ctypes.Array[_Param]:
+    array = (_Param * (len(pairs) + 1))()
+    for index, (kind, data) in enumerate(pairs):
+        array[index].type = kind
+        array[index].data = ctypes.cast(data, ctypes.c_void_p)
+    array[len(pairs)].type = PARAM_INVALID
+    return array
+
+
+def _library(mpv_module: Any) -> ctypes.CDLL:
+    lib = ctypes.CDLL(mpv_module.backend._name)
+    lib.mpv_render_context_create.argtypes = (
+        ctypes.POINTER(ctypes.c_void_p),
+        ctypes.c_void_p,
+        ctypes.POINTER(_Param),
+    )
+    lib.mpv_render_context_create.restype = ctypes.c_int
+    lib.mpv_render_context_free.argtypes = (ctypes.c_void_p,)
+    lib.mpv_render_context_free.restype = None
+    lib.mpv_render_context_set_update_callback.argtypes = (
+        ctypes.c_void_p,
+        _UpdateFn,
+        ctypes.c_void_p,
+    )
+    lib.mpv_render_context_set_update_callback.restype = None
+    lib.mpv_render_context_update.argtypes = (ctypes.c_void_p,)
+    lib.mpv_render_context_update.restype = ctypes.c_uint64
+    lib.mpv_render_context_render.argtypes = (ctypes.c_void_p, ctypes.POINTER(_Param))
+    lib.mpv_render_context_render.restype = ctypes.c_int
+    lib.mpv_render_context_get_info.argtypes = (ctypes.c_void_p, _Param)
+    lib.mpv_render_context_get_info.restype = ctypes.c_int
+    lib.mpv_get_time_us.argtypes = (ctypes.c_void_p,)
+    lib.mpv_get_time_us.restype = ctypes.c_int64
+    lib.mpv_error_string.argtypes = (ctypes.c_int,)
+    lib.mpv_error_string.restype = ctypes.c_char_p
+    return lib
+
+
+class FrameBuffer:
+    """A 64-byte aligned `rgb0` buffer of `width` x `height` pixels that libmpv renders into."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width = width
+        self.height = height
+        self.stride = -(-width * 4 // ALIGNMENT) * ALIGNMENT
+        size = self.stride * height
+        self._raw = ctypes.create_string_buffer(size + ALIGNMENT)
+        offset = -ctypes.addressof(self._raw) % ALIGNMENT
+        self.address = ctypes.addressof(self._raw) + offset
+        self._view = (ctypes.c_char * size).from_address(self.address)
+
+    def copy(self) -> bytes:
+        """The rendered pixels, `stride` bytes a row (a copy: the buffer is reused)."""
+        return bytes(self._view)
+
+
+class SoftwareRenderContext:
+    """One `mpv_render_context` of api type `sw` on an `mpv.MPV` instance.
+
+    Create it before `vo=libmpv` is set and free it after the video output is gone (or let
+    `free` disable video, which render.h allows) and always before `terminate()`.
+    """
+
+    def __init__(self, mpv_module: Any, mpv_instance: Any, on_update: Callable[[], None]) -> None:
+        self._lib = _library(mpv_module)
+        self._mpv_handle = ctypes.c_void_p(mpv_instance.handle.value)
+        handle = ctypes.c_void_p()
+        api_type = ctypes.c_char_p(b"sw")
+        error = self._lib.mpv_render_context_create(
+            ctypes.byref(handle), self._mpv_handle, _params((PARAM_API_TYPE, api_type))
+        )
+        if error < 0:
+            reason = (self._lib.mpv_error_string(error) or b"unknown error").decode()
+            raise PlayerError(f"libmpv could not start software rendering: {reason}")
+        self._handle: ctypes.c_void_p | None = handle
+        # Keep the callback object alive for as long as mpv may call it.
+        self._callback = _UpdateFn(lambda _data: on_update())
+        self._lib.mpv_render_context_set_update_callback(handle, self._callback, None)
+
+    def update(self) -> bool:
+        """Whether a new frame is waiting to be rendered (render thread only)."""
+        if self._handle is None:
+            return False
+        return bool(self._lib.mpv_render_context_update(self._handle) & UPDATE_FRAME)
+
+    def next_frame_target_us(self) -> int | None:
+        """When mpv wants the next frame on screen, in `now_us()`'s clock; None if no frame."""
+        if self._handle is None:
+            return None
+        info = _FrameInfo()
+        param = _Param(PARAM_NEXT_FRAME_INFO, ctypes.cast(ctypes.pointer(info), ctypes.c_void_p))
+        if self._lib.mpv_render_context_get_info(self._handle, param) < 0:
+            return None
+        if not info.flags & FRAME_INFO_PRESENT or info.target_time <= 0:
+            return None
+        return int(info.target_time)
+
+    def now_us(self) -> int:
+        """libmpv's own clock (`mpv_get_time_us`), the one frame target times are in."""
+        return int(self._lib.mpv_get_time_us(self._mpv_handle))
+
+    def render(self, buffer: FrameBuffer, *, skip: bool = False) -> None:
+        """Render the current frame into `buffer`, or with `skip` only let mpv move on."""
+        if self._handle is None:
+            return
+        size = (ctypes.c_int * 2)(buffer.width, buffer.height)
+        stride = ctypes.c_size_t(buffer.stride)
+        skip_flag = ctypes.c_int(1 if skip else 0)
+        params = _params(
+            (PARAM_SW_SIZE, size),
+            (PARAM_SW_FORMAT, ctypes.c_char_p(b"rgb0")),
+            (PARAM_SW_STRIDE, ctypes.pointer(stride)),
+            (PARAM_SW_POINTER, ctypes.c_void_p(buffer.address)),
+            (PARAM_SKIP_RENDERING, ctypes.pointer(skip_flag)),
+        )
+        error = self._lib.mpv_render_context_render(self._handle, params)
+        if error < 0:
+            reason = (self._lib.mpv_error_string(error) or b"unknown error").decode()
+            raise PlayerError(f"libmpv could not render a frame: {reason}")
+
+    def free(self) -> None:
+        if self._handle is None:
+            return
+        handle, self._handle = self._handle, None
+        self._lib.mpv_render_context_free(handle)

@@ -1,0 +1,35 @@
+"""The real app around a real player, for Pilot tests of the video."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC
+
+from textual.pilot import Pilot
+
+from player.settings import PlayerSettings
+from room.state import RoomState
+from tests.rooms import RecordingRoom
+from tui.app import WatchPartyApp
+from tui.config import PlayerSection, Settings
+from tui.video import VideoOutput
+
+WAIT_S = 20.0
+
+
+def video_app(
+    room: RoomState, player_settings: PlayerSettings | None = None
+) -> tuple[WatchPartyApp, RecordingRoom]:
+    fields = (player_settings or PlayerSettings(video="terminal", ao="null")).model_dump()
+    settings = Settings(player=PlayerSection(**fields))
+    controller = RecordingRoom(room)
+    app = WatchPartyApp(room, settings, controller, tz=UTC, video=VideoOutput(settings.player))
+    return app, controller
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
+    """Let the app run until `condition` holds (checked after each round of its messages)."""
+    async with asyncio.timeout(WAIT_S):
+        while not condition():
+            await pilot.pause(0.02)

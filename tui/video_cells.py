@@ -1,0 +1,134 @@
+"""A video frame as terminal cells: half-blocks in the xterm 256-colour palette (pure).
+
+Each cell is `▀` with the upper pixel as its foreground and the lower one as its background,
+so a pane of C x R cells shows C x 2R pixels, in plain text that tmux and SSH carry unchanged.
+Colours are the xterm palette's, as Rich writes them (`rich/_palettes.py`,
+`EIGHT_BIT_PALETTE`, line 50; a test compares every entry): a 6x6x6 cube at channel levels
+0, 95, 135, 175, 215, 255 as indices 16-231, and 24 greys `8 + 10 * i` as indices 232-255.
+Each pixel takes the nearest cube colour or grey (squared RGB distance; a tie goes to the cube).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+CUBE_LEVELS = (0, 95, 135, 175, 215, 255)
+GREY_LEVELS = tuple(8 + 10 * i for i in range(24))
+CUBE_BASE = 16
+GREY_BASE = 232
+LETTERBOX = CUBE_BASE  # black
+
+Pixels = npt.NDArray[np.uint8]
+
+
+def _channel_table() -> Pixels:
+    values = np.arange(256)
+    levels = np.array(CUBE_LEVELS)
+    nearest: Pixels = np.abs(values[:, None] - levels[None, :]).argmin(axis=1).astype(np.uint8)
+    return nearest
+
+
+_NEAREST_LEVEL = _channel_table()
+_LEVEL_VALUES = np.array(CUBE_LEVELS, dtype=np.int32)
+
+
+def palette_colour(index: int) -> tuple[int, int, int]:
+    """The RGB of palette entry `index` (16-255)."""
+    if index >= GREY_BASE:
+        grey = GREY_LEVELS[index - GREY_BASE]
+        return grey, grey, grey
+    red, rest = divmod(index - CUBE_BASE, 36)
+    green, blue = divmod(rest, 6)
+    return CUBE_LEVELS[red], CUBE_LEVELS[green], CUBE_LEVELS[blue]
+
+
+def quantise(rgb: Pixels) -> Pixels:
+    """Palette indices (16-255) for an (h, w, 3) RGB array."""
+    channels = rgb.astype(np.int32)
+    levels = _NEAREST_LEVEL[rgb]
+    cube = _LEVEL_VALUES[levels]
+    cube_error = ((channels - cube) ** 2).sum(axis=2)
+    grey_step = np.clip((channels.sum(axis=2) / 3 - 8 + 5) // 10, 0, 23).astype(np.int32)
+    grey = (8 + 10 * grey_step)[..., None]
+    grey_error = ((channels - grey) ** 2).sum(axis=2)
+    cube_index = CUBE_BASE + 36 * levels[..., 0] + 6 * levels[..., 1] + levels[..., 2]
+    index = np.where(grey_error < cube_error, GREY_BASE + grey_step, cube_index)
+    return index.astype(np.uint8)
+
+
+@dataclass(frozen=True, slots=True)
+class CellFrame:
+    """`rows` x `columns` cells; `top[y][x]` and `bottom[y][x]` are palette indices."""
+
+    columns: int
+    rows: int
+    top: Pixels
+    bottom: Pixels
+
+    def runs(self, row: int) -> list[tuple[int, int, int]]:
+        """Row `row` as (top, bottom, length) runs of identical cells, left to right."""
+        top, bottom = self.top[row], self.bottom[row]
+        if self.columns == 0:
+            return []
+        pair = top.astype(np.int32) * 256 + bottom
+        starts = np.flatnonzero(np.diff(pair)) + 1
+        edges = [0, *starts.tolist(), self.columns]
+        return [
+            (int(top[start]), int(bottom[start]), end - start)
+            for start, end in itertools.pairwise(edges)
+        ]
+
+    def row_runs(self) -> list[list[tuple[int, int]]]:
+        """Every row's runs as (top * 256 + bottom, length), found in one vectorised pass."""
+        if self.columns == 0 or self.rows == 0:
+            return [[] for _ in range(self.rows)]
+        pairs = self.top.astype(np.int32) * 256 + self.bottom
+        starts_mask = np.ones(pairs.shape, dtype=bool)
+        starts_mask[:, 1:] = pairs[:, 1:] != pairs[:, :-1]
+        starts = np.flatnonzero(starts_mask)
+        lengths = np.diff(np.append(starts, pairs.size)).tolist()
+        codes = pairs.ravel()[starts].tolist()
+        row_breaks = np.searchsorted(starts, np.arange(self.rows + 1) * self.columns).tolist()
+        return [
+            list(zip(codes[a:b], lengths[a:b], strict=True))
+            for a, b in itertools.pairwise(row_breaks)
+        ]
+
+    def row_keys(self) -> tuple[bytes, ...]:
+        """One key a row: equal keys, equal cells (lets the pane redraw changed rows only)."""
+        return tuple(
+            self.top[row].tobytes() + self.bottom[row].tobytes() for row in range(self.rows)
+        )
+
+
+def rgb_of(pixels: bytes, width: int, height: int, stride: int) -> Pixels:
+    """An (height, width, 3) view of `rgb0` rows of `stride` bytes."""
+    rows = np.frombuffer(pixels, dtype=np.uint8, count=stride * height).reshape(height, stride)
+    return rows[:, : width * 4].reshape(height, width, 4)[..., :3]
+
+
+def frame_to_cells(rgb: Pixels, columns: int, rows: int) -> CellFrame:
+    """Cells for `columns` x `rows`, the picture centred and the rest letterboxed in black.
+
+    A picture larger than the pane is cropped around its centre (mpv normally renders at the
+    pane's exact size, so this only happens for a frame from before a resize); an odd number
+    of pixel rows leaves the last cell's lower half black.
+    """
+    if columns <= 0 or rows <= 0:
+        empty = np.zeros((max(rows, 0), max(columns, 0)), dtype=np.uint8)
+        return CellFrame(max(columns, 0), max(rows, 0), empty, empty)
+    height, width = rgb.shape[:2]
+    pane_height = rows * 2
+    canvas = np.full((pane_height, columns), LETTERBOX, dtype=np.uint8)
+    shown_w, shown_h = min(width, columns), min(height, pane_height)
+    source_x, source_y = (width - shown_w) // 2, (height - shown_h) // 2
+    target_x, target_y = (columns - shown_w) // 2, (pane_height - shown_h) // 2
+    if shown_w > 0 and shown_h > 0:
+        canvas[target_y : target_y + shown_h, target_x : target_x + shown_w] = quantise(
+            rgb[source_y : source_y + shown_h, source_x : source_x + shown_w]
+        )
+    return CellFrame(columns, rows, canvas[0::2], canvas[1::2])

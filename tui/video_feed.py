@@ -1,0 +1,83 @@
+"""From the render thread to the pane: a latest-frame slot and a converter thread.
+
+The render thread only drops a frame in the slot (overwriting one not yet converted: a dropped
+frame, never a wait). The converter turns the newest into strips and posts one message, which
+Textual coalesces with any not yet handled (`post_message` is thread-safe and never blocks;
+`call_from_thread` would block, and can deadlock at shutdown).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from player.frames import VideoFrame
+from tui.video_cells import frame_to_cells, rgb_of
+from tui.widgets.video_view import PaintedFrame, strips_of
+
+log = logging.getLogger(__name__)
+
+FramePoster = Callable[[PaintedFrame], object]
+
+
+def paint_frame(
+    frame: VideoFrame, columns: int, rows: int, previous: PaintedFrame | None = None
+) -> PaintedFrame:
+    """The frame as strips; rows equal to `previous`'s reuse its strips."""
+    rgb = rgb_of(frame.pixels, frame.width, frame.height, frame.stride)
+    cells = frame_to_cells(rgb, columns, rows)
+    keys = cells.row_keys()
+    reuse = None
+    if previous is not None and previous.row_keys:
+        reuse = dict(zip(previous.row_keys, previous.strips, strict=True))
+    strips = strips_of(cells, reuse, keys)
+    return PaintedFrame(frame.number, columns, rows, strips, frame.due_at, keys)
+
+
+class CellFeed:
+    """Converts frames on its own thread; `put` is the render thread's sink."""
+
+    def __init__(self, post: FramePoster) -> None:
+        self._post = post
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self._latest: VideoFrame | None = None
+        self._stopping = False
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._run, name="video-cells", daemon=True)
+        self._thread.start()
+
+    def put(self, frame: VideoFrame) -> None:
+        with self._lock:
+            if self._latest is not None:
+                self.dropped += 1
+            self._latest = frame
+        self._ready.set()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+        self._ready.set()
+        self._thread.join(timeout=5)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        previous: PaintedFrame | None = None
+        while True:
+            self._ready.wait()
+            self._ready.clear()
+            with self._lock:
+                if self._stopping:
+                    return
+                frame, self._latest = self._latest, None
+            if frame is None:
+                continue
+            try:
+                previous = paint_frame(frame, frame.width, (frame.height + 1) // 2, previous)
+                self._post(previous)
+            except Exception:
+                log.exception("a video frame could not be drawn")

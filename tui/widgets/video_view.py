@@ -1,0 +1,189 @@
+"""The video, drawn as half-block cells; frames arrive ready-made as strips."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from textual.filter import LineFilter
+from textual.geometry import Region
+from textual.message import Message
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+
+from tui.video_cells import CellFrame
+
+HALF_BLOCK = "▀"
+
+_STYLES: list[Style | None] = [None] * (256 * 256)
+_BLOCKS: list[str] = [HALF_BLOCK * length for length in range(1024)]
+
+
+def cell_style(top: int, bottom: int) -> Style:
+    """The style of a cell, from a fixed table: at most 240 x 240 styles ever exist, so
+    Rich's and Textual's style caches stay small and warm."""
+    return _style(top << 8 | bottom)
+
+
+def _style(code: int) -> Style:
+    style = _STYLES[code]
+    if style is None:
+        style = Style(color=Color.from_ansi(code >> 8), bgcolor=Color.from_ansi(code & 255))
+        _STYLES[code] = style
+    return style
+
+
+def _blocks(length: int) -> str:
+    return _BLOCKS[length] if length < len(_BLOCKS) else HALF_BLOCK * length
+
+
+def strips_of(
+    cells: CellFrame, reuse: dict[bytes, Strip] | None = None, keys: tuple[bytes, ...] = ()
+) -> tuple[Strip, ...]:
+    """One immutable strip a row, runs of equal cells merged (built off the UI thread).
+
+    With `reuse` (row key -> strip of the previous frame) and this frame's `keys`, a row
+    that did not change keeps its strip instead of being built again.
+    """
+    styles = _STYLES
+    strips: list[Strip] = []
+    for row, runs in enumerate(cells.row_runs()):
+        if reuse is not None and keys and keys[row] in reuse:
+            strips.append(reuse[keys[row]])
+            continue
+        segments = [Segment(_blocks(length), styles[code] or _style(code)) for code, length in runs]
+        strips.append(Strip(segments, cells.columns))
+    return tuple(strips)
+
+
+@dataclass(frozen=True, slots=True)
+class PaintedFrame:
+    """A frame ready to show: its strips, and when mpv meant it to be seen."""
+
+    number: int
+    columns: int
+    rows: int
+    strips: tuple[Strip, ...]
+    due_at: float
+    row_keys: tuple[bytes, ...] = ()
+    """Equal keys, equal rows: the pane redraws only the rows whose key changed."""
+
+
+def changed_rows(old: PaintedFrame | None, new: PaintedFrame) -> list[tuple[int, int]] | None:
+    """The (first row, row count) spans that differ; None when everything must be redrawn."""
+    if (
+        old is None
+        or (old.columns, old.rows) != (new.columns, new.rows)
+        or not old.row_keys
+        or len(old.row_keys) != len(new.row_keys)
+    ):
+        return None
+    spans: list[tuple[int, int]] = []
+    for row, (before, after) in enumerate(zip(old.row_keys, new.row_keys, strict=True)):
+        if before == after:
+            continue
+        if spans and spans[-1][0] + spans[-1][1] == row:
+            spans[-1] = (spans[-1][0], spans[-1][1] + 1)
+        else:
+            spans.append((row, 1))
+    return spans
+
+
+@dataclass
+class PaintStats:
+    received: int = 0
+    painted: int = 0
+    offsets_s: list[float] = field(default_factory=list)
+    """Paint instant minus due instant of each painted frame (kept for the benchmark)."""
+    keep_offsets: bool = False
+
+
+class VideoView(Widget):
+    """Shows the newest frame it was given, or `notice` when there is none."""
+
+    DEFAULT_CSS = """
+    VideoView { width: 1fr; height: 1fr; background: black; color: $text-muted; }
+    """
+
+    notice: reactive[str] = reactive("")
+
+    class FrameReady(Message):
+        """A converted frame; a newer one waiting in the queue replaces it unseen."""
+
+        def __init__(self, frame: PaintedFrame) -> None:
+            super().__init__()
+            self.frame = frame
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, VideoView.FrameReady)
+
+    class Resized(Message):
+        """The view's size in cells changed (the renderer wants it in pixels: rows x 2)."""
+
+        def __init__(self, columns: int, rows: int) -> None:
+            super().__init__()
+            self.columns = columns
+            self.rows = rows
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.frame: PaintedFrame | None = None
+        self.stats = PaintStats()
+        self._last_painted = -1
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized(self.size.width, self.size.height))
+
+    def on_video_view_frame_ready(self, message: FrameReady) -> None:
+        message.stop()
+        self.stats.received += 1
+        old, new = self.frame, message.frame
+        self.frame = new
+        changed = changed_rows(old, new)
+        if changed is None:
+            self.refresh()
+        elif not changed:
+            self._painted(new)  # the same picture: nothing to send to the terminal
+        else:
+            width = self.size.width
+            self.refresh(*(Region(0, top, width, height) for top, height in changed))
+
+    def clear_frame(self) -> None:
+        self.frame = None
+        self._last_painted = -1
+        self.refresh()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        # The app's ANSI-to-truecolour filter keeps a 1,024-entry cache that video thrashes;
+        # these cells are palette colours already and need no filtering.
+        return ()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        frame = self.frame
+        if frame is None:
+            return self._notice_line(y, width)
+        if frame.number != self._last_painted:
+            self._painted(frame)
+        if y >= len(frame.strips):
+            return Strip.blank(width, Style(bgcolor=Color.from_ansi(16)))
+        strip = frame.strips[y]
+        return strip if frame.columns == width else strip.crop_extend(0, width, None)
+
+    def _painted(self, frame: PaintedFrame) -> None:
+        self._last_painted = frame.number
+        self.stats.painted += 1
+        if self.stats.keep_offsets:
+            self.stats.offsets_s.append(time.monotonic() - frame.due_at)
+
+    def _notice_line(self, y: int, width: int) -> Strip:
+        style = self.rich_style
+        if not self.notice or y != self.size.height // 2:
+            return Strip.blank(width, style)
+        text = self.notice[:width].center(width)
+        return Strip([Segment(text, style)], width)
