@@ -82,6 +82,8 @@ class Peer(Protocol):
     vsn: Vsn
     channels: dict[str, ChannelJoin]
     """The socket's channel joins by topic."""
+    api_key: str
+    """The API key it connected with (as an access token: no user)."""
 
     def write(self, frame: bytes) -> bool:
         """Queue a whole websocket frame; False if the socket is gone (or was just cut off)."""
@@ -114,6 +116,11 @@ class ChannelJoin:
     request: JoinRequest
     presence_limit: FixedWindowLimit
     presence_enabled: bool
+    user_id: str | None = None
+    """The verified user of the join's access token (its `sub`); None: only the API key, or
+    the service role."""
+    service: bool = False
+    """Joined with a service-role token: the hub's identity checks do not apply."""
     member_id: int = field(default_factory=lambda: next(_member_ids))
     tracked_payload: object = _NOT_TRACKED
 
@@ -124,6 +131,18 @@ class ChannelJoin:
     @property
     def room_key(self) -> RoomKey:
         return (self.request.private, self.sub_topic)
+
+    def speaks_for(self, payload: object) -> bool:
+        """Whether the `user_id` a payload claims (if any) is this join's verified user. The
+        seed's events carry their sender's id as `user_id`; on the hub it must be true."""
+        if self.service:
+            return True
+        claimed = payload.get("user_id") if isinstance(payload, dict) else None
+        return claimed is None or claimed == self.user_id
+
+    def may_track_as(self, key: str) -> bool:
+        """A presence key, when given, is the tracker's own verified id."""
+        return self.service or key == "" or key == self.user_id
 
     def is_tracking(self, payload: object) -> bool:
         return self.tracked_payload is not _NOT_TRACKED and self.tracked_payload == payload
