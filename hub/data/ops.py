@@ -31,6 +31,8 @@ class Insert:
     resolution: Resolution | None = None
     caller: Caller = SERVICE
     """Whose rules apply (hub.data.rules); the service role, the hub's own, bypasses them."""
+    at: str | None = None
+    """The statement's time (its `now()` defaults), stored form; None: when it runs."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,8 @@ def _insert(
     table = op.table
     given = op.given
     if table.name == "room_members":
-        values = {**values, STAMPED: stamp(now)}
+        # now() is the transaction's time in PostgreSQL: the same as the row's defaults.
+        values = {**values, STAMPED: op.at or stamp(now)}
         given = given if STAMPED in given else (*given, STAMPED)
     check_new_row(conn, op.caller, table, "INSERT", values)
     if op.resolution is Resolution.MERGE:

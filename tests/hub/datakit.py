@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from hubkit import Inbox, room_config, subscribed
-from supabase import AsyncClient, acreate_client
+from supabase import AsyncClient, AsyncClientOptions, acreate_client
 
 from hub import RunningHub
 
@@ -19,11 +19,28 @@ RestFactory = Callable[..., Awaitable[AsyncClient]]
 
 @pytest.fixture
 async def rest(hub: RunningHub) -> AsyncIterator[RestFactory]:
-    """supabase-py clients (its tables are postgrest-py) whose project URL is the hub's."""
+    """supabase-py clients (its tables are postgrest-py) whose project URL is the hub's. By
+    default with a service-role token (the room's rules do not apply, as with a project's
+    service key: these tests are about the REST subset itself); ``user`` signs the client in
+    as that user, ``user=None, service=False`` sends only the API key."""
     clients: list[AsyncClient] = []
 
-    async def make(target: RunningHub | None = None, key: str = "anon") -> AsyncClient:
-        client = await acreate_client((target or hub).url, key)
+    async def make(
+        target: RunningHub | None = None,
+        key: str = "anon",
+        *,
+        user: str | None = None,
+        service: bool = True,
+    ) -> AsyncClient:
+        running = target or hub
+        options = AsyncClientOptions()
+        if user is not None:
+            token: str | None = running.tokens.issue(user).access_token
+        else:
+            token = running.tokens.service_token() if service else None
+        if token is not None:
+            options.headers["Authorization"] = f"Bearer {token}"
+        client = await acreate_client(running.url, key, options)
         clients.append(client)
         return client
 

@@ -70,7 +70,10 @@ async def test_realtime_py_callbacks_get_insert_update_delete(rest: RestFactory,
     await client.table("room_members").delete().eq("room_id", ROOM).eq("user_id", "ann").execute()
     delete = data_of(await members.wait_for(lambda p: data_of(p)["type"] == "DELETE"))
     assert "record" not in delete
-    assert delete["old_record"] == {**inserted, "is_synced": False}
+    # The update stamped last_heartbeat with the hub's time (the migration's trigger does too).
+    stamped = update["record"]["last_heartbeat"]
+    assert stamped > inserted["last_heartbeat"]
+    assert delete["old_record"] == {**inserted, "is_synced": False, "last_heartbeat": stamped}
 
     row = comment(ROOM, video_timestamp=3.25, is_anchor=True)
     await client.table("comments").upsert(row, on_conflict="id", ignore_duplicates=True).execute()
