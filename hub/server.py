@@ -191,6 +191,8 @@ class RunningHub:
 
     async def close(self) -> None:
         # Members are cut off, they did not leave: their rows stay (see hub.vanish).
+        if self.state.closing:
+            return  # closed already
         self.state.closing = True
         for client in list(self.state.peers):
             client.abort("hub shutting down")

@@ -169,15 +169,17 @@ class Tokens:
     def verify(self, token: str) -> Claims:
         """The claims of an access token; raises `TokenError`."""
         body = self._decode(token)
+        # A service token has no audience; any other must be an access token's.
+        service_without_audience = body.get("role") == "service_role" and "aud" not in body
+        if not service_without_audience and body.get("aud") != ACCESS_AUDIENCE:
+            raise TokenError("audience", "JWT not in audience")
+        self._check_times(body, require_exp=True)
         role = body.get("role")
         if role not in ROLES:
             raise TokenError("claims", "Parsing claims failed")
         sub = body.get("sub")
         if role == "authenticated" and (not isinstance(sub, str) or not sub):
             raise TokenError("claims", "Parsing claims failed")
-        # A service token has no audience; any other must be an access token's.
-        if (role != "service_role" or "aud" in body) and body.get("aud") != ACCESS_AUDIENCE:
-            raise TokenError("audience", "JWT not in audience")
         metadata = body.get("user_metadata")
         return Claims(
             role,
@@ -191,16 +193,18 @@ class Tokens:
 
     def verify_refresh(self, token: str) -> tuple[str, str, dict[str, Any]]:
         """(user id, session id, user metadata) of a refresh token; raises `TokenError`."""
-        body = self._decode(token, require_exp=False)
+        body = self._decode(token)
         if body.get("aud") != REFRESH_AUDIENCE:
             raise TokenError("audience", "JWT not in audience")
+        self._check_times(body, require_exp=False)
         sub, session_id = body.get("sub"), body.get("session_id")
         if not isinstance(sub, str) or not isinstance(session_id, str):
             raise TokenError("claims", "Parsing claims failed")
         metadata = body.get("user_metadata")
         return sub, session_id, metadata if isinstance(metadata, dict) else {}
 
-    def _decode(self, token: str, *, require_exp: bool = True) -> dict[str, Any]:
+    def _decode(self, token: str) -> dict[str, Any]:
+        """The verified body (signature and algorithm; claims are the caller's to check)."""
         if not token:
             raise TokenError("decode", "Empty JWT is sent in Authorization header")
         if len(token) > MAX_TOKEN_BYTES:
@@ -229,7 +233,6 @@ class Tokens:
             raise TokenError("decode", "JWT couldn't be decoded") from None
         if not isinstance(body, dict):
             raise TokenError("claims", "Parsing claims failed")
-        self._check_times(body, require_exp=require_exp)
         return body
 
     def _check_times(self, body: dict[str, Any], *, require_exp: bool) -> None:
