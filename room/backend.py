@@ -138,13 +138,14 @@ async def open_backend(
 
 
 async def _still_accepted(client: AsyncClient) -> bool:
-    """Whether the server still knows the kept session's token (GoTrue: 401/403 if not)."""
+    """Whether the server still takes the kept session's token (GoTrue: 401/403 if not;
+    anything else, a server that cannot say included, keeps the session as it was)."""
     try:
         await client.auth.get_user()
     except AuthApiError as error:
-        if error.status in (401, 403) or _is_bad_jwt(error):
-            return False
-        raise
+        return not (error.status in (401, 403) or _is_bad_jwt(error))
+    except AuthError:
+        return True
     return True
 
 
