@@ -114,6 +114,9 @@ class RawClient:
         if key and self.tokens is not None and "access_token" not in extra:
             # A member signs in as the user its presence key names (the hub checks it).
             extra["access_token"] = self.tokens.issue(key).access_token
+        elif (config or {}).get("postgres_changes") and self.tokens is not None:
+            # A table watcher is a script with the service key (it reads every room's rows).
+            extra.setdefault("access_token", self.tokens.service_token())
         await self.send(topic, "phx_join", {"config": config or {}, **extra}, ref=ref, join_ref=ref)
         reply = await self.recv_event("phx_reply")
         assert reply["ref"] == ref

@@ -246,6 +246,8 @@ class TableWatcher:
 
 async def watch_tables(hub_url: str, room_id: str = "test") -> TableWatcher:
     client = AsyncRealtimeClient(f"{hub_url}/realtime/v1", "anon-key")
+    # A script with the service key: it sees every change (a member sees its room's).
+    client.access_token = live_tokens().service_token()
     channel = client.channel(f"room:{room_id}", {"config": {"private": False}})
     watcher = TableWatcher(client)
 
