@@ -91,6 +91,19 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             run["hub_peak_rss_mb"] = round(peak_rss_mb(hub.pid), 1)
         finally:
             run["hub_log"] = hub.stop()[1]
+        if args.unverified_baseline:
+            # The cost of verification: phases 1 and 2 again, on the same hub with its
+            # identity checks switched off in its process (a fresh database).
+            bare = HubProcess(folder / "unverified.sqlite3", unverified=True)
+            args.hub_pid = bare.pid
+            try:
+                print("again, on the hub without verification (tokens, rules, payload checks)")
+                run["unverified_changes"] = await measure_changes(bare.url, args)
+                print_changes(run["unverified_changes"], args)
+                run["unverified_history"] = await measure_history(bare.url, args)
+                print_history(run["unverified_history"], args)
+            finally:
+                bare.stop()
     return run
 
 
@@ -111,7 +124,19 @@ def summary(run: dict[str, Any], args: argparse.Namespace, run_s: float) -> dict
     if unbounded["rss_growth_mb"] is not None:
         span = unbounded["comments"] - unbounded["growth_from"]
         unbounded_per_1k = round(unbounded["rss_growth_mb"] / span * 1000, 2)
+    verification: dict[str, Any] = {}
+    if "unverified_changes" in run:
+        bare_change = run["unverified_changes"]["change"]["every_subscriber"]
+        bare_pages = run["unverified_history"]["cursor_pages"]
+        verification = {
+            "unverified_change_p50_ms": bare_change["p50_ms"],
+            "unverified_change_p95_ms": bare_change["p95_ms"],
+            "unverified_change_p99_ms": bare_change["p99_ms"],
+            "unverified_history_page_ms": bare_pages["p50_ms"],
+            "unverified_history_page_p95_ms": bare_pages["p95_ms"],
+        }
     return {
+        **verification,
         # 1. write -> postgres_changes, every delivery to the realtime-py subscribers
         "change_p50_ms": change["every_subscriber"]["p50_ms"],
         "change_p95_ms": change["every_subscriber"]["p95_ms"],
@@ -195,6 +220,12 @@ def summary(run: dict[str, Any], args: argparse.Namespace, run_s: float) -> dict
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run (the smoke test)")
+    parser.add_argument(
+        "--no-unverified-baseline",
+        dest="unverified_baseline",
+        action="store_false",
+        help="skip phases 1-2 on the hub without verification (the cost of verification)",
+    )
     parser.add_argument("--subscribers", type=int, default=50)
     parser.add_argument("--worker-processes", type=int, default=2, help="for the subscribers")
     parser.add_argument("--rounds", type=int, default=300, help="measured rounds of 3 messages")
