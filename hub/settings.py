@@ -85,8 +85,8 @@ class HubSettings(BaseModel):
     """API key clients must present (`apikey` query parameter, `apikey` or `x-api-key` header).
     Without one any key is accepted, and only loopback binds are allowed."""
 
-    jwt_secret: SecretStr | None = None
-    """The secret the hub signs its access tokens with (HS256, at least 16 bytes). None: the
+    jwt_secret: SecretStr | None = Field(default=None, min_length=32)
+    """The secret the hub signs its access tokens with (HS256, at least 32 bytes). None: the
     one kept in `hub-jwt-secret` (mode 0600) beside the database, made on first start. Tokens
     live as long as it does; delete the file to sign everyone out."""
 

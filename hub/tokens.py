@@ -32,6 +32,9 @@ ACCESS_TOKEN_TTL_S = 3600
 MAX_TOKEN_BYTES = 4096
 """Longer tokens are refused before any parsing. A hub token is about 500 bytes."""
 
+MIN_SECRET_BYTES = 32
+"""As GoTrue asks of GOTRUE_JWT_SECRET, and RFC 7518 of an HS256 key."""
+
 ALLOWED_SKEW_S = 30
 """PostgREST's allowed clock skew for exp/nbf/iat (Jwt.hs:65)."""
 
@@ -106,8 +109,8 @@ class Tokens:
     def __init__(
         self, secret: bytes, *, issuer: str = "watchparty-hub", now: Callable[[], float] = time.time
     ) -> None:
-        if len(secret) < 16:
-            raise ValueError("the hub's JWT secret must be at least 16 bytes")
+        if len(secret) < MIN_SECRET_BYTES:
+            raise ValueError(f"the hub's JWT secret must be at least {MIN_SECRET_BYTES} bytes")
         self._secret = secret
         self.issuer = issuer
         self.now = now

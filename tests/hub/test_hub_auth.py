@@ -194,8 +194,17 @@ async def test_a_given_secret_is_used_and_no_file_is_made(
     make_hub: HubFactory, tmp_path: Path
 ) -> None:
     hub = await make_hub(
-        db_path=tmp_path / "hub.sqlite3", jwt_secret=SecretStr("a-given-secret-of-32-bytes-000")
+        db_path=tmp_path / "hub.sqlite3", jwt_secret=SecretStr("a-given-secret-of-32-bytes-00000")
     )
-    mine = Tokens(b"a-given-secret-of-32-bytes-000").issue("u-1").access_token
+    mine = Tokens(b"a-given-secret-of-32-bytes-00000").issue("u-1").access_token
     assert hub.tokens.verify(mine).sub == "u-1"
     assert not (tmp_path / "hub-jwt-secret").exists()
+
+
+def test_a_short_secret_is_refused_with_a_plain_message() -> None:
+    from pydantic import ValidationError
+
+    from hub import HubSettings
+
+    with pytest.raises(ValidationError, match="at least 32 characters"):
+        HubSettings(jwt_secret=SecretStr("too-short"))

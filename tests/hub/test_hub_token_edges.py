@@ -46,7 +46,7 @@ TOKENS: list[tuple[str, Callable[[], str], str, str]] = [
     ("tampered-body", _tampered, "PGRST301", "JWT cryptographic operation failed"),
     (
         "another-hubs",
-        lambda: Tokens(b"another-hub-secret-0123456789").issue("alice").access_token,
+        lambda: Tokens(b"another-hub-secret-0123456789-0123").issue("alice").access_token,
         "PGRST301",
         "JWT cryptographic operation failed",
     ),

@@ -96,7 +96,7 @@ async def test_a_session_from_another_hub_is_replaced_by_a_new_sign_in(
 ) -> None:
     session_file = tmp_path / "auth.json"
     await open_backend(hub.url, "local", session_file=session_file)
-    kept_session(session_file, Tokens(b"an-older-hub-secret-0123456789"), "someone-else")
+    kept_session(session_file, Tokens(b"an-older-hub-secret-0123456789-0123"), "someone-else")
     with caplog.at_level(logging.WARNING, logger="room.backend"):
         backend = await open_backend(hub.url, "local", session_file=session_file)
     assert backend.user_id not in (None, "someone-else")
