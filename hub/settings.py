@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 APP_NAME = "watchparty-tui"
 """The app's name for platformdirs (the same folder as the app's own data)."""
@@ -71,6 +71,16 @@ class HubSettings(BaseModel):
             return data  # the `limits` field reports it
         return {**asdict(plan), **data}
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "the JWT secret must be at least 32 characters (as GoTrue asks); "
+                "make one with `openssl rand -base64 32`"
+            )
+        return value
+
     limits: Plan = "free"
     """The Supabase plan whose limits the hub enforces (free, pro, team), or off: no tenant
     limits. It sets the limit fields below that are not given explicitly."""
@@ -85,7 +95,7 @@ class HubSettings(BaseModel):
     """API key clients must present (`apikey` query parameter, `apikey` or `x-api-key` header).
     Without one any key is accepted, and only loopback binds are allowed."""
 
-    jwt_secret: SecretStr | None = Field(default=None, min_length=32)
+    jwt_secret: SecretStr | None = None
     """The secret the hub signs its access tokens with (HS256, at least 32 bytes). None: the
     one kept in `hub-jwt-secret` (mode 0600) beside the database, made on first start. Tokens
     live as long as it does; delete the file to sign everyone out."""
