@@ -508,7 +508,10 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     report: dict[str, Any] = {}
     # The hub as shipped, the same hub with its identity checks switched off in its process
     # (what verification costs), and the naive server.
-    for kind in ("hub", "hub-unverified", "baseline"):
+    order = ["hub", "hub-unverified", "baseline"]
+    if args.unverified_first:  # a second run in the other order shows how much is drift
+        order[:2] = order[1::-1]
+    for kind in order:
         server = ServerProcess(kind)
         gc_figures: dict[str, float] = {}
         try:
@@ -648,6 +651,11 @@ def main() -> None:
         "--baseline-size", type=int, default=400, help="single room size also run on the baseline"
     )
     parser.add_argument("--quick", action="store_true", help="short run (about a minute)")
+    parser.add_argument(
+        "--unverified-first",
+        action="store_true",
+        help="run the hub without verification before the hub as shipped (the order's effect)",
+    )
     parser.add_argument(
         "--generator-loop",
         choices=["auto", "asyncio", "uvloop"],

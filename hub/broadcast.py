@@ -35,7 +35,8 @@ def broadcast_json(peer: Peer, hub: HubState, channel: ChannelJoin, frame: Frame
     if len(dumps(payload).encode()) > hub.settings.max_payload_bytes:
         payload_too_large(peer, hub, channel, frame)
         return
-    if not channel.speaks_for(payload.get("payload")):
+    event = payload.get("event")
+    if not channel.speaks_for(payload.get("payload"), event if isinstance(event, str) else None):
         forged(peer, channel, frame)
         return
     room = hub.rooms[channel.room_key]
@@ -58,7 +59,7 @@ def broadcast_binary(
         except ValueError:
             log.info("%r: binary broadcast with JSON encoding is not JSON; dropped", peer)
             return
-    if not channel.speaks_for(json_payload):
+    if not channel.speaks_for(json_payload, push.user_event):
         forged(peer, channel, push)
         return
     topic, event = channel.topic, push.user_event

@@ -108,6 +108,10 @@ class Peer(Protocol):
         ...
 
 
+NAMES_ANOTHER_USER = frozenset({"host_changed"})
+"""Events whose `user_id` is the member they are about (the new host), not their sender."""
+
+
 @dataclass(eq=False, slots=True)
 class ChannelJoin:
     peer: Peer
@@ -132,12 +136,17 @@ class ChannelJoin:
     def room_key(self) -> RoomKey:
         return (self.request.private, self.sub_topic)
 
-    def speaks_for(self, payload: object) -> bool:
-        """Whether the `user_id` a payload claims (if any) is this join's verified user. The
-        seed's events carry their sender's id as `user_id`; on the hub it must be true."""
-        if self.service:
+    def speaks_for(self, payload: object, event: str | None = None) -> bool:
+        """Whether the sender a payload names is this join's verified user. The seed's events
+        carry their sender's id as `user_id`; the app's `host_changed` names the new host
+        there and its sender as `by_user_id`. On the hub both must be true."""
+        if self.service or not isinstance(payload, dict):
             return True
-        claimed = payload.get("user_id") if isinstance(payload, dict) else None
+        if "by_user_id" in payload and payload["by_user_id"] != self.user_id:
+            return False
+        if event in NAMES_ANOTHER_USER and "by_user_id" in payload:
+            return True
+        claimed = payload.get("user_id")
         return claimed is None or claimed == self.user_id
 
     def may_track_as(self, key: str) -> bool:

@@ -68,6 +68,28 @@ async def test_a_broadcast_claiming_another_user_id_is_refused(
     assert seen == ([{"user_id": sender, "current_time": 12.0}] if sender else []) + [{"n": 1}]
 
 
+async def send(client: RawClient, event: str, payload: dict[str, Any]) -> dict[str, Any]:
+    ref = client.next_ref()
+    message = {"type": "broadcast", "event": event, "payload": payload}
+    await client.send(TOPIC, "broadcast", message, ref=ref, join_ref="1")
+    return (await client.recv_event("phx_reply"))["payload"]  # type: ignore[no-any-return]
+
+
+async def test_host_changed_names_the_new_host_and_its_sender_by_user_id(
+    hub: RunningHub, raw: RawFactory
+) -> None:
+    alice = await member(raw, hub, "alice")
+    mallory = await member(raw, hub, "mallory")
+    handover = {"user_id": "bob", "by_user_id": "alice", "since": 1}
+    assert (await send(alice, "host_changed", handover))["status"] == "ok"  # alice hands over
+    assert (await send(mallory, "host_changed", handover))["status"] == "error"  # "by alice"
+    own = {"user_id": "mallory", "by_user_id": "mallory"}
+    assert (await send(mallory, "host_changed", own))["status"] == "ok"  # a claim, as herself
+    # by_user_id does not excuse another user_id on any other event.
+    forged = {"user_id": "alice", "by_user_id": "mallory", "current_time": 1}
+    assert (await send(mallory, "play", forged))["status"] == "error"
+
+
 async def test_a_binary_broadcast_claiming_another_user_id_is_refused(
     hub: RunningHub, raw: RawFactory
 ) -> None:
