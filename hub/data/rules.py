@@ -67,11 +67,10 @@ class Clause:
         return self.text, list(self.params)
 
 
-def _member_of(room_column: str, user: str = "?") -> str:
-    return (
-        "EXISTS (SELECT 1 FROM room_members AS m "
-        f"WHERE m.room_id = {room_column} AND m.user_id = {user})"
-    )
+def _member_of(room_column: str) -> str:
+    """``room_column`` names a room the caller is a member of. Uncorrelated, so SQLite runs
+    the subquery once per statement rather than once per row (a page of 51 comments)."""
+    return f"{room_column} IN (SELECT m.room_id FROM room_members AS m WHERE m.user_id = ?)"
 
 
 def check_privilege(caller: Caller, table: Table, command: Command) -> None:
