@@ -129,6 +129,7 @@ async def measure_changes(url: str, args: argparse.Namespace) -> Figures:
 
     tables = await tables_for(url, ROOM)
     sender = AsyncRealtimeClient(f"{url}/realtime/v1", "anon")
+    sender.access_token = bench_token(WRITER)  # its new_comment rows are the writer's
     channel = sender.channel(
         f"room:{ROOM}",
         {
