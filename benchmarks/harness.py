@@ -305,4 +305,4 @@ def unverified_hub() -> None:
     hub.join.identity = lambda peer, state, payload: (None, True)  # type: ignore[assignment]
     hub.rest.caller.caller_of = lambda request, tokens, key: SERVICE  # type: ignore[assignment]
     hub.rest.handlers.caller_of = hub.rest.caller.caller_of
-    ChannelJoin.speaks_for = lambda self, payload: True  # type: ignore[method-assign]
+    ChannelJoin.speaks_for = lambda self, payload, event=None: True  # type: ignore[method-assign]
