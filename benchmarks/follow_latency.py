@@ -49,7 +49,17 @@ from pathlib import Path
 from typing import Any
 
 import _bootstrap  # noqa: F401  (first: finds the venv and the project)
-from harness import HUB_LIMITS, ChildProcess, CpuHog, CpuMeter, LoopLag, film_media, summary
+from harness import (
+    BENCH_JWT_SECRET,
+    HUB_LIMITS,
+    ChildProcess,
+    CpuHog,
+    CpuMeter,
+    LoopLag,
+    bench_token,
+    film_media,
+    summary,
+)
 from latency_proxy import ProxyProcess
 from realtime import AsyncRealtimeClient
 
@@ -90,7 +100,7 @@ def serve_hub() -> None:
     from hub import HubSettings, start_hub
 
     async def main() -> None:
-        running = await start_hub(HubSettings(port=0, **HUB_LIMITS))
+        running = await start_hub(HubSettings(port=0, jwt_secret=BENCH_JWT_SECRET, **HUB_LIMITS))
         gc.freeze()  # as `serve_forever` does
         print(f"PORT {running.port}", flush=True)
         await asyncio.Event().wait()
@@ -151,6 +161,7 @@ class WebMember:
 
     async def join(self, hub_url: str, room_id: str) -> None:
         self.client = AsyncRealtimeClient(f"{hub_url}/realtime/v1", "anon-key")
+        self.client.access_token = bench_token(self.user_id)  # signed in as itself
         self.channel = self.client.channel(
             f"room:{room_id}",
             {
@@ -249,7 +260,8 @@ async def start_live(
 ) -> LiveRoom:
     settings = load_settings(
         {
-            "server": {"url": hub_url},
+            # Signed in to the hub as user_id (a token the benchmark's hub accepts).
+            "server": {"url": hub_url, "user_token": bench_token(user_id)},
             "player": {"vo": "null", "ao": "null", "media": str(media)},
         }
     )[0]

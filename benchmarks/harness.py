@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
@@ -275,12 +275,35 @@ def film_media(duration_s: float) -> Path:
 # --------------------------------------------------------------------------------------------
 # The hub's limits
 # --------------------------------------------------------------------------------------------
-HUB_LIMITS: dict[str, int] = {
+BENCH_JWT_SECRET = "the-benchmarks-hub-secret-not-for-real-use"
+"""The token-signing secret of every benchmark's hub, so the load generators can sign each
+member in as the user it plays (the hub refuses payloads that speak for someone else)."""
+
+
+def bench_token(user_id: str) -> str:
+    """An access token for ``user_id`` that the benchmarks' hubs accept."""
+    from hub.tokens import Tokens
+
+    return Tokens(BENCH_JWT_SECRET.encode()).issue(user_id).access_token
+
+
+def bench_service_token() -> str:
+    """A service-role token: for the scripts that write rows for many users (the room's rules
+    do not apply to it, as to a project's service key)."""
+    from hub.tokens import Tokens
+
+    return Tokens(BENCH_JWT_SECRET.encode()).service_token()
+
+
+HUB_LIMITS: dict[str, Any] = {
     "max_concurrent_users": 100_000,
     "max_events_per_second": 1_000_000_000,
     "max_joins_per_second": 1_000_000_000,
     "max_presence_events_per_second": 1_000_000_000,
     "max_sockets": 100_000,
+    # A load generator is one client (one address) making thousands of requests a second.
+    "rest_requests_per_s": 1_000_000_000.0,
+    "rest_burst": 1_000_000_000,
 }
 """The hub settings every benchmark's hub runs with: the tenant-wide limits lifted. The hub
 defaults to Supabase's Free plan (200 connected users, 100 messages a second with every
@@ -291,4 +314,23 @@ measure how fast the hub and the app are, not where the limiter cuts in, and a l
 costs the same whatever its value. Everything per client stays as shipped: 5 presence calls
 per 30 s, 100 channels, the frame and payload sizes, the frame guard (500 frames, 100 a
 second); only each socket's share of the message budget grows with `max_events_per_second`
-(at Free's 100 it refuses a socket's broadcast to 50 subscribers)."""
+(at Free's 100 it refuses a socket's broadcast to 50 subscribers), and the per-client REST
+rate is lifted for the same reason. Their tokens are signed with `BENCH_JWT_SECRET` (given
+separately, so that it is not printed with the limits)."""
+
+
+def unverified_hub() -> None:
+    """Make this process's hub skip every identity check: each join and each REST request
+    runs as the service role (no token verified, no rule applied, no payload checked, every
+    change delivered). Only for measuring what verification costs (`--unverified`); the
+    product has no such switch."""
+    import hub.join
+    import hub.rest.caller
+    import hub.rest.handlers
+    from hub.channels import ChannelJoin
+    from hub.data.rules import SERVICE
+
+    hub.join.identity = lambda peer, state, payload: (None, True)  # type: ignore[assignment]
+    hub.rest.caller.caller_of = lambda request, tokens, key: SERVICE  # type: ignore[assignment]
+    hub.rest.handlers.caller_of = hub.rest.caller.caller_of
+    ChannelJoin.speaks_for = lambda self, payload, event=None: True  # type: ignore[method-assign]

@@ -33,7 +33,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import _bootstrap  # first: finds the venv and the project, and a private data folder
-from harness import HUB_LIMITS, ChildProcess, CpuMeter, summary
+from harness import (
+    BENCH_JWT_SECRET,
+    HUB_LIMITS,
+    ChildProcess,
+    CpuMeter,
+    bench_token,
+    summary,
+    unverified_hub,
+)
 
 HOST = "127.0.0.1"  # the only address this benchmark ever targets
 HEARTBEAT_EVERY_S = 3.0
@@ -45,12 +53,15 @@ P99_GOAL_MS = 50.0
 # The servers (run in a child process: `--serve hub|baseline`)
 # --------------------------------------------------------------------------------------------
 def serve(kind: str) -> None:
-    if kind == "hub":
+    if kind in ("hub", "hub-unverified"):
         from hub import HubSettings, start_hub
+
+        if kind == "hub-unverified":
+            unverified_hub()  # what verification costs: the same hub without it
 
         # Supabase's tenant limits would (by design) cut this load off; a benchmark of capacity
         # lifts them. Everything else is as shipped.
-        settings = HubSettings(port=0, **HUB_LIMITS)
+        settings = HubSettings(port=0, jwt_secret=BENCH_JWT_SECRET, **HUB_LIMITS)
 
         async def main() -> None:
             running = await start_hub(settings)
@@ -299,7 +310,7 @@ class Member(asyncio.Protocol):
             self.transport.abort()
 
 
-async def connect_member(port: int, tally: Tally, v2: bool, topic: str) -> Member:
+async def connect_member(port: int, tally: Tally, v2: bool, topic: str, user: str) -> Member:
     loop = asyncio.get_running_loop()
     _, member = await loop.create_connection(lambda: Member(tally, v2), HOST, port)
     key = base64.b64encode(os.urandom(16)).decode()
@@ -318,7 +329,9 @@ async def connect_member(port: int, tally: Tally, v2: bool, topic: str) -> Membe
             "config": {
                 "broadcast": {"self": False, "ack": False},
                 "presence": {"key": "", "enabled": False},
-            }
+            },
+            # Signed in as the member its heartbeats name, as the app is.
+            "access_token": bench_token(user),
         },
     )
     await asyncio.wait_for(member.replies.get(), 10)
@@ -346,7 +359,8 @@ async def host_events(member: Member, topic: str, room_size: int, stop_at: float
     while loop.time() < stop_at:
         position += 1.0
         seq = member.tally.new_seq(topic, room_size - 1)
-        payload: dict[str, Any] = {"user_id": "host", "username": "Host", "current_time": position}
+        # The host is the room's first member (u0), signed in as such.
+        payload: dict[str, Any] = {"user_id": "u0", "username": "Host", "current_time": position}
         if seq is not None:
             payload["seq"] = seq
         member.send(
@@ -419,8 +433,12 @@ async def run_load(
     count = 0
     for topic, size in rooms:
         joined = []
-        for _ in range(size):
-            joined.append(await connect_member(server.port, tally, v2=count % 4 == 3, topic=topic))
+        for index in range(size):
+            joined.append(
+                await connect_member(
+                    server.port, tally, v2=count % 4 == 3, topic=topic, user=f"u{index}"
+                )
+            )
             count += 1
         members[topic] = joined
     loop = asyncio.get_running_loop()
@@ -488,7 +506,12 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     big = ("realtime:room:big", 200)
     smalls = [(f"realtime:room:small{n}", 5) for n in range(100)]
     report: dict[str, Any] = {}
-    for kind in ("hub", "baseline"):
+    # The hub as shipped, the same hub with its identity checks switched off in its process
+    # (what verification costs), and the naive server.
+    order = ["hub", "hub-unverified", "baseline"]
+    if args.unverified_first:  # a second run in the other order shows how much is drift
+        order[:2] = order[1::-1]
+    for kind in order:
         server = ServerProcess(kind)
         gc_figures: dict[str, float] = {}
         try:
@@ -549,8 +572,15 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     print_load(big_baseline, "baseline")
     hub_same_size = next((entry for entry in scaling if entry["size"] == size), None)
 
-    hub, baseline = report["hub"], report["baseline"]
+    hub, baseline, unverified = report["hub"], report["baseline"], report["hub-unverified"]
     return {
+        "unverified_room200_p50_ms": unverified["big_room"]["p50_ms"],
+        "unverified_room200_p95_ms": unverified["big_room"]["p95_ms"],
+        "unverified_room200_p99_ms": unverified["big_room"]["p99_ms"],
+        "unverified_room5_p50_ms": unverified["small_rooms"]["p50_ms"],
+        "unverified_room5_p99_ms": unverified["small_rooms"]["p99_ms"],
+        "unverified_hub_cpu_percent": unverified["server_cpu_percent"],
+        "unverified_deliveries_per_s": unverified["deliveries_per_s"],
         "room200_p50_ms": hub["big_room"]["p50_ms"],
         "room200_p95_ms": hub["big_room"]["p95_ms"],
         "room200_p99_ms": hub["big_room"]["p99_ms"],
@@ -602,7 +632,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--serve", choices=["hub", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--serve", choices=["hub", "hub-unverified", "baseline"], help=argparse.SUPPRESS
+    )
     parser.add_argument(
         "--duration", type=float, default=30.0, help="measured seconds per main phase"
     )
@@ -619,6 +651,11 @@ def main() -> None:
         "--baseline-size", type=int, default=400, help="single room size also run on the baseline"
     )
     parser.add_argument("--quick", action="store_true", help="short run (about a minute)")
+    parser.add_argument(
+        "--unverified-first",
+        action="store_true",
+        help="run the hub without verification before the hub as shipped (the order's effect)",
+    )
     parser.add_argument(
         "--generator-loop",
         choices=["auto", "asyncio", "uvloop"],

@@ -64,15 +64,32 @@ CHANGE_P99_GOAL_MS = 20.0
 HISTORY_PAGE_GOAL_MS = 50.0
 
 
+async def measure_unverified(folder: Path, args: argparse.Namespace, run: dict[str, Any]) -> None:
+    """The cost of verification: phases 1 and 2 on the same hub with its identity checks
+    switched off in its process (a fresh database)."""
+    bare = HubProcess(folder / "unverified.sqlite3", unverified=True)
+    args.hub_pid = bare.pid
+    try:
+        print("on the hub without verification (tokens, rules, payload checks)")
+        run["unverified_changes"] = await measure_changes(bare.url, args)
+        print_changes(run["unverified_changes"], args)
+        run["unverified_history"] = await measure_history(bare.url, args)
+        print_history(run["unverified_history"], args)
+    finally:
+        bare.stop()
+
+
 async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="room-data-") as folder_name:
         folder = Path(folder_name)
         media = await asyncio.to_thread(
             render_demo_file, folder / "demo-160x90-30s.mkv", duration_s=30.0, size="160x90"
         )
+        run: dict[str, Any] = {}
+        if args.unverified_baseline and args.unverified_first:
+            await measure_unverified(folder, args, run)
         hub = HubProcess(folder / "hub.sqlite3")
         args.hub_pid = hub.pid
-        run: dict[str, Any] = {}
         try:
             print(f"hub {hub.url} in its own process, database {folder / 'hub.sqlite3'}")
             run["changes"] = await measure_changes(hub.url, args)
@@ -91,6 +108,8 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             run["hub_peak_rss_mb"] = round(peak_rss_mb(hub.pid), 1)
         finally:
             run["hub_log"] = hub.stop()[1]
+        if args.unverified_baseline and not args.unverified_first:
+            await measure_unverified(folder, args, run)
     return run
 
 
@@ -111,7 +130,19 @@ def summary(run: dict[str, Any], args: argparse.Namespace, run_s: float) -> dict
     if unbounded["rss_growth_mb"] is not None:
         span = unbounded["comments"] - unbounded["growth_from"]
         unbounded_per_1k = round(unbounded["rss_growth_mb"] / span * 1000, 2)
+    verification: dict[str, Any] = {}
+    if "unverified_changes" in run:
+        bare_change = run["unverified_changes"]["change"]["every_subscriber"]
+        bare_pages = run["unverified_history"]["cursor_pages"]
+        verification = {
+            "unverified_change_p50_ms": bare_change["p50_ms"],
+            "unverified_change_p95_ms": bare_change["p95_ms"],
+            "unverified_change_p99_ms": bare_change["p99_ms"],
+            "unverified_history_page_ms": bare_pages["p50_ms"],
+            "unverified_history_page_p95_ms": bare_pages["p95_ms"],
+        }
     return {
+        **verification,
         # 1. write -> postgres_changes, every delivery to the realtime-py subscribers
         "change_p50_ms": change["every_subscriber"]["p50_ms"],
         "change_p95_ms": change["every_subscriber"]["p95_ms"],
@@ -195,6 +226,17 @@ def summary(run: dict[str, Any], args: argparse.Namespace, run_s: float) -> dict
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run (the smoke test)")
+    parser.add_argument(
+        "--no-unverified-baseline",
+        dest="unverified_baseline",
+        action="store_false",
+        help="skip phases 1-2 on the hub without verification (the cost of verification)",
+    )
+    parser.add_argument(
+        "--unverified-first",
+        action="store_true",
+        help="run those before the hub as shipped (a second run shows the order's effect)",
+    )
     parser.add_argument("--subscribers", type=int, default=50)
     parser.add_argument("--worker-processes", type=int, default=2, help="for the subscribers")
     parser.add_argument("--rounds", type=int, default=300, help="measured rounds of 3 messages")

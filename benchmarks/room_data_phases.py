@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import LoopLag, OtherLoad, fmt, summary
+from harness import LoopLag, OtherLoad, bench_service_token, bench_token, fmt, summary
 from room_data_processes import ROOM, Child, Receipt, comment_row, now
 
 from room.backend import open_backend
@@ -37,12 +37,28 @@ def line(label: str, figures: Figures, extra: str = "") -> str:
     )
 
 
+WRITER = "writer"
+"""The member who writes the comments (comment_row's user_id)."""
+
+
 async def tables_for(url: str, room_id: str) -> RoomTables:
-    """The app's own table client for a room (supabase-py, as LiveRoom opens it on a hub)."""
-    backend = await open_backend(url, "anon", sign_in="off")
+    """The app's own table client for a room (supabase-py, as LiveRoom opens it on a hub),
+    signed in as the writer, who joins the room as the app does (its member row)."""
+    backend = await open_backend(url, "anon", user_token=bench_token(WRITER))
     tables = RoomTables(backend.client, room_id)
     await tables.ensure_room()
+    await tables.upsert_member({"user_id": WRITER, "username": WRITER})
     return tables
+
+
+async def seat_members(url: str, room_id: str, user_ids: list[str]) -> None:
+    """Member rows for the subscribers, written before any of them subscribes (so the room's
+    rules let each read the room's changes, and no setup change reaches them)."""
+    service = await open_backend(url, "anon", user_token=bench_service_token())
+    tables = RoomTables(service.client, room_id)
+    await tables.ensure_room()
+    for user_id in user_ids:
+        await tables.upsert_member({"user_id": user_id, "username": user_id})
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,6 +115,9 @@ async def _collect(children: list[Child], run: ChangeRun, *, probe: bool) -> Non
 async def measure_changes(url: str, args: argparse.Namespace) -> Figures:
     from realtime import AsyncRealtimeClient
 
+    await seat_members(
+        url, ROOM, [f"subscriber-{n}" for n in range(args.subscribers)] + ["probe", WRITER]
+    )
     share, extra = divmod(args.subscribers, args.worker_processes)
     workers, first = [], 0
     for process in range(args.worker_processes):
@@ -110,6 +129,7 @@ async def measure_changes(url: str, args: argparse.Namespace) -> Figures:
 
     tables = await tables_for(url, ROOM)
     sender = AsyncRealtimeClient(f"{url}/realtime/v1", "anon")
+    sender.access_token = bench_token(WRITER)  # its new_comment rows are the writer's
     channel = sender.channel(
         f"room:{ROOM}",
         {

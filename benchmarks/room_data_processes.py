@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import _bootstrap  # noqa: F401  (first: finds the venv and the project)
-from harness import HUB_LIMITS, ChildProcess, rss_mb
+from harness import BENCH_JWT_SECRET, HUB_LIMITS, ChildProcess, bench_token, rss_mb, unverified_hub
 
 ROOM = "bench"
 """The room of the latency and history measurements."""
@@ -87,8 +87,8 @@ class Child(ChildProcess):
 
 
 class HubProcess(Child):
-    def __init__(self, db: Path) -> None:
-        super().__init__("hub", str(db))
+    def __init__(self, db: Path, *, unverified: bool = False) -> None:
+        super().__init__("hub", str(db), *(["unverified"] if unverified else []))
         # "watchparty hub on http://127.0.0.1:PORT (Ctrl-C stops it)"
         self.url = self.expect(" on http://", "the hub").split()[3]
 
@@ -96,14 +96,17 @@ class HubProcess(Child):
 # --------------------------------------------------------------------------------------------
 # The roles
 # --------------------------------------------------------------------------------------------
-def serve_hub(db: Path) -> None:
+def serve_hub(db: Path, unverified: bool = False) -> None:
     """What `watchparty-tui serve --db DB --port 0` runs (`serve_forever`), tenant limits
     lifted (`harness.HUB_LIMITS`). The hub does not count postgres_changes deliveries (nor does
-    Supabase's rate counter), so the measured path is as shipped."""
+    Supabase's rate counter), so the measured path is as shipped. ``unverified``: the same hub
+    with its identity checks switched off (what verification costs)."""
     from hub import HubSettings, serve_forever
 
+    if unverified:
+        unverified_hub()
     logging.basicConfig(level=logging.WARNING, format="%(name)s %(levelname)s %(message)s")
-    serve_forever(HubSettings(port=0, db_path=db, **HUB_LIMITS))
+    serve_forever(HubSettings(port=0, db_path=db, jwt_secret=BENCH_JWT_SECRET, **HUB_LIMITS))
 
 
 def _emit(message: object) -> None:
@@ -167,6 +170,7 @@ async def run_subscribers(url: str, count: int, first: int) -> None:
     room_filter = f"room_id=eq.{ROOM}"
     for index in range(first, first + count):
         client = AsyncRealtimeClient(f"{url}/realtime/v1", "anon")
+        client.access_token = bench_token(f"subscriber-{index}")  # signed in, as the app is
         channel = client.channel(
             f"room:{ROOM}",
             {
@@ -204,6 +208,7 @@ async def run_probe(url: str) -> None:
         "ref": "1",
         "join_ref": "1",
         "payload": {
+            "access_token": bench_token("probe"),  # signed in, as the app is
             "config": {
                 "broadcast": {"self": True, "ack": False},
                 "presence": {"key": "probe", "enabled": True},
@@ -228,7 +233,7 @@ async def run_probe(url: str) -> None:
                     },
                 ],
                 "private": False,
-            }
+            },
         },
     }
     async with aiohttp.ClientSession() as session:
@@ -366,7 +371,7 @@ def run_app(url: str, room_id: str, media: str, last_index: int, flags: list[str
 def main() -> None:
     role, argv = sys.argv[1], sys.argv[2:]
     if role == "hub":
-        serve_hub(Path(argv[0]))
+        serve_hub(Path(argv[0]), unverified=argv[1:] == ["unverified"])
     elif role == "subscribers":
         asyncio.run(run_subscribers(argv[0], int(argv[1]), int(argv[2])))
     elif role == "probe":

@@ -72,7 +72,15 @@ from pathlib import Path
 from typing import Any
 
 import _bootstrap
-from harness import ChildProcess, LoopLag, OtherLoad, percentile, summary
+from harness import (
+    BENCH_JWT_SECRET,
+    ChildProcess,
+    LoopLag,
+    OtherLoad,
+    bench_token,
+    percentile,
+    summary,
+)
 from standin import StandInPlayer, StandInRoom
 
 from player.base import PlayerState
@@ -202,7 +210,8 @@ async def start_member(
     claim_host: bool = False,
 ) -> Watched:
     overrides: dict[str, Any] = {
-        "server": {"url": hub_url},
+        # Signed in to the hub as user_id (a token the benchmark's hub accepts).
+        "server": {"url": hub_url, "user_token": bench_token(user_id)},
         "player": {"vo": "null", "ao": "null", "media": str(media)},
     }
     if messages_per_s is not None:
@@ -244,7 +253,9 @@ async def run_room(cfg: dict[str, Any]) -> dict[str, Any]:
     folder = Path(_bootstrap.FOLDER) / "rooms" / name
     folder.mkdir(parents=True, exist_ok=True)
     os.environ["XDG_DATA_HOME"] = str(folder / "data")  # each room's own outbox and db
-    hub = await start_hub(HubSettings(port=0, db_path=folder / "hub.sqlite3"))
+    hub = await start_hub(
+        HubSettings(port=0, jwt_secret=BENCH_JWT_SECRET, db_path=folder / "hub.sqlite3")
+    )
     hub_url = hub.url
     state = hub.state
     rng = random.Random(cfg["seed"])

@@ -35,6 +35,10 @@ def broadcast_json(peer: Peer, hub: HubState, channel: ChannelJoin, frame: Frame
     if len(dumps(payload).encode()) > hub.settings.max_payload_bytes:
         payload_too_large(peer, hub, channel, frame)
         return
+    event = payload.get("event")
+    if not channel.speaks_for(payload.get("payload"), event if isinstance(event, str) else None):
+        forged(peer, channel, frame)
+        return
     room = hub.rooms[channel.room_key]
     hub.fan_out_broadcast(room, EncodedOnce.push(channel.topic, "broadcast", payload), channel)
     if channel.request.ack_broadcast and channel.topic in peer.channels:
@@ -55,6 +59,9 @@ def broadcast_binary(
         except ValueError:
             log.info("%r: binary broadcast with JSON encoding is not JSON; dropped", peer)
             return
+    if not channel.speaks_for(json_payload, push.user_event):
+        forged(peer, channel, push)
+        return
     topic, event = channel.topic, push.user_event
     v1_payload = {"type": "broadcast", "event": event, "payload": json_payload}
     message = EncodedOnce(
@@ -73,6 +80,18 @@ def broadcast_binary(
     hub.fan_out_broadcast(hub.rooms[channel.room_key], message, channel)
     if channel.request.ack_broadcast and channel.topic in peer.channels:
         peer.reply(push, OK)
+
+
+FORGED = "Unauthorized: the payload's user_id is not the sender's signed-in user"
+
+
+def forged(peer: Peer, channel: ChannelJoin, frame: Frame | UserBroadcastPush) -> None:
+    """A broadcast that speaks for someone else is dropped, not delivered (the sender learns
+    why when it asked for an ack). Refused rather than marked: every receiver, the web client
+    included, can then trust a hub broadcast's `user_id` without knowing about a mark."""
+    log.warning("%r: broadcast on %s claims another user_id; dropped", peer, channel.topic[:128])
+    if channel.request.ack_broadcast and channel.topic in peer.channels:
+        peer.reply(frame, error_reply(FORGED))
 
 
 def payload_too_large(

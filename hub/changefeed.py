@@ -1,6 +1,14 @@
 """postgres_changes: the bindings each channel join asked for, and the delivery of committed
 row changes to the joins whose bindings match.
 
+Each change reaches only the joins whose user may read the row, as Supabase Realtime applies
+the tables' SELECT policies per subscriber (supabase/migrations/*_room_access.sql, the same
+rules as hub.data.rules): a room's members read its rows, a member its own row, a host its
+room; a join with only the API key reads nothing (anon has no privilege); the service role
+reads everything. Membership is kept in memory from the change feed itself (the start-up
+sweep leaves no member rows, so it starts right); a DELETE is judged on the membership
+before it, so the others in the room see a member leave.
+
 A binding is `{event, schema, table, filter}` with the id the join reply echoed. For each change
 a channel gets one frame whose `ids` lists its matching bindings, as the server sends it. The
 `data` object is encoded once per change (by the store); a frame is built once per protocol
@@ -94,8 +102,50 @@ def _frame(vsn: Vsn, topic: str, ids: tuple[int, ...], data_json: str) -> bytes:
     return text_frame(text.encode())
 
 
+class Readers:
+    """Who may read a changed row: the SELECT policies, on membership kept in memory."""
+
+    def __init__(self) -> None:
+        self._members: dict[str, set[str]] = {}
+        members = TABLES["room_members"]
+        self._member_room = members.names.index("room_id")
+        self._member_user = members.names.index("user_id")
+        self._host = TABLES["rooms"].names.index("host_user_id")
+        self._room_of = {name: table.names.index("room_id") for name, table in TABLES.items()}
+
+    def may_read(self, channel: ChannelJoin, change: Change) -> bool:
+        if channel.service:
+            return True
+        user_id = channel.user_id
+        if user_id is None:
+            return False
+        row = change.filtered_row
+        table = change.table.name
+        room_id = row[self._room_of[table]]
+        if user_id in self._members.get(room_id, ()):
+            return True
+        if table == "rooms":
+            return bool(row[self._host] == user_id)
+        return table == "room_members" and row[self._member_user] == user_id
+
+    def note(self, change: Change) -> None:
+        """Keep the membership up to date (after the change was delivered)."""
+        if change.table.name != "room_members":
+            return
+        if change.old is not None:
+            room = self._members.get(change.old[self._member_room])
+            if room is not None:
+                room.discard(change.old[self._member_user])
+                if not room:
+                    del self._members[change.old[self._member_room]]
+        if change.new is not None:
+            room_id = change.new[self._member_room]
+            self._members.setdefault(room_id, set()).add(change.new[self._member_user])
+
+
 class ChangeFeed:
     def __init__(self) -> None:
+        self.readers = Readers()
         # table name -> channel join (member id) -> that join's bindings for the table.
         self._by_table: dict[str, dict[int, tuple[ChannelJoin, tuple[Binding, ...]]]] = {
             name: {} for name in TABLES
@@ -128,9 +178,12 @@ class ChangeFeed:
         As the server's poller (replication_poller.ex:404-421): postgres_changes have the
         tenant's own `db_events` counter; while it is triggered a poll's changes are skipped
         (channels stay open), otherwise each change adds its matching subscriptions."""
-        changes = [change for change in changes if self._by_table[change.table.name]]
-        if changes and db_events.is_triggered():
+        changes = list(changes)
+        heard = [change for change in changes if self._by_table[change.table.name]]
+        if heard and db_events.is_triggered():
             log.warning("postgres_changes skipped: too many postgres changes messages per second")
+            for change in changes:
+                self.readers.note(change)
             return 0
         reached = 0
         for change in changes:
@@ -139,7 +192,7 @@ class ChangeFeed:
             frames: dict[tuple[Vsn, str, tuple[int, ...]], bytes] = {}
             for channel, bindings in list(listeners.values()):
                 ids = tuple(dict.fromkeys(b.id for b in bindings if b.matches(change, row)))
-                if not ids:
+                if not ids or not self.readers.may_read(channel, change):
                     continue
                 db_events.add(len(ids))
                 key = (channel.peer.vsn, channel.topic, ids)
@@ -148,4 +201,5 @@ class ChangeFeed:
                     frame = frames[key] = _frame(key[0], key[1], ids, change.data_json)
                 if channel.peer.write(frame):
                     reached += 1
+            self.readers.note(change)
         return reached

@@ -82,6 +82,8 @@ class Peer(Protocol):
     vsn: Vsn
     channels: dict[str, ChannelJoin]
     """The socket's channel joins by topic."""
+    api_key: str
+    """The API key it connected with (as an access token: no user)."""
 
     def write(self, frame: bytes) -> bool:
         """Queue a whole websocket frame; False if the socket is gone (or was just cut off)."""
@@ -106,6 +108,10 @@ class Peer(Protocol):
         ...
 
 
+NAMES_ANOTHER_USER = frozenset({"host_changed"})
+"""Events whose `user_id` is the member they are about (the new host), not their sender."""
+
+
 @dataclass(eq=False, slots=True)
 class ChannelJoin:
     peer: Peer
@@ -114,6 +120,11 @@ class ChannelJoin:
     request: JoinRequest
     presence_limit: FixedWindowLimit
     presence_enabled: bool
+    user_id: str | None = None
+    """The verified user of the join's access token (its `sub`); None: only the API key, or
+    the service role."""
+    service: bool = False
+    """Joined with a service-role token: the hub's identity checks do not apply."""
     member_id: int = field(default_factory=lambda: next(_member_ids))
     tracked_payload: object = _NOT_TRACKED
 
@@ -124,6 +135,23 @@ class ChannelJoin:
     @property
     def room_key(self) -> RoomKey:
         return (self.request.private, self.sub_topic)
+
+    def speaks_for(self, payload: object, event: str | None = None) -> bool:
+        """Whether the sender a payload names is this join's verified user. The seed's events
+        carry their sender's id as `user_id`; the app's `host_changed` names the new host
+        there and its sender as `by_user_id`. On the hub both must be true."""
+        if self.service or not isinstance(payload, dict):
+            return True
+        if "by_user_id" in payload and payload["by_user_id"] != self.user_id:
+            return False
+        if event in NAMES_ANOTHER_USER and "by_user_id" in payload:
+            return True
+        claimed = payload.get("user_id")
+        return claimed is None or claimed == self.user_id
+
+    def may_track_as(self, key: str) -> bool:
+        """A presence key, when given, is the tracker's own verified id."""
+        return self.service or key == "" or key == self.user_id
 
     def is_tracking(self, payload: object) -> bool:
         return self.tracked_payload is not _NOT_TRACKED and self.tracked_payload == payload

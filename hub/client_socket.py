@@ -17,7 +17,7 @@ from hub.broadcast import broadcast_binary, broadcast_json
 from hub.channels import ChannelJoin
 from hub.errors import ProtocolError
 from hub.hub_state import HubState
-from hub.join import join
+from hub.join import join, renew_access_token
 from hub.limits import TokenBucket
 from hub.presence_events import handle_presence
 from hub.protocol import (
@@ -50,9 +50,18 @@ class CloseRequest:
 
 
 class ClientSocket:
-    def __init__(self, hub: HubState, vsn: Vsn, transport: asyncio.Transport, remote: str) -> None:
+    def __init__(
+        self,
+        hub: HubState,
+        vsn: Vsn,
+        transport: asyncio.Transport,
+        remote: str,
+        api_key: str = "",
+    ) -> None:
         self.hub = hub
         self.vsn = vsn
+        self.api_key = api_key
+        """The key the socket connected with: as an access token it means no user (anon)."""
         self.id = next(_socket_ids)
         self.remote = remote
         self._transport = transport
@@ -196,7 +205,7 @@ class ClientSocket:
         elif frame.event == "presence":
             handle_presence(self, self.hub, channel, frame)
         elif frame.event == "access_token":
-            pass  # No JWTs to verify here; the server sends no reply either way.
+            renew_access_token(self, self.hub, channel, frame)
         else:
             # As the server: counted, logged, not answered.
             self.hub.events.add()

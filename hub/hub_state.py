@@ -14,13 +14,18 @@ from hub.limits import Clock, RateCounter
 from hub.presence import PresenceDiff
 from hub.rooms import EncodedOnce, Room
 from hub.settings import HubSettings
+from hub.tokens import Tokens, load_secret
 from hub.vanish import forget_vanished_members
 
 
 class HubState:
-    def __init__(self, settings: HubSettings, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self, settings: HubSettings, clock: Clock = time.monotonic, tokens: Tokens | None = None
+    ) -> None:
         self.settings = settings
         self.clock = clock
+        self.tokens = tokens or Tokens(hub_secret(settings))
+        """Signs and checks the hub's access tokens (hub.tokens)."""
         """What the rate counters, presence windows and flood guards read (tests pass a fake)."""
         self.rooms: dict[RoomKey, Room] = {}
         self.peers: set[Peer] = set()
@@ -138,3 +143,10 @@ class HubState:
         tenant.max_presence_events_per_second`, against the per-second average."""
         limit = self.settings.max_presence_events_per_second
         return limit is not None and self.presence_events.current_avg() > limit
+
+
+def hub_secret(settings: HubSettings) -> bytes:
+    """The token-signing secret: given, else kept 0600 beside the database."""
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value().encode()
+    return load_secret(settings.jwt_secret_path)

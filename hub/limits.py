@@ -58,8 +58,9 @@ restart (`init/1` resets the GenCounter, 144); this one keeps them (stricter by 
 from __future__ import annotations
 
 import logging
+import math
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -256,3 +257,30 @@ class TokenBucket:
             self._tokens -= cost
             return True
         return False
+
+
+class ClientLimit:
+    """Hub-only: requests per client for the REST subset and sign-in, a `TokenBucket` per
+    client (its user id, else its address), so one client's flood is refused before it queues
+    work for everyone. The least recently seen of more than `max_clients` is forgotten."""
+
+    def __init__(
+        self, per_second: float, burst: int, clock: Clock, max_clients: int = 10_000
+    ) -> None:
+        self.per_second = per_second
+        self.burst = burst
+        self.clock = clock
+        self.max_clients = max_clients
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def retry_after(self, client: str) -> int | None:
+        """None when ``client`` may go on, else the seconds to wait (at least 1)."""
+        bucket = self._buckets.pop(client, None)
+        if bucket is None:
+            bucket = TokenBucket(self.burst, self.per_second, self.clock)
+        self._buckets[client] = bucket
+        if len(self._buckets) > self.max_clients:
+            self._buckets.popitem(last=False)
+        if bucket.take():
+            return None
+        return max(1, math.ceil(1 / self.per_second))

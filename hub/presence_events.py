@@ -48,6 +48,12 @@ def track(peer: Peer, hub: HubState, channel: ChannelJoin, frame: Frame, tracked
     if not isinstance(tracked, dict):
         peer.reply(frame, error_reply("Presence track payload must be a map"))
         return
+    if not channel.speaks_for(tracked) or not channel.may_track_as(channel.request.presence_key):
+        log.warning("%r: track on %s as another user refused", peer, channel.topic[:128])
+        peer.reply(
+            frame, error_reply("Unauthorized: presence is tracked as the signed-in user only")
+        )
+        return
     if channel.is_tracking(tracked):
         peer.reply(frame, OK)  # Identical payload: no diff (but it counted above).
         return

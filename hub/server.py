@@ -14,13 +14,17 @@ from aiohttp import WSMsgType, web
 
 from hub import auth
 from hub.client_socket import ClientSocket
+from hub.data.ops import Delete
+from hub.data.schema import TABLES
 from hub.data.store import Store, StoreOpenError
 from hub.errors import HubConfigError, ProtocolError
+from hub.gotrue import add_auth_routes
 from hub.hub_state import HubState
-from hub.limits import Clock
+from hub.limits import ClientLimit, Clock
 from hub.protocol import Vsn
 from hub.rest.handlers import add_rest_routes
 from hub.settings import HubSettings
+from hub.tokens import Tokens
 
 log = logging.getLogger("hub.server")
 
@@ -73,7 +77,13 @@ async def _websocket(request: web.Request) -> web.StreamResponse:
     if transport is None:
         return ws
     assert isinstance(transport, asyncio.Transport)
-    client = ClientSocket(hub, vsn, transport, remote)
+    presented = (
+        request.headers.get("x-api-key")
+        or request.headers.get("apikey")
+        or request.query.get("apikey")
+        or ""
+    )
+    client = ClientSocket(hub, vsn, transport, remote, presented)
     hub.peers.add(client)
     log.info("connected %r", client)
     try:
@@ -128,16 +138,26 @@ def build_app(
     app[_HUB_STATE] = hub
     for path in WEBSOCKET_PATHS:
         app.router.add_get(path, _websocket)
-    add_rest_routes(app, hub)
+    # One request budget per client, shared by the REST subset and sign-in.
+    limit = ClientLimit(settings.rest_requests_per_s, settings.rest_burst, clock)
+    add_rest_routes(app, hub, limit)
+    add_auth_routes(app, hub, limit)
     return app, hub
 
 
 async def _open_store(state: HubState) -> None:
     path = state.settings.database
     try:
-        state.store = await Store.open(path, state.deliver_changes)
+        state.store = await Store.open(
+            path, state.deliver_changes, state.settings.max_pending_writes
+        )
     except StoreOpenError as error:
         raise HubConfigError(str(error)) from None
+    # Nobody is present before the hub listens: member rows left by an earlier run (members
+    # who were cut off when it stopped) name no one who is here.
+    swept = await state.store.write(Delete(TABLES["room_members"], ()))
+    if swept:
+        log.info("removed %d member rows left by an earlier run", len(swept))
 
 
 def check_bind(settings: HubSettings) -> None:
@@ -164,8 +184,15 @@ class RunningHub:
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"
 
+    @property
+    def tokens(self) -> Tokens:
+        """The hub's token signer (tests and tools holding the secret mint tokens with it)."""
+        return self.state.tokens
+
     async def close(self) -> None:
         # Members are cut off, they did not leave: their rows stay (see hub.vanish).
+        if self.state.closing:
+            return  # closed already
         self.state.closing = True
         for client in list(self.state.peers):
             client.abort("hub shutting down")

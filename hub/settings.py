@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 APP_NAME = "watchparty-tui"
 """The app's name for platformdirs (the same folder as the app's own data)."""
@@ -71,6 +71,16 @@ class HubSettings(BaseModel):
             return data  # the `limits` field reports it
         return {**asdict(plan), **data}
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "the JWT secret must be at least 32 characters (as GoTrue asks); "
+                "make one with `openssl rand -base64 32`"
+            )
+        return value
+
     limits: Plan = "free"
     """The Supabase plan whose limits the hub enforces (free, pro, team), or off: no tenant
     limits. It sets the limit fields below that are not given explicitly."""
@@ -85,6 +95,11 @@ class HubSettings(BaseModel):
     """API key clients must present (`apikey` query parameter, `apikey` or `x-api-key` header).
     Without one any key is accepted, and only loopback binds are allowed."""
 
+    jwt_secret: SecretStr | None = None
+    """The secret the hub signs its access tokens with (HS256, at least 32 bytes). None: the
+    one kept in `hub-jwt-secret` (mode 0600) beside the database, made on first start. Tokens
+    live as long as it does; delete the file to sign everyone out."""
+
     db_path: Path | None = None
     """SQLite file of the room tables (the REST subset and postgres_changes). None: hub.sqlite3
     in the user's data folder (`default_db_path()`); created on first use."""
@@ -94,6 +109,17 @@ class HubSettings(BaseModel):
 
     max_rest_rows: int = Field(default=1000, ge=1)
     """Most rows one REST read returns (Supabase's default 'Max rows', db-max-rows = 1000)."""
+
+    max_pending_writes: int = Field(default=256, ge=1)
+    """Writes queued for the database at once; past it a write is refused at once with 503
+    (PGRST000, as PostgREST when its pool is exhausted) rather than waiting without bound."""
+
+    rest_requests_per_s: float = Field(default=50.0, gt=0)
+    """REST and sign-in requests one client (its user id, else its address) may make per
+    second on average (429 past it). The app makes a few a second at most."""
+
+    rest_burst: int = Field(default=200, ge=1)
+    """The same client's requests at once before `rest_requests_per_s` applies."""
 
     # --- Supabase limits (defaults: the plan in `limits`; None: not enforced) -----------------
     max_concurrent_users: int | None = Field(default=200, ge=1)
@@ -213,6 +239,10 @@ class HubSettings(BaseModel):
     @property
     def database(self) -> Path:
         return self.db_path if self.db_path is not None else default_db_path()
+
+    @property
+    def jwt_secret_path(self) -> Path:
+        return self.database.with_name("hub-jwt-secret")
 
 
 def default_db_path() -> Path:

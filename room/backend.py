@@ -1,21 +1,28 @@
 """The server a room runs on, as supabase-py sees it: the same client for the hub and Supabase.
 
-On a Supabase project the app signs in (anonymously unless the user gave a token), because
-row-level security knows members by their auth user id; that id becomes our user id in the
-room. The session is kept in a file in the data folder, so a restart is the same user. The
-embedded hub has no sign-in: there the app's own stable user id is used.
+The app signs in (anonymously unless the user gave a token), on a Supabase project and on a
+hub alike (the hub serves the same /auth/v1 subset), because the room's rules know members by
+their auth user id; that id becomes our user id in the room. The session is kept in a file
+in the data folder, so a restart is the same user. A server without sign-in (an older hub)
+answers 404 there, and ``auto`` then goes on with the app's own user id.
+
+The API key is sent with every request, so it is never sent in the clear to another machine:
+plain http is refused for any host but this one unless the user says the network is theirs.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import ipaddress
 import json
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import httpx
 from supabase import AsyncClient, AsyncClientOptions
@@ -90,12 +97,16 @@ async def open_backend(
     sign_in: SignIn = "auto",
     user_token: str | None = None,
     session_file: Path | None = None,
+    allow_plain_http: bool = False,
 ) -> Backend:
     """A supabase-py client for ``url``; signed in as ``sign_in`` says.
 
     ``auto`` signs in anonymously when the server offers Supabase Auth and goes on without
-    when it does not (a hub); ``anonymous`` insists; ``off`` never signs in.
+    when it does not; ``anonymous`` insists; ``off`` never signs in. A kept session the
+    server no longer accepts (its hub was reset, its user deleted) is replaced by a new
+    sign-in.
     """
+    check_transport(url, allow_plain_http=allow_plain_http)
     storage = FileStorage(session_file) if session_file is not None else None
     options = AsyncClientOptions(storage=storage) if storage else AsyncClientOptions()
     if user_token:
@@ -107,6 +118,11 @@ async def open_backend(
         return Backend(client, None)
     try:
         session = await client.auth.get_session()
+        if session is not None and not await _still_accepted(client):
+            log.warning("the server no longer accepts our kept session: signing in anew")
+            with contextlib.suppress(AuthError):  # its logout may refuse the token too
+                await client.auth.sign_out({"scope": "local"})
+            session = None
         if session is None:
             response = await client.auth.sign_in_anonymously()
             session = response.session
@@ -119,6 +135,46 @@ async def open_backend(
     if session is None:
         raise BackendError("Could not sign in: the server returned no session.")
     return Backend(client, session.user.id)
+
+
+async def _still_accepted(client: AsyncClient) -> bool:
+    """Whether the server still takes the kept session's token (GoTrue: 401/403 if not;
+    anything else, a server that cannot say included, keeps the session as it was)."""
+    try:
+        await client.auth.get_user()
+    except AuthApiError as error:
+        return not (error.status in (401, 403) or _is_bad_jwt(error))
+    except AuthError:
+        return True
+    return True
+
+
+def _is_bad_jwt(error: AuthApiError) -> bool:
+    return getattr(error, "code", None) in ("bad_jwt", "user_not_found", "session_not_found")
+
+
+def check_transport(url: str, *, allow_plain_http: bool) -> None:
+    """Refuse to send the key in the clear to another machine (BackendError says why)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "ws") or allow_plain_http:
+        return
+    host = parts.hostname or ""
+    if is_loopback(host):
+        return
+    raise BackendError(
+        f"Refusing to send the room's key over plain http to {host}: anyone on the network "
+        "between you could read it and join as you. Use an https:// address, or, if this "
+        "network is yours alone, set server.allow_plain_http = true (--allow-plain-http)."
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _status_of(error: AuthError) -> int | None:

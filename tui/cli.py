@@ -56,6 +56,12 @@ def _room_parser() -> argparse.ArgumentParser:
         "--server", metavar="URL", help="Supabase project URL or a hub's http://HOST:PORT"
     )
     parser.add_argument("--key", metavar="KEY", help="the project's anon key (never printed)")
+    parser.add_argument(
+        "--allow-plain-http",
+        action="store_const",
+        const=True,
+        help="send the key over http:// to another machine (only on a network you trust)",
+    )
     parser.add_argument("--user-id", metavar="ID", help="your user id (default: generated once)")
     parser.add_argument("--name", metavar="NAME", help="the name others see (default: login name)")
     parser.add_argument("--media", metavar="PATH_OR_URL", help="what to play when you host")
@@ -106,7 +112,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     options = _room_parser().parse_args(args)
     cli = _nested(
-        server={"url": options.server, "key": options.key},
+        server={
+            "url": options.server,
+            "key": options.key,
+            "allow_plain_http": options.allow_plain_http,
+        },
         user={"id": options.user_id, "name": options.name},
         player={"media": options.media},
     )

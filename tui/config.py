@@ -54,11 +54,14 @@ class ServerSettings(Section):
     key: SecretStr | None = None
     """The project's anon key (or the hub's --key). Never printed or logged."""
     sign_in: Literal["auto", "anonymous", "off"] = "auto"
-    """How to sign in to a server given by url. auto: anonymously when it offers Supabase
-    Auth (a Supabase project), not at all when it does not (a hub). Your auth user id then
-    becomes your user id in rooms, so row-level security knows you."""
+    """How to sign in. auto: anonymously when the server offers sign-in (a Supabase project,
+    a hub), not at all when it does not (an older hub). Your auth user id then becomes your
+    user id in rooms, so the room's rules know you."""
     user_token: SecretStr | None = None
     """A user's access token (JWT) to use instead of signing in. Never printed or logged."""
+    allow_plain_http: bool = False
+    """Send the key over plain http to a server that is not this machine. Off: such a server
+    is refused with a message, since anyone on the network could read the key."""
 
 
 class EmbeddedHubSettings(Section):

@@ -196,20 +196,21 @@ class LiveRoom:
         return HubSettings(port=self.settings.hub.port, db_path=self.settings.hub.db)
 
     async def _sign_in(self, server_url: str, key: str) -> Backend:
-        """supabase-py for the server: signed in on a Supabase project, as is on our hub."""
+        """supabase-py for the server, signed in: on a Supabase project and on a hub alike."""
         server = self.settings.server
-        if not server.url:
-            self._offline_status("opening the room's tables")
-            return await open_backend(server_url, key, sign_in="off")
         self._offline_status("signing in")
+        # One file per server (a session belongs to the server that issued it) and per
+        # --user-id, so two members on one machine can be two users.
+        user_id = self.settings.user.id
+        profile = server_url if not user_id else f"{server_url}\n{user_id}"
         return await open_backend(
             server_url,
             key,
             sign_in=server.sign_in,
             user_token=server.user_token.get_secret_value() if server.user_token else None,
-            # One file per server: a session belongs to the project that issued it.
             session_file=data_dir()
-            / f"auth-{hashlib.sha256(server_url.encode()).hexdigest()[:12]}.json",
+            / f"auth-{hashlib.sha256(profile.encode()).hexdigest()[:12]}.json",
+            allow_plain_http=server.allow_plain_http,
         )
 
     async def _restart_hub(self) -> None:

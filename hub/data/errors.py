@@ -24,6 +24,8 @@ class DataError(Exception):
         self.message = message
         self.details = details
         self.hint = hint
+        self.headers: dict[str, str] = {}
+        """Response headers that go with the error (PostgREST's WWW-Authenticate, Retry-After)."""
 
     def as_json(self) -> dict[str, Any]:
         return {

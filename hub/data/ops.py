@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Any
 
 from hub.data.filters import Filter
+from hub.data.rules import SERVICE, Caller, Clause
 from hub.data.schema import Column, Table
 from hub.data.values import Row
 
@@ -28,6 +29,10 @@ class Insert:
     """The columns the request named: what a merge updates on a conflict."""
     conflict: tuple[str, ...] | None = None
     resolution: Resolution | None = None
+    caller: Caller = SERVICE
+    """Whose rules apply (hub.data.rules); the service role, the hub's own, bypasses them."""
+    at: str | None = None
+    """The statement's time (its `now()` defaults), stored form; None: when it runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +40,14 @@ class Update:
     table: Table
     values: dict[str, Any]
     where: tuple[Filter, ...]
+    caller: Caller = SERVICE
 
 
 @dataclass(frozen=True, slots=True)
 class Delete:
     table: Table
     where: tuple[Filter, ...]
+    caller: Caller = SERVICE
 
 
 Write = Insert | Update | Delete
@@ -73,6 +80,7 @@ class Select:
     limit: int | None = None
     offset: int = 0
     count: bool = False
+    caller: Caller = SERVICE
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +89,7 @@ class ReadResult:
     total: int | None
 
 
-def where_sql(filters: tuple[Filter, ...]) -> tuple[str, list[Any]]:
+def where_sql(filters: tuple[Filter | Clause, ...]) -> tuple[str, list[Any]]:
     if not filters:
         return "", []
     clauses, params = [], []

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 
 from hub.data.ops import ReadResult, Select, where_sql
+from hub.data.rules import check_privilege, visible
 
 
 def run_select(conn: sqlite3.Connection, query: Select) -> ReadResult:
     table = query.table
     names = ", ".join(table.columns[p].quoted for p in query.positions)
-    where, params = where_sql(query.where)
+    check_privilege(query.caller, table, "SELECT")
+    rule = visible(query.caller, table, "SELECT", datetime.now(UTC))
+    where, params = where_sql(query.where if rule is None else (*query.where, rule))
     sql = f'SELECT {names} FROM "{table.name}"{where}'
     if query.order:
         sql += " ORDER BY " + ", ".join(item.sql() for item in query.order)

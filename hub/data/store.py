@@ -16,6 +16,7 @@ commit). tests/hub/test_hub_durability.py kills a hub right after the 201 and fi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -67,9 +68,12 @@ def _busy(error: sqlite3.OperationalError) -> DataError | None:
 
 
 class Store:
-    def __init__(self, path: Path, on_changes: ChangeSink) -> None:
+    def __init__(self, path: Path, on_changes: ChangeSink, max_pending_writes: int = 256) -> None:
         self.path = path
         self._on_changes = on_changes
+        self.max_pending_writes = max_pending_writes
+        self.pending_writes = 0
+        """Writes submitted and not finished (counted on the event loop's thread)."""
         self._loop = asyncio.get_running_loop()
         self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="hub-db-writer")
         self._reader_pool = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="hub-db-reader")
@@ -80,8 +84,8 @@ class Store:
         self.closed = False
 
     @classmethod
-    async def open(cls, path: Path, on_changes: ChangeSink) -> Store:
-        store = cls(path, on_changes)
+    async def open(cls, path: Path, on_changes: ChangeSink, max_pending_writes: int = 256) -> Store:
+        store = cls(path, on_changes, max_pending_writes)
         try:
             await asyncio.wrap_future(store._writer_pool.submit(store._open_writer))
         except BaseException:
@@ -195,8 +199,27 @@ class Store:
 
     # --- the event loop's side -------------------------------------------------------------
     def submit(self, op: Write) -> Future[list[Row]]:
-        """Queue a write; its changes reach `on_changes` before the future completes."""
-        return self._writer_pool.submit(self._run_write, op)
+        """Queue a write; its changes reach `on_changes` before the future completes. A full
+        queue refuses at once (`DataError` 503), so a flood costs no memory and no waiting."""
+        if self.pending_writes >= self.max_pending_writes:
+            raise DataError(
+                503,
+                "PGRST000",
+                "The hub's database is busy: too many writes are waiting",
+                f"{self.pending_writes} writes queued (the hub's max_pending_writes).",
+                "Retry in a moment.",
+            )
+        future = self._writer_pool.submit(self._run_write, op)
+        self.pending_writes += 1
+        future.add_done_callback(self._write_done)
+        return future
+
+    def _write_done(self, _future: Future[list[Row]]) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is gone
+            self._loop.call_soon_threadsafe(self._count_done)
+
+    def _count_done(self) -> None:
+        self.pending_writes -= 1
 
     async def write(self, op: Write) -> list[Row]:
         return await asyncio.wrap_future(self.submit(op))

@@ -4,25 +4,52 @@ turning SQLite's constraint errors into the PostgreSQL errors a hosted project r
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from typing import Any
 
 from hub.data.errors import DataError
 from hub.data.ops import Delete, Insert, Resolution, Update, Write, where_sql
+from hub.data.rules import check_new_row, check_privilege, stamp, visible
 from hub.data.schema import TABLES, Generated, Table
 from hub.data.values import Row
 
+STAMPED = "last_heartbeat"
+"""room_members' column the server sets on every write (the migration's stamp_heartbeat)."""
+
 
 def run_write(conn: sqlite3.Connection, op: Write) -> list[Row]:
-    """The rows the write touched (as RETURNING gives them); raises `DataError`."""
+    """The rows the write touched (as RETURNING gives them); raises `DataError`. The room's
+    rules (hub.data.rules) apply to the op's caller; a refused write raises, and the store
+    rolls the whole statement back."""
+    now = datetime.now(UTC)
     if isinstance(op, Insert):
-        return [row for values in op.rows for row in _insert(conn, op, values)]
+        check_privilege(op.caller, op.table, "INSERT")
+        if op.resolution is Resolution.MERGE:
+            check_privilege(op.caller, op.table, "UPDATE")
+        return [row for values in op.rows for row in _insert(conn, op, values, now)]
     if isinstance(op, Update):
-        return _update(conn, op)
-    return _delete(conn, op)
+        check_privilege(op.caller, op.table, "UPDATE")
+        return _update(conn, op, now)
+    check_privilege(op.caller, op.table, "DELETE")
+    return _delete(conn, op, now)
 
 
-def _insert(conn: sqlite3.Connection, op: Insert, values: dict[str, Any]) -> list[Row]:
+def _as_dict(table: Table, row: Row) -> dict[str, Any]:
+    return dict(zip(table.names, row, strict=True))
+
+
+def _insert(
+    conn: sqlite3.Connection, op: Insert, values: dict[str, Any], now: datetime
+) -> list[Row]:
     table = op.table
+    given = op.given
+    if table.name == "room_members":
+        # now() is the transaction's time in PostgreSQL: the same as the row's defaults.
+        values = {**values, STAMPED: op.at or stamp(now)}
+        given = given if STAMPED in given else (*given, STAMPED)
+    check_new_row(conn, op.caller, table, "INSERT", values)
+    if op.resolution is Resolution.MERGE:
+        _check_conflicting_row(conn, op, values, now)
     columns = [c for c in table.columns if c.default is not Generated.IDENTITY]
     sql = (
         f'INSERT INTO "{table.name}" ({", ".join(c.quoted for c in columns)}) '
@@ -30,33 +57,71 @@ def _insert(conn: sqlite3.Connection, op: Insert, values: dict[str, Any]) -> lis
     )
     if op.resolution is not None:
         target = ", ".join(f'"{name}"' for name in (op.conflict or table.primary_key))
-        updates = ", ".join(f'"{name}" = excluded."{name}"' for name in op.given)
+        updates = ", ".join(f'"{name}" = excluded."{name}"' for name in given)
         if op.resolution is Resolution.MERGE and updates:
             sql += f" ON CONFLICT ({target}) DO UPDATE SET {updates}"
         else:
             sql += f" ON CONFLICT ({target}) DO NOTHING"
     params = [values[c.name] for c in columns]
     try:
-        return conn.execute(sql + " RETURNING *", params).fetchall()
+        rows: list[Row] = conn.execute(sql + " RETURNING *", params).fetchall()
     except sqlite3.IntegrityError as error:
         raise _constraint_error(conn, table, error, values) from None
+    if op.resolution is Resolution.MERGE:
+        for row in rows:  # an updated row must also pass the UPDATE policy's WITH CHECK
+            check_new_row(conn, op.caller, table, "UPDATE", _as_dict(table, row))
+    return rows
 
 
-def _update(conn: sqlite3.Connection, op: Update) -> list[Row]:
+def _check_conflicting_row(
+    conn: sqlite3.Connection, op: Insert, values: dict[str, Any], now: datetime
+) -> None:
+    """ON CONFLICT DO UPDATE: an existing row the caller may not update is an error, not a
+    silent skip (PostgreSQL checks the UPDATE policy's USING on the conflicting row)."""
+    rule = visible(op.caller, op.table, "UPDATE", now)
+    if rule is None:
+        return
+    target = op.conflict or op.table.primary_key
+    name = f'"{op.table.name}"'
+    match = " AND ".join(f'{name}."{column}" = ?' for column in target)
+    text, rule_params = rule.sql()
+    key = [values[column] for column in target]
+    exists = conn.execute(f"SELECT 1 FROM {name} WHERE {match}", key).fetchone()
+    if exists is None:
+        return
+    allowed = conn.execute(f"SELECT 1 FROM {name} WHERE {match} AND {text}", [*key, *rule_params])
+    if allowed.fetchone() is None:
+        raise DataError(
+            403,
+            "42501",
+            "new row violates row-level security policy (USING expression) for table "
+            f'"{op.table.name}"',
+        )
+
+
+def _update(conn: sqlite3.Connection, op: Update, now: datetime) -> list[Row]:
     table = op.table
     if not op.values:
         return []
-    assignments = ", ".join(f'"{name}" = ?' for name in op.values)
-    where, params = where_sql(op.where)
+    values = op.values
+    if table.name == "room_members":
+        values = {**values, STAMPED: stamp(now)}
+    assignments = ", ".join(f'"{name}" = ?' for name in values)
+    rule = visible(op.caller, table, "UPDATE", now)
+    where, params = where_sql(op.where if rule is None else (*op.where, rule))
     sql = f'UPDATE "{table.name}" SET {assignments}{where} RETURNING *'
     try:
-        return conn.execute(sql, [*op.values.values(), *params]).fetchall()
+        rows: list[Row] = conn.execute(sql, [*values.values(), *params]).fetchall()
     except sqlite3.IntegrityError as error:
-        raise _constraint_error(conn, table, error, op.values) from None
+        raise _constraint_error(conn, table, error, values) from None
+    for row in rows:
+        check_new_row(conn, op.caller, table, "UPDATE", _as_dict(table, row))
+    return rows
 
 
-def _delete(conn: sqlite3.Connection, op: Delete) -> list[Row]:
-    where, params = where_sql(op.where)
+def _delete(conn: sqlite3.Connection, op: Delete, now: datetime) -> list[Row]:
+    rule = visible(op.caller, op.table, "DELETE", now)
+    where, params = where_sql(op.where if rule is None else (*op.where, rule))
     try:
         return conn.execute(f'DELETE FROM "{op.table.name}"{where} RETURNING *', params).fetchall()
     except sqlite3.IntegrityError as error:

@@ -8,6 +8,7 @@ even a bug in the hub answers a JSON 500 rather than a traceback page.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 from aiohttp import web
@@ -15,11 +16,14 @@ from aiohttp import web
 from hub import auth
 from hub.data.errors import DataError, bad_query, unknown_table
 from hub.data.ops import Delete, Select, Write
+from hub.data.rules import Caller
 from hub.data.schema import SCHEMA, TABLES, Table
 from hub.data.store import Store
 from hub.data.values import Row, now_timestamp
 from hub.hub_state import HubState
+from hub.limits import ClientLimit
 from hub.rest.body import read_json
+from hub.rest.caller import caller_of
 from hub.rest.prefer import Prefer
 from hub.rest.query import Query, conflict_target, parse_query
 from hub.rest.respond import (
@@ -39,8 +43,9 @@ PREFIX = "/rest/v1/"
 
 
 class RestApi:
-    def __init__(self, hub: HubState) -> None:
+    def __init__(self, hub: HubState, limit: ClientLimit) -> None:
         self.hub = hub
+        self.limit = limit
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -54,14 +59,17 @@ class RestApi:
             return error_response(DataError(500, "XX000", "internal error in the hub"))
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        self._check_key(request)
+        key = self._check_key(request)
+        caller = caller_of(request, self.hub.tokens, key)
+        if not caller.bypasses_rules:
+            self._check_rate(request, caller)
         self._check_profile(request)
         path = request.match_info.get("path", "")
         if path.startswith("rpc/"):
             if request.method != "POST":
                 raise DataError(405, "PGRST101", "Only POST is served for functions")
             body = await read_json(request, self.hub.settings.max_rest_body_bytes)
-            broadcast_room_event(self.hub, path[4:], body)
+            await broadcast_room_event(self.hub, caller, path[4:], body)
             return no_body(204, {})
         table = TABLES.get(path)
         if table is None:
@@ -71,14 +79,17 @@ class RestApi:
         single = wants_single(request.headers.get("Accept", ""))
         method = request.method
         if method in ("GET", "HEAD"):
-            return await self._select(table, query, prefer, single, head_only=method == "HEAD")
+            return await self._select(
+                caller, table, query, prefer, single, head_only=method == "HEAD"
+            )
         if method == "POST":
-            return await self._insert(request, table, query, prefer, single)
+            return await self._insert(request, caller, table, query, prefer, single)
         if method in ("PATCH", "DELETE"):
-            return await self._update_or_delete(request, table, query, prefer, single)
+            return await self._update_or_delete(request, caller, table, query, prefer, single)
         raise DataError(405, "PGRST117", f"Unsupported HTTP method: {method[:20]}")
 
-    def _check_key(self, request: web.Request) -> None:
+    def _check_key(self, request: web.Request) -> str:
+        """The API key presented (checked); raises 401 without a valid one."""
         presented = request.headers.get("apikey") or request.query.get("apikey")
         reason = auth.refusal(self.hub.settings, presented, request)
         if reason == "missing":
@@ -95,6 +106,26 @@ class RestApi:
                 "Invalid API key",
                 hint="Use the key the hub was started with (--key).",
             )
+        assert presented is not None
+        return presented
+
+    def _check_rate(self, request: web.Request, caller: Caller) -> None:
+        """429 past the client's request rate. PostgREST has no rate limit of its own (on
+        Supabase the API gateway has one): the error keeps PostgREST's shape, with
+        PostgreSQL's 53400 (configuration_limit_exceeded) and a Retry-After header."""
+        client = f"user {caller.user_id}" if caller.user_id else f"address {request.remote}"
+        wait_s = self.limit.retry_after(client)
+        if wait_s is None:
+            return
+        refused = DataError(
+            429,
+            "53400",
+            "Too many requests from this client",
+            f"At most {self.limit.per_second:g} requests a second, bursts of {self.limit.burst}.",
+            f"Retry in {wait_s} s.",
+        )
+        refused.headers = {"Retry-After": str(wait_s)}
+        raise refused
 
     @staticmethod
     def _check_profile(request: web.Request) -> None:
@@ -123,12 +154,26 @@ class RestApi:
         return await asyncio.wrap_future(future)
 
     async def _select(
-        self, table: Table, query: Query, prefer: Prefer, single: bool, *, head_only: bool
+        self,
+        caller: Caller,
+        table: Table,
+        query: Query,
+        prefer: Prefer,
+        single: bool,
+        *,
+        head_only: bool,
     ) -> web.StreamResponse:
         max_rows = self.hub.settings.max_rest_rows
         limit = max_rows if query.limit is None else min(query.limit, max_rows)
         select = Select(
-            table, query.positions, query.filters, query.order, limit, query.offset, prefer.count
+            table,
+            query.positions,
+            query.filters,
+            query.order,
+            limit,
+            query.offset,
+            prefer.count,
+            caller,
         )
         try:
             pending = self._store.read(select)
@@ -140,7 +185,13 @@ class RestApi:
         return body_response(200, objects, single=single, headers=headers, head_only=head_only)
 
     async def _insert(
-        self, request: web.Request, table: Table, query: Query, prefer: Prefer, single: bool
+        self,
+        request: web.Request,
+        caller: Caller,
+        table: Table,
+        query: Query,
+        prefer: Prefer,
+        single: bool,
     ) -> web.StreamResponse:
         body = await read_json(request, self.hub.settings.max_rest_body_bytes)
         resolution = prefer.resolution
@@ -153,11 +204,17 @@ class RestApi:
             resolution=resolution,
             now=now_timestamp(),
         )
-        rows = await self._write(op)
+        rows = await self._write(dataclasses.replace(op, caller=caller))
         return self._written(201, table, query, rows, prefer, single)
 
     async def _update_or_delete(
-        self, request: web.Request, table: Table, query: Query, prefer: Prefer, single: bool
+        self,
+        request: web.Request,
+        caller: Caller,
+        table: Table,
+        query: Query,
+        prefer: Prefer,
+        single: bool,
     ) -> web.StreamResponse:
         verb = "UPDATE" if request.method == "PATCH" else "DELETE"
         if query.limit is not None or query.offset:
@@ -171,7 +228,7 @@ class RestApi:
             op = update_from_body(table, body, query.filters)
         else:
             op = Delete(table, query.filters)
-        rows = await self._write(op)
+        rows = await self._write(dataclasses.replace(op, caller=caller))
         return self._written(200, table, query, rows, prefer, single)
 
     @staticmethod
@@ -195,6 +252,6 @@ class RestApi:
         return body_response(status, objects, single=single, headers=headers)
 
 
-def add_rest_routes(app: web.Application, hub: HubState) -> None:
-    api = RestApi(hub)
+def add_rest_routes(app: web.Application, hub: HubState, limit: ClientLimit) -> None:
+    api = RestApi(hub, limit)
     app.router.add_route("*", PREFIX + "{path:.*}", api.handle)

@@ -23,6 +23,7 @@ def error_response(error: DataError) -> web.Response:
         text=dumps(error.as_json()),
         content_type=JSON_TYPE,
         charset="utf-8",
+        headers=error.headers,
     )
 
 

@@ -102,7 +102,7 @@ def insert_from_body(
         )
         for row in rows
     )
-    return Insert(table, stored, given, conflict if resolution else None, resolution)
+    return Insert(table, stored, given, conflict if resolution else None, resolution, at=now)
 
 
 def update_from_body(table: Table, body: Any, where: tuple[Filter, ...]) -> Update:

@@ -4,8 +4,9 @@ On Supabase (supabase/migrations/*_broadcast_room_event.sql) it checks its argum
 `realtime.send(p_payload, p_event_type, 'room:' || p_room_id, false)`; here the broadcast goes
 straight into the hub's fan-out, to every subscriber of the public channel `room:{p_room_id}`.
 The same argument checks (an event type of 1 to 64 characters, an object payload: 22023), and
-like realtime.send an `id` added to the payload when it has none, and `meta: {id}`. Not checked:
-that the caller is a member of the room (the hub has no sign-in to know the caller by).
+like realtime.send an `id` added to the payload when it has none, and `meta: {id}`. Only a
+member of the room may call it (42501, with the migration's message and hint), and, as
+everywhere on the hub, a payload's `user_id` must be the caller's own.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from typing import Any
 
 from hub.channels import TOPIC_PREFIX
 from hub.data.errors import DataError, invalid_text
+from hub.data.filters import Filter
+from hub.data.ops import Select
+from hub.data.rules import Caller
+from hub.data.schema import TABLES
 from hub.hub_state import HubState
 from hub.protocol import dumps
 from hub.rooms import EncodedOnce
@@ -39,20 +44,52 @@ def _not_found(name: str, args: list[str]) -> DataError:
     )
 
 
-def broadcast_room_event(hub: HubState, name: str, body: Any) -> None:
+async def _is_member(hub: HubState, room_id: str, user_id: str) -> bool:
+    members = TABLES["room_members"]
+    where = tuple(
+        Filter(column, members.names.index(column.name), "eq", value)
+        for column, value in (
+            (members.columns[members.names.index("room_id")], room_id),
+            (members.columns[members.names.index("user_id")], user_id),
+        )
+    )
+    if hub.store is None:
+        raise DataError(503, "PGRST000", "The hub's database is not open")
+    result = await hub.store.read(Select(members, (0,), where, limit=1))
+    return bool(result.rows)
+
+
+async def broadcast_room_event(hub: HubState, caller: Caller, name: str, body: Any) -> None:
     args = list(body) if isinstance(body, dict) else []
     if name != FUNCTION or sorted(args) != sorted(PARAMETERS):
         raise _not_found(name, args)
+    if caller.role == "anon":
+        # Granted to authenticated only (the migration revokes it from public and anon).
+        raise DataError(401, "42501", f"permission denied for function {FUNCTION}")
     room_id, event, payload = (body[p] for p in PARAMETERS)
     for value in (room_id, event):
         if not isinstance(value, str):
             raise invalid_text("text", dumps(value)[:80])
+    if not caller.bypasses_rules and (
+        caller.user_id is None or not await _is_member(hub, room_id, caller.user_id)
+    ):
+        raise DataError(
+            403,
+            "42501",
+            f"broadcast_room_event: you are not a member of room {room_id[:80]}",
+            hint="Join the room (insert your room_members row) before broadcasting to it.",
+        )
     if not 1 <= len(event) <= 64:
         raise DataError(
             400, "22023", "broadcast_room_event: the event type must be 1 to 64 characters"
         )
     if not isinstance(payload, dict):
         raise DataError(400, "22023", "broadcast_room_event: the payload must be a JSON object")
+    claimed = payload.get("user_id")
+    if not caller.bypasses_rules and claimed is not None and claimed != caller.user_id:
+        raise DataError(
+            403, "42501", "broadcast_room_event: the payload's user_id must be your own"
+        )
     message_id = str(uuid.uuid4())
     payload = payload if "id" in payload else {**payload, "id": message_id}
     broadcast = {

@@ -29,6 +29,11 @@ begin
     raise exception 'broadcast_room_event: the payload must be a JSON object'
       using errcode = '22023';
   end if;
+  -- The payload speaks for its sender: a user_id in it must be the caller's own.
+  if p_payload ? 'user_id' and p_payload ->> 'user_id' is distinct from caller then
+    raise exception 'broadcast_room_event: the payload''s user_id must be your own'
+      using errcode = '42501';
+  end if;
   -- private = false: the room's channel is public (the client joins with private: false).
   perform realtime.send(p_payload, p_event_type, 'room:' || p_room_id, false);
 end

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from hubkit import Inbox, room_config, subscribed
-from supabase import AsyncClient, acreate_client
+from supabase import AsyncClient, AsyncClientOptions, acreate_client
 
 from hub import RunningHub
 
@@ -19,11 +19,28 @@ RestFactory = Callable[..., Awaitable[AsyncClient]]
 
 @pytest.fixture
 async def rest(hub: RunningHub) -> AsyncIterator[RestFactory]:
-    """supabase-py clients (its tables are postgrest-py) whose project URL is the hub's."""
+    """supabase-py clients (its tables are postgrest-py) whose project URL is the hub's. By
+    default with a service-role token (the room's rules do not apply, as with a project's
+    service key: these tests are about the REST subset itself); ``user`` signs the client in
+    as that user, ``user=None, service=False`` sends only the API key."""
     clients: list[AsyncClient] = []
 
-    async def make(target: RunningHub | None = None, key: str = "anon") -> AsyncClient:
-        client = await acreate_client((target or hub).url, key)
+    async def make(
+        target: RunningHub | None = None,
+        key: str = "anon",
+        *,
+        user: str | None = None,
+        service: bool = True,
+    ) -> AsyncClient:
+        running = target or hub
+        options = AsyncClientOptions()
+        if user is not None:
+            token: str | None = running.tokens.issue(user).access_token
+        else:
+            token = running.tokens.service_token() if service else None
+        if token is not None:
+            options.headers["Authorization"] = f"Bearer {token}"
+        client = await acreate_client(running.url, key, options)
         clients.append(client)
         return client
 
@@ -69,6 +86,10 @@ async def listening_channel(
 ) -> tuple[Any, Inbox]:
     """A subscribed realtime-py channel on room:{room_id}; each (event, table, filter) binding
     puts what its callback receives into the returned inbox."""
+    if realtime.access_token == realtime.apikey:
+        # A watcher is a script with the service key: it reads every row's changes, as the
+        # room's rules let a member read only its own room's.
+        realtime.access_token = realtime.tokens.service_token()
     channel = realtime.channel(f"room:{room_id}", room_config(key))
     inbox = Inbox()
     for event, table, row_filter in bindings:

@@ -17,11 +17,15 @@ import pytest
 from realtime import AsyncRealtimeClient
 
 from hub import HubSettings, RunningHub, start_hub
+from hub.tokens import Tokens
 
 JS_DIR = Path(__file__).resolve().parents[1] / "js"
 WAIT_S = 5.0
 
 HubFactory = Callable[..., Awaitable[RunningHub]]
+
+HUB_TOKENS: dict[str, Tokens] = {}
+"""Each test hub's token signer by URL, so a helper given only a URL can sign a member in."""
 
 
 class FakeClock:
@@ -44,6 +48,7 @@ async def make_hub(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Hu
     async def factory(clock: Callable[[], float] = time.monotonic, **overrides: Any) -> RunningHub:
         overrides.setdefault("db_path", tmp_path_factory.mktemp("hub") / "hub.sqlite3")
         hub = await start_hub(HubSettings(port=0, **overrides), clock=clock)
+        HUB_TOKENS[hub.url] = hub.tokens
         hubs.append(hub)
         return hub
 
@@ -61,11 +66,16 @@ class RawClient:
     """A bare websocket speaking frames by hand, to see exactly what the hub sends."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, ws: aiohttp.ClientWebSocketResponse, vsn: str
+        self,
+        session: aiohttp.ClientSession,
+        ws: aiohttp.ClientWebSocketResponse,
+        vsn: str,
+        tokens: Tokens | None = None,
     ):
         self.session = session
         self.ws = ws
         self.vsn = vsn
+        self.tokens = tokens
         self._ref = 0
 
     def next_ref(self) -> str:
@@ -100,6 +110,13 @@ class RawClient:
         self, topic: str, config: dict[str, Any] | None = None, **extra: Any
     ) -> dict[str, Any]:
         ref = self.next_ref()
+        key = ((config or {}).get("presence") or {}).get("key")
+        if key and self.tokens is not None and "access_token" not in extra:
+            # A member signs in as the user its presence key names (the hub checks it).
+            extra["access_token"] = self.tokens.issue(key).access_token
+        elif (config or {}).get("postgres_changes") and self.tokens is not None:
+            # A table watcher is a script with the service key (it reads every room's rows).
+            extra.setdefault("access_token", self.tokens.service_token())
         await self.send(topic, "phx_join", {"config": config or {}, **extra}, ref=ref, join_ref=ref)
         reply = await self.recv_event("phx_reply")
         assert reply["ref"] == ref
@@ -175,7 +192,7 @@ async def raw(hub: RunningHub) -> AsyncIterator[RawFactory]:
         ws = await session.ws_connect(
             url, params={"apikey": "anon", "vsn": vsn, **params}, autoping=True
         )
-        client = RawClient(session, ws, vsn)
+        client = RawClient(session, ws, vsn, (target or hub).tokens)
         clients.append(client)
         return client
 
@@ -184,12 +201,34 @@ async def raw(hub: RunningHub) -> AsyncIterator[RawFactory]:
         await client.close()
 
 
+class SignedInClient(AsyncRealtimeClient):
+    """realtime-py as a member uses it: signed in (`set_auth` before joining) as the user
+    its first channel's presence key names, with a token the hub signed."""
+
+    tokens: Tokens
+
+    def channel(self, topic: str, params: Any = None) -> Any:
+        config = (params or {}).get("config") or {}
+        key = (config.get("presence") or {}).get("key")
+        if key and self.access_token == self.apikey:
+            self.access_token = self.tokens.issue(key).access_token
+        return super().channel(topic, params)
+
+
 @pytest.fixture
 async def py_client(hub: RunningHub) -> AsyncIterator[Callable[..., AsyncRealtimeClient]]:
     clients: list[AsyncRealtimeClient] = []
 
-    def make(target: RunningHub | None = None, **kwargs: Any) -> AsyncRealtimeClient:
-        client = AsyncRealtimeClient(f"{(target or hub).url}/realtime/v1", "anon", **kwargs)
+    def make(
+        target: RunningHub | None = None, *, user: str | None = None, **kwargs: Any
+    ) -> AsyncRealtimeClient:
+        """A realtime-py client; signed in as ``user`` (a token the hub signed) when given,
+        as realtime-py is after `set_auth`, else as its first channel's presence key."""
+        running = target or hub
+        client = SignedInClient(f"{running.url}/realtime/v1", "anon", **kwargs)
+        client.tokens = running.tokens
+        if user is not None:
+            client.access_token = running.tokens.issue(user).access_token
         clients.append(client)
         return client
 
@@ -260,8 +299,11 @@ class JsClient:
     async def start(
         cls, url: str, topic: str, presence_key: str, heartbeat_ms: int = 25000
     ) -> JsClient:
+        """Signed in as ``presence_key`` (a token of the hub at ``url``), as a member is."""
+        tokens = HUB_TOKENS.get(url)
+        token = tokens.issue(presence_key).access_token if tokens and presence_key else ""
         return await cls.run_script(
-            "realtime_client.mjs", url, "anon", topic, presence_key, str(heartbeat_ms)
+            "realtime_client.mjs", url, "anon", topic, presence_key, str(heartbeat_ms), token
         )
 
     @classmethod

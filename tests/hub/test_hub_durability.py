@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from datakit import comment, ensure_room, post_comment
-from supabase import acreate_client
+from supabase import AsyncClient, AsyncClientOptions, acreate_client
+
+from hub.tokens import Tokens
 
 pytestmark = pytest.mark.slow
 
@@ -72,6 +74,15 @@ async def hub_processes() -> AsyncIterator[list[HubProcess]]:
             await hub.wait()
 
 
+async def service_client(url: str, db: Path) -> AsyncClient:
+    """A client with the service key of the hub whose database is ``db`` (its secret is the
+    0600 file the hub made beside it)."""
+    secret = (db.parent / "hub-jwt-secret").read_text(encoding="ascii").strip()
+    token = Tokens(secret.encode()).service_token()
+    options = AsyncClientOptions(headers={"Authorization": f"Bearer {token}"})
+    return await acreate_client(url, "anon", options)
+
+
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 async def test_rows_acknowledged_before_a_sigkill_are_there_after_a_restart(
     tmp_path: Path, hub_processes: list[HubProcess], command: str
@@ -79,7 +90,7 @@ async def test_rows_acknowledged_before_a_sigkill_are_there_after_a_restart(
     db = tmp_path / "hub.sqlite3"
     first = await HubProcess.start(db, command)
     hub_processes.append(first)
-    client = await acreate_client(first.url, "anon")
+    client = await service_client(first.url, db)
     await ensure_room(client, "abc")
     rows = [comment("abc", message=f"m{i}") for i in range(30)]
     for row in rows[:-1]:
@@ -93,7 +104,7 @@ async def test_rows_acknowledged_before_a_sigkill_are_there_after_a_restart(
 
     second = await HubProcess.start(db, command)
     hub_processes.append(second)
-    client = await acreate_client(second.url, "anon")
+    client = await service_client(second.url, db)
     stored = await client.table("comments").select("id,seq").eq("room_id", "abc").execute()
     assert sorted(r["id"] for r in stored.data) == sorted(r["id"] for r in rows)
     assert sorted(r["seq"] for r in stored.data) == list(range(1, 31))

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import datakit
 import pytest
 from datakit import RestFactory, comment, ensure_room
 from hubkit import FakeClock, HubFactory, Inbox, RawClient, RawFactory, room_config
@@ -387,6 +388,11 @@ async def room_of_three(
         await member.join(TOPIC, config)
         await member.recv_event("system")  # Subscribed to PostgreSQL
         members.append(member)
+    # Members of the room in its tables too, so each reads the room's comments.
+    service = await rest(target=hub)
+    await ensure_room(service, ROOM)
+    for index in range(3):
+        await service.table("room_members").insert(datakit.member(ROOM, f"m{index}")).execute()
     return Room(hub, members, rest)
 
 

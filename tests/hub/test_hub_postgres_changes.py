@@ -70,7 +70,10 @@ async def test_realtime_py_callbacks_get_insert_update_delete(rest: RestFactory,
     await client.table("room_members").delete().eq("room_id", ROOM).eq("user_id", "ann").execute()
     delete = data_of(await members.wait_for(lambda p: data_of(p)["type"] == "DELETE"))
     assert "record" not in delete
-    assert delete["old_record"] == {**inserted, "is_synced": False}
+    # The update stamped last_heartbeat with the hub's time (the migration's trigger does too).
+    stamped = update["record"]["last_heartbeat"]
+    assert stamped > inserted["last_heartbeat"]
+    assert delete["old_record"] == {**inserted, "is_synced": False, "last_heartbeat": stamped}
 
     row = comment(ROOM, video_timestamp=3.25, is_anchor=True)
     await client.table("comments").upsert(row, on_conflict="id", ignore_duplicates=True).execute()
@@ -351,6 +354,8 @@ async def test_realtime_py_subscriber_with_presence_and_changes(
     await syncs.wait_for(lambda state: "ann" in state)
     client = await rest()
     await ensure_room(client, ROOM)
+    # ann reads the room's comments once she is a member (as the room's rules say).
+    await client.table("room_members").insert(member(ROOM, "ann")).execute()
     await client.table("comments").insert(comment(ROOM, message="with presence")).execute()
     got = await changes.wait_for(lambda p: True)
     assert data_of(got)["record"]["message"] == "with presence"
@@ -374,3 +379,46 @@ async def test_a_retried_comment_is_one_row_and_one_change(
     assert [c["record"]["id"] for c in changes] == [row["id"]]
     stored = await rest_client.table("comments").select("id").execute()
     assert stored.data == [{"id": row["id"]}]
+
+
+async def test_changes_reach_only_those_the_rooms_rules_let_read_them(
+    rest: RestFactory, raw
+) -> None:  # type: ignore[no-untyped-def]
+    """As Supabase Realtime applies the SELECT policies per subscriber: a room's members get
+    its changes, a signed-in outsider and a socket with only the API key get none."""
+    client = await rest()
+    await ensure_room(client, ROOM)
+    await client.table("room_members").insert(member(ROOM, "ann")).execute()
+    binding = {"event": "INSERT", "schema": "public", "table": "comments"}  # every room
+    listeners = {}
+    for who in ("ann", "outsider", None):
+        listener = await raw()
+        # Without a user, realtime-py sends the API key itself as the access token.
+        extra = {"access_token": listener.tokens.issue(who).access_token if who else "anon"}
+        reply = await listener.join(
+            f"realtime:room:{ROOM}", {"postgres_changes": [binding]}, **extra
+        )
+        assert reply["payload"]["status"] == "ok"
+        listeners[who] = listener
+    await client.table("comments").insert(comment(ROOM, message="for members")).execute()
+    await client.table("room_members").insert(member(ROOM, "outsider")).execute()  # joins now
+    await client.table("comments").insert(comment(ROOM, message="for both")).execute()
+    ann, outsider, anon = listeners["ann"], listeners["outsider"], listeners[None]
+    seen_by_ann = [
+        (await ann.recv_event("postgres_changes"))["payload"]["data"]["record"]["message"]
+        for _ in range(2)
+    ]
+    assert seen_by_ann == ["for members", "for both"]
+    first_for_outsider = await outsider.recv_event("postgres_changes")
+    assert first_for_outsider["payload"]["data"]["record"]["message"] == "for both"
+    # The changes were fanned out before the REST answers: anything for anon came before the
+    # reply to a heartbeat sent now.
+    await anon.send("phoenix", "heartbeat", {}, ref="hb-last")
+    events = []
+    while True:
+        frame = await anon.recv()
+        assert isinstance(frame, dict)
+        if frame["event"] == "phx_reply" and frame["ref"] == "hb-last":
+            break
+        events.append(frame["event"])
+    assert "postgres_changes" not in events

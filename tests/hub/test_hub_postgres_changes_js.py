@@ -36,7 +36,13 @@ async def test_realtime_js_gets_new_old_and_event_type(
         binding("DELETE", "room_members", "user_id=eq.bob"),
     ]
     js = await js_client(
-        hub.url, "anon", f"room:{ROOM}", json.dumps(bindings), script="postgres_changes_client.mjs"
+        hub.url,
+        "anon",
+        f"room:{ROOM}",
+        json.dumps(bindings),
+        "",
+        hub.tokens.service_token(),  # a watcher with the service key reads every row's changes
+        script="postgres_changes_client.mjs",
     )
     await js.wait_for(lambda e: e.get("type") == "status" and e["status"] == "SUBSCRIBED")
     subscribed = await js.wait_for(lambda e: e.get("type") == "system")
@@ -89,6 +95,8 @@ async def test_realtime_js_and_realtime_py_see_the_same_change(
         "anon",
         f"room:{ROOM}",
         json.dumps([binding("INSERT", "comments", f"room_id=eq.{ROOM}")]),
+        "",
+        hub.tokens.service_token(),
         script="postgres_changes_client.mjs",
     )
     await js.wait_for(lambda e: e.get("type") == "status" and e["status"] == "SUBSCRIBED")

@@ -209,6 +209,7 @@ KILLABLE = textwrap.dedent(
 
     async def main():
         client = AsyncRealtimeClient(sys.argv[1] + "/realtime/v1", "anon")
+        client.access_token = sys.argv[2]  # signed in as "doomed"
         channel = client.channel("room:abc", {"config": {"broadcast": {"self": False, "ack": False},
             "presence": {"key": "doomed", "enabled": True}, "private": False}})
         await channel.subscribe()
@@ -224,7 +225,12 @@ KILLABLE = textwrap.dedent(
 async def test_killed_client_leaves_presence(hub: RunningHub, raw: RawFactory) -> None:
     watcher = await member(raw, "watcher")
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", KILLABLE, hub.url, stdout=asyncio.subprocess.PIPE
+        sys.executable,
+        "-c",
+        KILLABLE,
+        hub.url,
+        hub.tokens.issue("doomed").access_token,
+        stdout=asyncio.subprocess.PIPE,
     )
     try:
         assert process.stdout is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hubkit import Inbox, room_config, subscribed
+from hubkit import Inbox, RawFactory, room_config, subscribed
 
 from hub import HubSettings, RunningHub, start_hub
 
@@ -27,7 +27,7 @@ async def test_postgres_changes_bindings_are_accepted_and_system_ok_arrives(py_c
     assert system.extension == "postgres_changes"
 
 
-async def test_set_auth_keeps_the_channel_working(py_client) -> None:  # type: ignore[no-untyped-def]
+async def test_set_auth_keeps_the_channel_working(hub: RunningHub, py_client) -> None:  # type: ignore[no-untyped-def]
     sender_client, receiver_client = py_client(), py_client()
     sender = sender_client.channel("room:abc", room_config("a"))
     receiver = receiver_client.channel("room:abc", room_config("b"))
@@ -35,9 +35,26 @@ async def test_set_auth_keeps_the_channel_working(py_client) -> None:  # type: i
     receiver.on_broadcast("play", got.put)
     await subscribed(sender)
     await subscribed(receiver)
-    await sender_client.set_auth("a-fresh-token")
-    await sender.send_broadcast("play", {"current_time": 1.0})
-    assert (await got.wait_for(lambda item: True))["payload"] == {"current_time": 1.0}
+    await sender_client.set_auth(hub.tokens.issue("a").access_token)  # a refreshed token
+    await sender.send_broadcast("play", {"user_id": "a", "current_time": 1.0})
+    assert (await got.wait_for(lambda item: True))["payload"] == {
+        "user_id": "a",
+        "current_time": 1.0,
+    }
+
+
+async def test_a_renewed_token_the_hub_did_not_sign_closes_the_channel(
+    hub: RunningHub, raw: RawFactory
+) -> None:
+    """realtime-py's set_auth sends `access_token` on each joined channel; a token the hub
+    does not accept shuts the channel down as the server does (a system error, phx_close)."""
+    client = await raw()
+    await client.join("realtime:room:abc", room_config("a")["config"])
+    await client.send("realtime:room:abc", "access_token", {"access_token": "a-forged-token"})
+    system = await client.recv_event("system")
+    assert system["payload"]["status"] == "error"
+    assert system["payload"]["message"] == "InvalidJWTToken: Expected 3 parts in JWT; got 1"
+    await client.recv_event("phx_close")
 
 
 @pytest.mark.slow

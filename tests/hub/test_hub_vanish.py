@@ -3,6 +3,7 @@ the DELETE; a member still present on another connection keeps it."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pytest
@@ -98,12 +99,15 @@ async def test_untrack_and_leave_delete_the_row_of_that_key_only(
     assert await members_of(client) == {"never-present"}
 
 
-async def test_a_hub_shutting_down_keeps_the_rows(tmp_path, py_client) -> None:  # type: ignore[no-untyped-def]
-    from supabase import acreate_client
-
+async def test_a_hub_shutting_down_keeps_the_rows_until_it_starts_again(
+    tmp_path, py_client
+) -> None:  # type: ignore[no-untyped-def]
+    """Members cut off by a hub that stops did not leave: their rows stay while it is down.
+    The next start sweeps them (nobody is present before it listens), and a member who is
+    still around writes its row again when it rejoins."""
     settings = HubSettings(port=0, db_path=tmp_path / "hub.sqlite3")
     first = await start_hub(settings)
-    client = await acreate_client(first.url, "anon")
+    client = await service_client(first)
     await ensure_room(client, ROOM)
     channel = py_client(target=first).channel(f"room:{ROOM}", room_config("ann"))
     await subscribed(channel)
@@ -111,13 +115,22 @@ async def test_a_hub_shutting_down_keeps_the_rows(tmp_path, py_client) -> None: 
     await client.table("room_members").upsert(member(ROOM, "ann")).execute()
     await first.close()  # the member did not leave: the hub went away
     await client.postgrest.aclose()
+    with sqlite3.connect(settings.database) as conn:
+        assert conn.execute("SELECT user_id FROM room_members").fetchall() == [("ann",)]
     second = await start_hub(settings)
     try:
-        client = await acreate_client(second.url, "anon")
-        assert await members_of(client) == {"ann"}
+        client = await service_client(second)
+        assert await members_of(client) == set()
         await client.postgrest.aclose()
     finally:
         await second.close()
+
+
+async def service_client(hub: RunningHub) -> Any:
+    from supabase import AsyncClientOptions, acreate_client
+
+    options = AsyncClientOptions(headers={"Authorization": f"Bearer {hub.tokens.service_token()}"})
+    return await acreate_client(hub.url, "anon", options)
 
 
 async def test_presence_in_other_topics_deletes_nothing(py_client, rest: RestFactory) -> None:  # type: ignore[no-untyped-def]

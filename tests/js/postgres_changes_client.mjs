@@ -1,6 +1,6 @@
 // A realtime-js client listening to postgres_changes, driven over stdin/stdout (one JSON object
 // per line) so the Python tests can script it.
-// Usage: node postgres_changes_client.mjs URL KEY TOPIC BINDINGS_JSON [PRESENCE_KEY]
+// Usage: node postgres_changes_client.mjs URL KEY TOPIC BINDINGS_JSON [PRESENCE_KEY] [ACCESS_TOKEN]
 //   BINDINGS_JSON: [{"event":"*","schema":"public","table":"comments","filter":"room_id=eq.abc"}, ...]
 // Commands in:  {"cmd":"track","payload":{...}} | {"cmd":"exit"}
 // Events out:   {"type":"status","status":S,"error":E} | {"type":"system","payload":{...}}
@@ -10,10 +10,11 @@ import { RealtimeClient } from '@supabase/realtime-js'
 import WebSocket from 'ws'
 import readline from 'node:readline'
 
-const [url, key, topic, bindingsJson, presenceKey] = process.argv.slice(2)
+const [url, key, topic, bindingsJson, presenceKey, accessToken] = process.argv.slice(2)
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n')
 
 const client = new RealtimeClient(`${url}/realtime/v1`, { params: { apikey: key }, transport: WebSocket })
+if (accessToken) await client.setAuth(accessToken)
 const channel = client.channel(topic, {
   config: { broadcast: { self: true }, presence: { key: presenceKey ?? '' } },
 })

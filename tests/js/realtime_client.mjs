@@ -1,5 +1,6 @@
 // A realtime-js client driven over stdin/stdout with one JSON object per line, so the Python
 // tests can script it. Usage: node realtime_client.mjs URL KEY TOPIC PRESENCE_KEY [HEARTBEAT_MS]
+// [ACCESS_TOKEN] (a signed-in user's token, as after setAuth; without it only the API key)
 // Commands in:  {"cmd":"track","payload":{...}} | {"cmd":"untrack"} | {"cmd":"send","event":E,"payload":{...}}
 //               {"cmd":"state"} | {"cmd":"leave"} | {"cmd":"exit"}
 // Events out:   {"type":"status","status":S} | {"type":"broadcast","event":E,"payload":P}
@@ -9,7 +10,7 @@ import { RealtimeClient } from '@supabase/realtime-js'
 import WebSocket from 'ws'
 import readline from 'node:readline'
 
-const [url, key, topic, presenceKey, heartbeatMs] = process.argv.slice(2)
+const [url, key, topic, presenceKey, heartbeatMs, accessToken] = process.argv.slice(2)
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n')
 
 const client = new RealtimeClient(`${url}/realtime/v1`, {
@@ -18,6 +19,7 @@ const client = new RealtimeClient(`${url}/realtime/v1`, {
   heartbeatIntervalMs: heartbeatMs ? Number(heartbeatMs) : 25000,
   heartbeatCallback: (status) => out({ type: 'heartbeat', status }),
 })
+if (accessToken) await client.setAuth(accessToken)
 const channel = client.channel(topic, {
   config: { broadcast: { self: true, ack: true }, presence: { key: presenceKey } },
 })

@@ -8,6 +8,7 @@ import pytest
 
 from hub import HubSettings, RunningHub, start_hub
 from player.sources import render_demo_file
+from tests.live.harness import LIVE_JWT_SECRET
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +23,9 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 async def hub(tmp_path: Path) -> AsyncIterator[RunningHub]:
     """A hub of the test's own, with an empty database."""
-    running = await start_hub(HubSettings(port=0, db_path=tmp_path / "hub.sqlite3"))
+    running = await start_hub(
+        HubSettings(port=0, jwt_secret=LIVE_JWT_SECRET, db_path=tmp_path / "hub.sqlite3")
+    )
     try:
         yield running
     finally:
@@ -34,7 +37,12 @@ async def roomy_hub(tmp_path: Path) -> AsyncIterator[RunningHub]:
     """A hub whose message budget a test's deliberate burst of bad input fits in: the test is
     about what the app does with the messages, not about the hub's flood guard."""
     running = await start_hub(
-        HubSettings(port=0, max_events_per_second=5000, db_path=tmp_path / "hub.sqlite3")
+        HubSettings(
+            port=0,
+            max_events_per_second=5000,
+            jwt_secret=LIVE_JWT_SECRET,
+            db_path=tmp_path / "hub.sqlite3",
+        )
     )
     try:
         yield running

@@ -11,12 +11,27 @@ from typing import Any, TypeVar
 
 from realtime import AsyncRealtimeClient
 
+from hub.tokens import Tokens
 from room.intents import ClaimHost, Intent
 from room.state import ConnectionStatus, Member, RoomState
 from tui.config import Settings, load_settings
 from tui.live import LiveRoom
 
 T = TypeVar("T")
+
+LIVE_JWT_SECRET = "live-tests-jwt-secret-not-for-real-use"
+"""The token-signing secret of the live tests' hubs (`HubSettings(jwt_secret=...)`), so a
+test can sign its members in as the user ids it names, with tokens the hub verifies."""
+
+
+def live_tokens() -> Tokens:
+    return Tokens(LIVE_JWT_SECRET.encode())
+
+
+def token_for(user_id: str) -> str:
+    """An access token for ``user_id`` that the live tests' hubs accept."""
+    return live_tokens().issue(user_id).access_token
+
 
 WAIT_S = 30.0
 """How long a live test waits for something to happen: real players, a real hub and clients
@@ -117,7 +132,10 @@ async def start_member(
     claim_host: bool = False,
     **overrides: object,
 ) -> LiveMember:
-    settings = member_settings(hub_url, media, **overrides)
+    # Signed in to the hub as ``user_id`` (a token the hub signed, as `server.user_token`),
+    # so the hub knows the member by the id the test names.
+    server = {"user_token": token_for(user_id), **overrides.pop("server", {})}  # type: ignore[dict-item]
+    settings = member_settings(hub_url, media, server=server, **overrides)
     initial = RoomState(room_id, user_id, name, members=(Member(user_id, name),))
     room = LiveRoom(settings, initial, claim_host=claim_host)
     member = LiveMember(user_id, name, room)
@@ -164,6 +182,7 @@ async def start_browser(
     hub_url: str, user_id: str, username: str, room_id: str = "test"
 ) -> BrowserMember:
     client = AsyncRealtimeClient(f"{hub_url}/realtime/v1", "anon-key")
+    client.access_token = token_for(user_id)  # signed in, as the web client is
     channel = client.channel(
         f"room:{room_id}",
         {
@@ -227,6 +246,8 @@ class TableWatcher:
 
 async def watch_tables(hub_url: str, room_id: str = "test") -> TableWatcher:
     client = AsyncRealtimeClient(f"{hub_url}/realtime/v1", "anon-key")
+    # A script with the service key: it sees every change (a member sees its room's).
+    client.access_token = live_tokens().service_token()
     channel = client.channel(f"room:{room_id}", {"config": {"private": False}})
     watcher = TableWatcher(client)
 

@@ -10,7 +10,7 @@ from textual.geometry import Region
 
 from hub import RunningHub
 from room.state import ConnectionStatus, Member, RoomState, SyncStatus
-from tests.live.harness import member_settings, start_member, within
+from tests.live.harness import member_settings, start_member, token_for, within
 from tui.app import WatchPartyApp
 from tui.live import LiveRoom
 from tui.widgets.member_list import MemberList
@@ -20,7 +20,7 @@ FRAME_S = 0.040
 
 @pytest.mark.slow
 async def test_host_keys_in_the_app_drive_the_follower(hub: RunningHub, media) -> None:  # type: ignore[no-untyped-def]
-    settings = member_settings(hub.url, media)
+    settings = member_settings(hub.url, media, server={"user_token": token_for("u-host")})
     initial = RoomState("test", "u-host", "host", members=(Member("u-host", "host"),))
     app = WatchPartyApp(initial, settings, LiveRoom(settings, initial, claim_host=True))
     follower = await start_member(hub.url, media, "u-fan", "fan")

@@ -4,6 +4,7 @@ the app that started it."""
 from __future__ import annotations
 
 import socket
+import uuid
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def embedded_member(port: int, media: Path, user_id: str) -> LiveMember:
+async def embedded_member(port: int, media: Path, profile: str) -> LiveMember:
+    """An app as a user starts it: it signs in to the embedded hub (a session of its own per
+    --user-id), and the hub's user id becomes its id in the room."""
     settings, _ = load_settings(
-        {"hub": {"port": port}, "player": {"vo": "null", "ao": "null", "media": str(media)}}
+        {
+            "hub": {"port": port},
+            "user": {"id": profile},
+            "player": {"vo": "null", "ao": "null", "media": str(media)},
+        }
     )
-    initial = RoomState("embedded", user_id, user_id, members=(Member(user_id, user_id),))
-    member = LiveMember(user_id, user_id, LiveRoom(settings, initial))
+    initial = RoomState("embedded", profile, profile, members=(Member(profile, profile),))
+    member = LiveMember(profile, profile, LiveRoom(settings, initial))
     await member.room.start(member._on_state, member._on_notice)
     return member
 
@@ -36,10 +43,12 @@ async def test_room_outlives_the_app_that_started_the_hub(media) -> None:  # typ
     first = await embedded_member(port, media, "u-first")
     second = await embedded_member(port, media, "u-second")
     try:
-        await first.joined()
-        await second.joined()
+        first_id = (await first.joined()).self_user_id
+        second_id = (await second.joined()).self_user_id
+        # Signed in to the hub: the ids are the hub's (uuids), not the profiles' names.
+        assert uuid.UUID(first_id) and uuid.UUID(second_id) and first_id != second_id
         assert first.state.connection.server == f"127.0.0.1:{port}"
-        await second.until(lambda s: {m.user_id for m in s.members} == {"u-first", "u-second"})
+        await second.until(lambda s: {m.user_id for m in s.members} == {first_id, second_id})
         assert (
             first.room._hub is not None and first.room._hub.running is not None
         )  # it runs the hub

@@ -10,7 +10,7 @@ import pytest
 from hub import HubSettings, start_hub
 from room.intents import TogglePlay
 from room.state import ConnectionStatus
-from tests.live.harness import WAIT_S, host_and_follower, within
+from tests.live.harness import LIVE_JWT_SECRET, WAIT_S, host_and_follower, within
 
 RESTART_AFTER_S = 10.0
 
@@ -20,7 +20,7 @@ async def test_follower_rejoins_after_the_hub_restarts(
     media, caplog: pytest.LogCaptureFixture, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     db = tmp_path / "hub.sqlite3"
-    hub = await start_hub(HubSettings(port=0, db_path=db))
+    hub = await start_hub(HubSettings(port=0, jwt_secret=LIVE_JWT_SECRET, db_path=db))
     port = hub.port
     try:
         async with host_and_follower(hub.url, media) as (ann, bob):
@@ -31,7 +31,7 @@ async def test_follower_rejoins_after_the_hub_restarts(
             await hub.close()
             await bob.until(lambda s: s.connection.status is ConnectionStatus.RECONNECTING)
             await asyncio.sleep(RESTART_AFTER_S)  # the outage itself is what this test is about
-            hub = await start_hub(HubSettings(port=port, db_path=db))
+            hub = await start_hub(HubSettings(port=port, jwt_secret=LIVE_JWT_SECRET, db_path=db))
 
             await bob.joined()
             await ann.joined()

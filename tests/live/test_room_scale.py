@@ -24,7 +24,7 @@ from hub import HubSettings, start_hub
 from player.base import PlayerState
 from room.intents import SeekTo, TogglePlay
 from room.state import ConnectionStatus, Member, RoomState
-from tests.live.harness import member_settings
+from tests.live.harness import LIVE_JWT_SECRET, member_settings, token_for
 from tui.live import LiveRoom
 
 _STANDIN = Path(__file__).resolve().parents[2] / "benchmarks" / "standin.py"
@@ -78,7 +78,12 @@ class Party:
         libmpv: bool,
         claim_host: bool = False,
     ) -> LiveRoom:
-        settings = member_settings(hub_url, media, ui={"notifications": False})
+        settings = member_settings(
+            hub_url,
+            media,
+            ui={"notifications": False},
+            server={"user_token": token_for(user_id)},
+        )
         initial = RoomState("big", user_id, user_id, members=(Member(user_id, user_id),))
         room: LiveRoom
         if libmpv:
@@ -177,7 +182,7 @@ async def test_a_room_of_20_comes_back_after_its_hub_restarts_without_a_cutoff(
     media: Path, tmp_path: Path
 ) -> None:
     db = tmp_path / "hub.sqlite3"
-    hub = await start_hub(HubSettings(port=0, db_path=db))
+    hub = await start_hub(HubSettings(port=0, jwt_secret=LIVE_JWT_SECRET, db_path=db))
     port = hub.port
     try:
         async with party() as room:
@@ -195,7 +200,7 @@ async def test_a_room_of_20_comes_back_after_its_hub_restarts_without_a_cutoff(
                 ),
                 30,
             )
-            hub = await start_hub(HubSettings(port=port, db_path=db))
+            hub = await start_hub(HubSettings(port=port, jwt_secret=LIVE_JWT_SECRET, db_path=db))
             lost_at = {uid: len(c) for uid, c in room.cutoffs.items()}
             restarted = hub
 
