@@ -42,6 +42,12 @@ CHANGE_BORROW_SENDS = 2.0
 """A change in kind that finds the bucket empty all the same may borrow this many sends from
 its future (the next heartbeat then waits longer): so the end of a buffering spell, a few
 seconds after its start, is not held back for most of a heartbeat interval in a big room."""
+SLACK_SHARE = 0.9
+"""A change past our share goes only while the room, as we saw it, is under this part of its
+budget: the rest is margin for members that decided in the same moment."""
+SLACK_SPREAD_S = 2.0
+"""A change that must wait for the room's slack first waits a random moment of up to this
+long, so that a room whose members all changed at once sees the first of them spend it."""
 PRESENCE_WINDOW_S = 60.0
 """The server averages its presence counter over a minute."""
 PRESENCE_MIN_WINDOW_S = 10.0
@@ -233,7 +239,7 @@ class RoomBudget:
         self.bucket = SendBucket(fair_sends_per_s(1, self.settings))
         self.presence = RoomLoad(self.settings.presence_per_s)
         """The room's presence events: a re-track waits while they are over the share."""
-        self.messages = RoomLoad(self.settings.messages_per_s)
+        self.messages = RoomLoad(self.settings.messages_per_s * SLACK_SHARE)
         """The room's broadcasts, the host's anchors among them: a change in kind may spend
         what the room left unused of its whole budget."""
 
@@ -254,13 +260,17 @@ class RoomBudget:
         return self.bucket.try_spend(now_s, sends, keep=keep)
 
     def try_send_change(self, now_s: float) -> bool:
-        """A change in kind: it may borrow sends from the bucket's future, and past that
-        spend what the room's other members left unused (a member whose network stalls every
-        few seconds changes kind more often than any fair share of a big room pays for; the
-        rest of the room, quiet between heartbeats, pays for it). What it spends so is still
-        charged to our bucket, so our periodic heartbeats wait; the changes stand in for them."""
-        if self.bucket.try_spend(now_s, borrow=CHANGE_BORROW_SENDS):
-            return True
+        """A change in kind: it may borrow sends from the bucket's future."""
+        return self.bucket.try_spend(now_s, borrow=CHANGE_BORROW_SENDS)
+
+    def try_send_on_slack(self, now_s: float) -> bool:
+        """A change past our share may spend what the room left unused of its budget (a
+        member whose network stalls every few seconds changes kind more often than any fair
+        share of a big room pays for; the rest of the room, quiet between heartbeats, pays
+        for it). It is charged to our bucket all the same, so our periodic heartbeats wait;
+        the changes stand in for them. The caller spreads these tries (``SLACK_SPREAD_S``):
+        a host's seek can flip a whole room's verdicts at once, and members deciding in the
+        same instant would all see the same slack."""
         if self.messages.may_spend(now_s, broadcast_cost(self.room_size)):
             self.bucket.charge(now_s)
             return True

@@ -20,7 +20,7 @@ from room.members import merge_members, presence_members
 from room.notices import joined_notice, left_notice
 from room.publisher import PresencePublisher, kind_of
 from room.roomdata import RoomData
-from room.session.budget import KEPT_FOR_CHANGES, RoomBudget
+from room.session.budget import KEPT_FOR_CHANGES, SLACK_SPREAD_S, RoomBudget, jitter
 from room.session.context import RoomContext, wait_for_event
 from room.state import Member, SyncStatus
 from room.tables import TableError
@@ -102,6 +102,8 @@ class Roster:
         self._last_beat_s = ctx.clock.monotonic_s()
         self._changed = asyncio.Event()
         self._change_seen_s: float | None = None
+        self._slack_at_s: float | None = None
+        """When our held change may look at the room's slack (spread: see SLACK_SPREAD_S)."""
         self._fresh_join = True
 
     # --- what the room tells us ---------------------------------------------------------
@@ -239,7 +241,13 @@ class Roster:
                 if self.budget.try_send_change(now):
                     await self.beat()
                     continue
-                retry_in = min(CHANGE_RETRY_S, self.budget.change_wait_s(now))
+                if self._slack_at_s is None:
+                    self._slack_at_s = now + jitter(SLACK_SPREAD_S)
+                if now >= self._slack_at_s and self.budget.try_send_on_slack(now):
+                    await self.beat()
+                    continue
+                slack_in = self._slack_at_s - now if self._slack_at_s > now else CHANGE_RETRY_S
+                retry_in = min(CHANGE_RETRY_S, slack_in, self.budget.change_wait_s(now))
                 change_at = now + max(MIN_WAIT_S, retry_in)
             elif beat_at <= now:
                 if self.budget.try_send(now, keep=KEPT_FOR_CHANGES):
@@ -257,7 +265,7 @@ class Roster:
         """When our untold change in kind may go (None when there is none): once it has
         coalesced, and not before a rejoin's spread first report, which tells it."""
         if not self._kind_unsent() or not self.ctx.link.is_joined:
-            self._change_seen_s = None
+            self._change_seen_s = self._slack_at_s = None
             return None
         if self._change_seen_s is None:
             self._change_seen_s = now_s

