@@ -246,7 +246,9 @@ async def test_flooding_client_is_disconnected_and_the_room_keeps_its_latency(
 ) -> None:
     # A tenant budget the probing bystanders fit in; the flooder gets a quarter of it (150/s,
     # 750 at once: cut well before the frame guard's 500 frames).
-    hub = await make_hub(max_events_per_second=600, client_share_of_event_budget=0.25)
+    hub = await make_hub(
+        max_events_per_second=600, client_share_of_event_budget=0.25, client_burst_s=5.0
+    )
     bystanders = await make_bystanders(raw, hub)
     offender = await raw(target=hub)
     await offender.join(TOPIC, {"broadcast": {"self": False}})
