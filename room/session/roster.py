@@ -249,6 +249,7 @@ class Roster:
                 slack_in = self._slack_at_s - now if self._slack_at_s > now else CHANGE_RETRY_S
                 retry_in = min(CHANGE_RETRY_S, slack_in, self.budget.change_wait_s(now))
                 change_at = now + max(MIN_WAIT_S, retry_in)
+                beat_at = max(beat_at, change_at)  # a heartbeat now could not be paid either
             elif beat_at <= now:
                 if self.budget.try_send(now, keep=KEPT_FOR_CHANGES):
                     await self.beat()
