@@ -11,6 +11,9 @@ from pathlib import Path
 
 from room.outbox import Outbox
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+"""Where the killed child imports the project from, whatever folder the tests run in."""
+
 
 def row(comment_id: str, message: str = "hi") -> dict[str, object]:
     return {"id": comment_id, "user_id": "u", "username": "me", "message": message}
@@ -57,7 +60,7 @@ async def test_a_queued_comment_survives_the_app_being_killed(tmp_path: Path) ->
         "-c",
         script,
         stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": os.getcwd()},
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
     )
     assert process.stdout is not None
     line = await asyncio.wait_for(process.stdout.readline(), timeout=30)

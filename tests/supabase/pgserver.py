@@ -76,7 +76,9 @@ def running_server(binaries: Path) -> Iterator[Server]:
     def run(program: str, *args: str) -> None:
         command = [*as_user, str(binaries / program), *args]
         try:
-            subprocess.run(command, check=True, capture_output=True, text=True)
+            # In the server's own folder: the server user may not enter ours (a clone under
+            # a home folder only its owner may enter), and initdb stops where it cannot.
+            subprocess.run(command, check=True, capture_output=True, text=True, cwd=base)
         except subprocess.CalledProcessError as error:
             log = log_file.read_text(errors="replace") if log_file.exists() else ""
             raise RuntimeError(
