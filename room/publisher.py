@@ -58,11 +58,21 @@ RESERVED_FOR_CHANGES = 2
 """Budget calls a routine refresh leaves untouched, so a real change can go out at once."""
 
 
-def kind_of(fields: PresenceFields) -> tuple[bool, bool | None, bool]:
-    """The parts of our state whose change others must see promptly. Play and pause are not
-    among them: the host's own play/pause events tell the room, and a follower in sync plays
-    when the host does (so a whole room re-tracking on every pause is never needed)."""
-    return (fields.is_host, fields.is_synced, fields.buffering)
+Kind = tuple[bool, bool | None, bool]
+"""(is_host, is_synced, buffering): the parts of our state whose change others must see
+promptly. Play and pause are not among them: the host's own play/pause events tell the
+room, and a follower in sync plays when the host does (so a whole room re-tracking on every
+pause is never needed)."""
+
+
+def kind(is_host: bool, is_synced: bool | None, buffering: bool) -> Kind:
+    """Our state's kind from its three parts (the roster reads them off the player on every
+    sample, without building the fields)."""
+    return (is_host, is_synced, buffering)
+
+
+def kind_of(fields: PresenceFields) -> Kind:
+    return kind(fields.is_host, fields.is_synced, fields.buffering)
 
 
 def changed_in_kind(tracked: PresenceFields, fields: PresenceFields) -> bool:

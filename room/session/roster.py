@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from room import events
 from room.members import merge_members, presence_members
 from room.notices import joined_notice, left_notice
-from room.publisher import PresencePublisher, kind_of
+from room.publisher import Kind, PresencePublisher, kind, kind_of
 from room.roomdata import RoomData
 from room.session.budget import KEPT_FOR_CHANGES, SLACK_SPREAD_S, RoomBudget, jitter
 from room.session.context import RoomContext, wait_for_event
@@ -98,7 +98,7 @@ class Roster:
         self._host = host
         self._data = data
         self._member_order: list[str] = []
-        self._sent_kind: tuple[bool, bool | None, bool] | None = None
+        self._sent_kind: Kind | None = None
         self._last_beat_s = ctx.clock.monotonic_s()
         self._changed = asyncio.Event()
         self._change_seen_s: float | None = None
@@ -222,10 +222,9 @@ class Roster:
         self.refresh()
 
     def _kind_unsent(self) -> bool:
-        """Our state differs in kind from what the room last heard from us (the tuple is
-        ``publisher.kind_of``'s, read without building the fields on every player sample)."""
-        kind = (self._host.is_host, self._playback.is_synced(), self._playback.buffering)
-        return self._sent_kind is not None and kind != self._sent_kind
+        """Our state differs in kind from what the room last heard from us."""
+        now = kind(self._host.is_host, self._playback.is_synced(), self._playback.buffering)
+        return self._sent_kind is not None and now != self._sent_kind
 
     async def run(self) -> None:
         """Heartbeat every interval the budget sets; a change in kind goes soon after it
