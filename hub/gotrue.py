@@ -126,25 +126,25 @@ class AuthApi:
         return web.json_response(_session(issued))
 
     async def user(self, request: web.Request) -> web.StreamResponse:
-        try:
-            self._gate(request)
-        except _Refused as refused:
-            return refused.response
-        claims = self._claims(request)
+        claims = self._signed_in(request)
         if isinstance(claims, web.Response):
             return claims
         return web.json_response(_user(claims))
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
-        try:
-            self._gate(request)
-        except _Refused as refused:
-            return refused.response
-        claims = self._claims(request)
+        claims = self._signed_in(request)
         if isinstance(claims, web.Response):
             return claims
         # Stateless tokens: nothing to revoke. The client forgets its session (GoTrue: 204).
         return web.Response(status=204)
+
+    def _signed_in(self, request: web.Request) -> Claims | web.Response:
+        """The gate, then the caller's access token: its claims, or the refusal to send."""
+        try:
+            self._gate(request)
+        except _Refused as refused:
+            return refused.response
+        return self._claims(request)
 
     def _claims(self, request: web.Request) -> Claims | web.Response:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
