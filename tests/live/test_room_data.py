@@ -181,8 +181,16 @@ async def test_the_host_writes_the_room_row_and_a_follower_acts_once_per_action(
     hub: RunningHub, media: Path
 ) -> None:
     async with host_and_follower(hub.url, media) as (ann, bob):
-        await ann.submit(TogglePlay())
-        await bob.until(lambda s: s.playback.is_playing)
+        watcher = await watch_tables(hub.url)
+        try:
+            await ann.submit(TogglePlay())
+            await bob.until(lambda s: s.playback.is_playing)
+            # The broadcast may reach bob before the host's write lands: wait for the UPDATE.
+            await watcher.change(
+                lambda d: d["table"] == "rooms" and d["record"]["is_playing"] is True
+            )
+        finally:
+            await watcher.stop()
         room = await rows(hub.url, "rooms", "select=*&room_id=eq.test")
         assert room[0]["host_user_id"] == "u-ann" and room[0]["is_playing"] is True
         # One host action reaches bob twice (broadcast, then the table's UPDATE): one notice.
