@@ -144,6 +144,7 @@ class Follower:
         """
         if self.anchor is not None and anchor.seq <= self.anchor.seq:
             return NO_CHANGE
+        self._measure_before_new_timeline(now_ms)
         previous, self.anchor = self.anchor, anchor
         if self.clock is None or not self.clock.ready:
             self._fallback_offset_ms = anchor.at - now_ms
@@ -233,6 +234,15 @@ class Follower:
         return Reaction(self._correct(drift, now_ms))
 
     # -- internals ------------------------------------------------------------------------
+
+    def _measure_before_new_timeline(self, now_ms: float) -> None:
+        """Where we stand on the old timeline is the last measurement before the new one.
+        Paused with the host, mpv reports nothing, so the verdict's last record may be
+        minutes old; the host's play would then find it stale and show us "off" until our
+        player has started (in a room of 50, every follower told that flip twice)."""
+        drift = self.drift_ms(now_ms)
+        if drift is not None:
+            self.status.record(drift, now_ms)
 
     def _note_landings(
         self, previous: PlaybackSample | None, sample: PlaybackSample, now_ms: float

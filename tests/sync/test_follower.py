@@ -153,6 +153,25 @@ def test_a_follower_paused_with_the_host_stays_in_sync_without_new_reports() -> 
     assert not away.is_synced(60_000), "paused half a second away is not in sync"
 
 
+def test_a_follower_paused_with_the_host_stays_in_sync_through_the_hosts_play() -> None:
+    """Paused in sync for a minute, then the host plays: until our player has started there
+    is no drift to measure, and the verdict must not lapse to "off" meanwhile. In a room of
+    50 every follower flipping off and on at each play cost 100 heartbeats (5100 messages of
+    Free's 6000 a minute) and the hub cut the room off."""
+    follower = Follower(clock=synced_clock(offset=0))
+    follower.on_anchor(Anchor(is_playing=False, current_time=78.0, at=0, seq=1), 0)
+    follower.on_player_state(paused_at(78.0, 10), 10)
+    play = follower.on_anchor(Anchor(is_playing=True, current_time=78.0, at=60_100, seq=2), 60_000)
+    assert play.resume_at_ms is not None
+    assert follower.drift_ms(60_050) is None, "waiting for our start: nothing to measure"
+    assert follower.is_synced(60_050), "in sync when the host pressed play, and still"
+    away = Follower(clock=synced_clock(offset=0))
+    away.on_anchor(Anchor(is_playing=False, current_time=78.0, at=0, seq=1), 0)
+    away.on_player_state(paused_at(78.5, 10), 10)
+    away.on_anchor(Anchor(is_playing=True, current_time=78.0, at=60_100, seq=2), 60_000)
+    assert not away.is_synced(60_050), "paused half a second away was not in sync"
+
+
 def test_a_start_due_sooner_than_a_seek_lead_needs_no_seek() -> None:
     """A measured start lead of 20 ms (loopback) is shorter than any seek: a follower paused
     on the frame resumes at the host's instant instead of seeking ahead."""
