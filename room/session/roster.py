@@ -30,6 +30,12 @@ log = logging.getLogger(__name__)
 
 COALESCE_S = 0.25
 """A change in kind waits this long for the changes that come with it (one send for all)."""
+VERDICT_SETTLE_S = 2.5
+"""A change of sync verdict alone (in sync to off, or back) is told once it has held this
+long. A hiccup the engine corrects in a report or two flips a verdict off and on; when it
+hits a whole room at once (the host's stream stalls, a loaded machine) every member telling
+both flips cost a room of 50 over 5000 messages in two seconds, most of a Free project's
+minute. Buffering and the host's role are told at once."""
 CHANGE_RETRY_S = 1.0
 """A change the budget held back looks again this often (the room's unused part may free)."""
 MIN_WAIT_S = 0.01
@@ -160,6 +166,8 @@ class Roster:
         """Our player moved on: if our state changed in kind, the room should hear soon."""
         if self._kind_unsent():
             self._changed.set()
+        else:  # undone before it was told: a new change waits its own settling time
+            self._change_seen_s = self._slack_at_s = None
 
     def member_row(self) -> dict[str, Any]:
         """Our ``room_members`` row (the table's own columns)."""
@@ -221,10 +229,20 @@ class Roster:
             log.exception("heartbeat failed (will try again)")
         self.refresh()
 
+    def _kind_now(self) -> Kind:
+        return kind(self._host.is_host, self._playback.is_synced(), self._playback.buffering)
+
     def _kind_unsent(self) -> bool:
         """Our state differs in kind from what the room last heard from us."""
-        now = kind(self._host.is_host, self._playback.is_synced(), self._playback.buffering)
-        return self._sent_kind is not None and now != self._sent_kind
+        return self._sent_kind is not None and self._kind_now() != self._sent_kind
+
+    def _only_verdict_changed(self) -> bool:
+        """All that changed since we last told the room is a sync verdict it already had
+        (a first verdict is news: the room has none yet)."""
+        sent, now = self._sent_kind, self._kind_now()
+        if sent is None or sent[1] is None or now[1] is None:
+            return False
+        return (sent[0], sent[2]) == (now[0], now[2])
 
     async def run(self) -> None:
         """Heartbeat every interval the budget sets; a change in kind goes soon after it
@@ -269,7 +287,8 @@ class Roster:
             return None
         if self._change_seen_s is None:
             self._change_seen_s = now_s
-        return max(self._change_seen_s, self._last_beat_s) + COALESCE_S
+        settle_s = VERDICT_SETTLE_S if self._only_verdict_changed() else COALESCE_S
+        return max(self._change_seen_s, self._last_beat_s) + settle_s
 
     async def run_member_clock(self) -> None:
         """Keep the list's positions moving and its stale marks true between reports."""

@@ -112,3 +112,79 @@ async def test_three_members_stalling_every_12_s_keep_a_room_of_24_under_the_cei
     for session, player in members:
         await session.stop()
         await player.close()
+
+
+async def test_a_hiccup_that_knocks_the_whole_room_off_for_a_moment_costs_next_to_nothing() -> None:
+    """Every follower's player falls 0.15 s behind at the same instant (the host's stream
+    hiccups, a shared machine stalls) and the engine brings each back within a report or
+    two. Each verdict flips off and on again: told by every member at once, that is two
+    broadcasts from each of 40, 3280 messages in two seconds, over half the Free plan's
+    minute. A flip undone within a moment is no news for the member list."""
+    clock = FakeClock()
+    channel = FakeChannel(clock)
+    members: list[tuple[RoomSession, SimPlayer]] = [await join(channel, "m00", claim_host=True)]
+    await clock.advance(3.0)
+    await members[0][0].submit(TogglePlay())
+    while len(members) < 40:
+        members.append(await join(channel, f"m{len(members):02d}"))
+        await clock.advance(1.0)
+    await clock.advance(120.0)
+    followers = members[1:]
+    assert all(session.playback.is_synced() for session, _ in followers)
+    links = [channel.links[session.ctx.user_id] for session, _ in followers]
+    told_before = [len(link.events("heartbeat")) for link in links]
+    hiccup_s = clock.now_s
+    for _, player in followers:
+        player._move(position_s=player._now_position() - 0.15)
+    flipped = False
+    for _ in range(40):
+        await clock.advance(0.25)
+        flipped = flipped or any(not s.playback.is_synced() for s, _ in followers)
+    assert flipped, "the hiccup must put the followers off for a moment"
+    assert all(session.playback.is_synced() for session, _ in followers), "and back"
+    told_off = [
+        beat
+        for link, before in zip(links, told_before, strict=True)
+        for beat in link.events("heartbeat")[before:]
+        if beat["is_synced"] is False
+    ]
+    # A routine heartbeat that falls in someone's moment off tells it, and may.
+    assert len(told_off) <= len(followers) // 10, f"{len(told_off)} members told the hiccup"
+    await clock.advance(50.0)
+    rate = channel.rate(hiccup_s - 5, hiccup_s + 55)
+    assert rate <= BUDGET.messages_per_s, channel.rate_by_event(hiccup_s - 5, hiccup_s + 55)
+    for session, player in members:
+        await session.stop()
+        await player.close()
+
+
+async def test_a_member_that_stays_off_is_shown_off_within_seconds_in_a_room_of_40() -> None:
+    """The other side of letting a moment's flip go untold: a member whose player falls
+    behind and cannot be brought back (it ignores the engine's seeks and speed) is shown
+    out of sync in every list within a few seconds, though its share of a room of 40 is one
+    heartbeat every 43 s."""
+    clock = FakeClock()
+    channel = FakeChannel(clock)
+    members: list[tuple[RoomSession, SimPlayer]] = [await join(channel, "m00", claim_host=True)]
+    await clock.advance(3.0)
+    await members[0][0].submit(TogglePlay())
+    while len(members) < 40:
+        members.append(await join(channel, f"m{len(members):02d}"))
+        await clock.advance(1.0)
+    await clock.advance(120.0)
+    stuck_session, stuck = members[-1]
+    who = stuck_session.ctx.user_id
+    watchers = [session for session, _ in members[:-1]]
+    assert all(shows(w, who, SyncStatus.SYNCED) for w in watchers)
+    stuck.seek = lambda position: None  # type: ignore[method-assign]
+    stuck.set_speed = lambda speed: None  # type: ignore[method-assign]
+    stuck._move(position_s=stuck._now_position() - 0.5)
+    waited = 0.0
+    while waited < 6.0 and not all(shows(w, who, SyncStatus.OUT_OF_SYNC) for w in watchers):
+        await clock.advance(0.25)
+        waited += 0.25
+    late = [w.ctx.user_id for w in watchers if not shows(w, who, SyncStatus.OUT_OF_SYNC)]
+    assert late == [], f"{len(late)} lists still show {who} in sync after {waited} s"
+    for session, player in members:
+        await session.stop()
+        await player.close()
