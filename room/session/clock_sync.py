@@ -17,6 +17,8 @@ PONG_BATCH_S = 0.25
 MAX_PONGS_PER_BATCH = 200
 PING_CHECK_S = 0.25
 """The shortest wait between two checks for a due ping."""
+MAX_EARLY_PONGS = 4
+"""Pongs kept while we do not know who hosts yet."""
 IDLE_CHECK_S = 1.0
 """How often to look again while there is nobody to ping (no host, or we host)."""
 
@@ -65,28 +67,57 @@ class ClockSyncer:
         self._host = host
         self._budget = budget
         self._pings: list[tuple[SyncPing, float]] = []
+        self._join_pings: list[tuple[SyncPing, float]] = []
+        self._early_pongs: list[tuple[SyncPong, float]] = []
+        """Pongs to us that came while we did not know who hosts (see ``reset``)."""
+        """Newcomers' first pings (on their member_joined), answered with the welcome."""
         self._wake = asyncio.Event()
 
     def reset(self, host_user_id: str) -> None:
-        """A new host: its clock is another clock."""
+        """A new host: its clock is another clock. Answers that came before we knew who
+        hosts (a newcomer's first, to the ping on its member_joined) are taken now."""
         self.estimator.reset(host_user_id)
+        early, self._early_pongs = self._early_pongs, []
+        for pong, received in early:
+            self.estimator.on_pong(pong, received)
         self._wake.set()
 
     # --- as the host --------------------------------------------------------------------
 
     def on_ping(self, payload: object) -> None:
         received = self.ctx.clock.monotonic_ms()
-        try:
-            ping = SyncPing.model_validate(payload)
-        except ValidationError:
-            return
-        if ping.to_user != self.ctx.user_id or not self._host.is_host:
+        ping = self._ping_for_us(payload)
+        if ping is None:
             return
         if self.lead is not None and ping.one_way_ms is not None:
             self.lead.note(ping.from_user, ping.one_way_ms, received)
         self._pings.append((ping, received))
         if len(self._pings) == 1:  # the first of a batch: answer the lot a moment later
             self.ctx.tasks.spawn(self._flush_later())
+
+    def on_join_ping(self, newcomer: str, payload: object) -> None:
+        """A newcomer's first ping, on its member_joined (whose ``user_id`` the hub has
+        verified: the ping must be that user's). Answered by ``flush_join_pongs``, with the
+        welcome the host sends newcomers anyway."""
+        received = self.ctx.clock.monotonic_ms()
+        ping = self._ping_for_us(payload, to_whoever_hosts=True)
+        if ping is not None and ping.from_user == newcomer:
+            # Answered as ours whoever it was addressed to: the pong names the host.
+            self._join_pings.append(
+                (ping.model_copy(update={"to_user": self.ctx.user_id}), received)
+            )
+
+    def _ping_for_us(self, payload: object, *, to_whoever_hosts: bool = False) -> SyncPing | None:
+        """The ping in ``payload`` if we are to answer it: we host and it is addressed to
+        us (or, on a member_joined, to whoever hosts: a newcomer may not know yet)."""
+        try:
+            ping = SyncPing.model_validate(payload)
+        except ValidationError:
+            return None
+        addressed = ping.to_user == self.ctx.user_id or (to_whoever_hosts and not ping.to_user)
+        if not addressed or not self._host.is_host:
+            return None
+        return ping
 
     async def _flush_later(self) -> None:
         await self.ctx.clock.sleep(PONG_BATCH_S)
@@ -97,6 +128,14 @@ class ClockSyncer:
         room, so a room of followers warming up at once costs one message, not one each.
         Holding a ping doesn't skew the offset: the host's hold time is left out of the trip."""
         pings, self._pings = self._pings, []
+        await self._answer(pings)
+
+    async def flush_join_pongs(self) -> None:
+        """Answer the newcomers' pings held since the last welcome, in one broadcast."""
+        pings, self._join_pings = self._join_pings, []
+        await self._answer(pings)
+
+    async def _answer(self, pings: list[tuple[SyncPing, float]]) -> None:
         sent = self.ctx.clock.monotonic_ms()
         pongs = [answer_ping(ping, received, sent).model_dump() for ping, received in pings]
         if pongs:
@@ -108,21 +147,41 @@ class ClockSyncer:
         pongs = payload.get("pongs") if isinstance(payload, dict) else None
         if not isinstance(pongs, list):
             return
+        self._follow_host()  # we may have learnt who hosts since our last ping
         now = self.ctx.clock.monotonic_ms()
         for item in pongs[:MAX_PONGS_PER_BATCH]:
             try:
                 pong = SyncPong.model_validate(item)
             except ValidationError:
                 continue
-            if pong.to_user == self.ctx.user_id:
+            if pong.to_user != self.ctx.user_id:
+                continue
+            if self._host.host_user_id is None:
+                self._early_pongs = [*self._early_pongs[-MAX_EARLY_PONGS + 1 :], (pong, now)]
+            else:
                 self.estimator.on_pong(pong, now)
+
+    def join_ping(self) -> dict[str, object] | None:
+        """A ping to ride on our member_joined (None as the host): no broadcast of its own,
+        and the host's welcome answers it. In a room of 50 a ping of our own waits about two
+        minutes for our share of the budget. Addressed to whoever hosts when we do not know
+        yet (the server's presence state may come after the join)."""
+        if self._host.is_host:
+            return None
+        self._follow_host()
+        return self.estimator.make_ping(self.ctx.clock.monotonic_ms()).model_dump()
+
+    def _follow_host(self) -> None:
+        """The estimator learns the clock of the member we know as host."""
+        host = self._host.host_user_id
+        if host is not None and self.estimator.host_user_id != host:
+            self.estimator.reset(host)
 
     async def ping_if_due(self) -> None:
         host = self._host.host_user_id
         if host is None or self._host.is_host or not self.ctx.link.is_joined:
             return
-        if self.estimator.host_user_id != host:
-            self.estimator.reset(host)
+        self._follow_host()
         budget = self._budget
         self.estimator.set_intervals(
             warmup_ms=WARMUP_INTERVAL_MS,

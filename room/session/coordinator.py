@@ -69,6 +69,8 @@ log = logging.getLogger(__name__)
 
 LEAVE_TIMEOUT_S = 2.0
 """How long leaving waits to remove our member row."""
+JOIN_PING_FIELD = "sync_ping"
+"""The field of our member_joined that carries our first clock ping (browsers ignore it)."""
 JOIN_SENDS = 2.0
 """What joining sends at once: our first heartbeat and ``member_joined``."""
 WELCOME_FLOOR_S = 0.5
@@ -261,7 +263,10 @@ class RoomSession:
             self.host.joined()
             self._joined_before = True
             await self.roster.publish()
-            await self.link.send(events.MEMBER_JOINED, self.ctx.member_payload())
+            joined: dict[str, Any] = dict(self.ctx.member_payload())
+            if (ping := self.clock_sync.join_ping()) is not None:
+                joined[JOIN_PING_FIELD] = ping
+            await self.link.send(events.MEMBER_JOINED, joined)
             # Our first report and the announcement went out regardless: they count against
             # our share, so the clock pings that follow wait their turn in a big room.
             self.budget.charge(self.ctx.clock.monotonic_s(), JOIN_SENDS)
@@ -308,6 +313,8 @@ class RoomSession:
             if model.user_id != self.ctx.user_id:
                 self.roster.on_member_event(event, model)
                 if event == events.MEMBER_JOINED and self.host.is_host:
+                    if isinstance(payload, dict) and JOIN_PING_FIELD in payload:
+                        self.clock_sync.on_join_ping(model.user_id, payload[JOIN_PING_FIELD])
                     self._welcome_newcomers()
         elif isinstance(model, CommentRow):
             self.comments.on_comment(model)
@@ -331,6 +338,7 @@ class RoomSession:
         if wait_s > 0:
             await clock.sleep(wait_s)
         self._welcomed_at_s = clock.monotonic_s()
+        await self.clock_sync.flush_join_pongs()  # first: the newcomers' clocks, then where
         await self.playback.announce_anchor()
 
     async def _publish_after(self, delay_s: float) -> None:

@@ -105,11 +105,15 @@ class ClockSync:
         self._refresh_interval_ms = refresh_ms
 
     def reset(self, host_user_id: str) -> None:
-        """A new host means a new clock to learn."""
+        """A new host means a new clock to learn. Learning who hosts for the first time
+        keeps the pings sent before to whoever hosts (a newcomer's first, on its
+        member_joined): their answers come from this host."""
+        first_host = not self.host_user_id
         self.host_user_id = host_user_id
         self._samples.clear()
-        self._outstanding.clear()
-        self._last_ping_ms = None
+        if not first_host:
+            self._outstanding.clear()
+            self._last_ping_ms = None
 
     @property
     def ready(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from room.session.clock_sync import PONG_BATCH_S
 from room.sync.clock import SyncPing
-from tests.room.session.fakes import Room, member, presence
+from tests.room.session.fakes import FakeChannel, FakeClock, Room, join, member, presence
 
 
 def ping(from_user: str, to_user: str, ping_id: int = 0) -> dict[str, object]:
@@ -59,3 +59,30 @@ async def test_a_follower_pings_its_host_and_learns_its_clock() -> None:
     half_trip_ms = (now_ms - sent["sent_at"]) / 2
     assert estimate == host_clock_ms + half_trip_ms, "the host answered halfway through the trip"
     await room.stop()
+
+
+async def test_a_newcomer_to_a_room_of_50_knows_the_hosts_clock_with_no_ping_of_its_own() -> None:
+    """A newcomer's member_joined carries its first clock ping, and the host answers it with
+    the welcome it sends newcomers anyway. In a room of 50 a ping of its own waited about
+    two minutes for the newcomer's share (each ping and its pong reach all 50), and until
+    then it started and seeked by a guessed clock; ten arriving together cost ten pings and
+    their pongs, about a thousand messages."""
+    clock = FakeClock()
+    channel = FakeChannel(clock)
+    host, host_player = await join(channel, "m00", claim_host=True)
+    await clock.advance(1.0)
+    members = [await join(channel, f"m{i:02d}") for i in range(1, 40)]
+    await clock.advance(180.0)  # the room settles; the early members' warm-up is long done
+    sent_before = len(channel.messages)
+    newcomers = [await join(channel, f"new{i}") for i in range(10)]
+    await clock.advance(host.budget.anchor_refresh_interval_s(0.5) + 1.0)
+    for session, _ in newcomers:
+        assert session.clock.ready, f"{session.ctx.user_id} has no clock sample"
+    new = [(event, cost) for _, cost, event in channel.messages[sent_before:]]
+    assert [e for e, _ in new].count("sync_ping") == 0
+    assert [e for e, _ in new].count("sync_pongs") <= 2, "answered together"
+    for session, player in [*members, *newcomers]:
+        await session.stop()
+        await player.close()
+    await host.stop()
+    await host_player.close()
