@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from realtime import AsyncRealtimeChannel, AsyncRealtimeClient, RealtimeSubscrib
 from realtime.types import RealtimePostgresChangesListenEvent as Change
 
 from room.backoff import Backoff
+from room.realtime_tls import TlsRealtimeClient
 from room.state import ConnectionStatus
 
 log = logging.getLogger(__name__)
@@ -92,8 +94,11 @@ class RoomLink:
         liveness_timeout_s: float = 15.0,
         on_refused: Callable[[], Awaitable[None]] | None = None,
         access_token: Callable[[], Awaitable[str | None]] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.url = realtime_url(server_url)
+        self.ssl_context = ssl_context
+        """The TLS of a wss:// socket (the backend's: pinned or CA-verified)."""
         self._key = key
         self.topic = f"room:{room_id}"
         self.room_id = room_id
@@ -211,8 +216,13 @@ class RoomLink:
             lost_reason.append(_describe(state, error))
             lost.set()
 
-        client = AsyncRealtimeClient(
-            self.url, self._key, auto_reconnect=False, max_retries=1, timeout=int(JOIN_TIMEOUT_S)
+        client = TlsRealtimeClient(
+            self.url,
+            self._key,
+            auto_reconnect=False,
+            max_retries=1,
+            timeout=int(JOIN_TIMEOUT_S),
+            ssl_context=self.ssl_context,
         )
         channel = client.channel(
             self.topic,
