@@ -7,6 +7,7 @@ sits above everything that only needs a `Peer`.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 import zlib
@@ -127,6 +128,10 @@ class ChannelJoin:
     """Joined with a service-role token: the hub's identity checks do not apply."""
     member_id: int = field(default_factory=lambda: next(_member_ids))
     tracked_payload: object = _NOT_TRACKED
+    token_exp: int | None = None
+    """The `exp` of the channel's access token (None: joined with the API key alone)."""
+    token_timer: asyncio.TimerHandle | None = None
+    """When the token is checked next (hub.token_expiry)."""
 
     @property
     def sub_topic(self) -> str:
