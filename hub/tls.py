@@ -75,11 +75,16 @@ def self_signed_tls(cert_path: Path, key_path: Path) -> ServerTls:
     """The pair kept at these paths, or a new one (key 0600) when they are not both there."""
     if cert_path.exists() and key_path.exists():
         return load_server_tls(cert_path, key_path)
+    write_self_signed(cert_path, key_path)
+    return load_server_tls(cert_path, key_path, made=True)
+
+
+def write_self_signed(cert_path: Path, key_path: Path) -> None:
+    """A new self-signed pair at these paths (the key 0600, written first)."""
     cert_pem, key_pem = make_self_signed()
     cert_path.parent.mkdir(parents=True, exist_ok=True)
     _write(key_path, key_pem, 0o600)
     _write(cert_path, cert_pem, 0o644)
-    return load_server_tls(cert_path, key_path, made=True)
 
 
 def make_self_signed(

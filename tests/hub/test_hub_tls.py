@@ -21,7 +21,7 @@ import pytest
 import hub.server
 from hub import HubConfigError, HubSettings, RunningHub, start_hub
 from hub.cli import run_serve
-from hub.tls import fingerprint_of, make_self_signed
+from hub.tls import fingerprint_of, make_self_signed, write_self_signed
 from room.tls import parse_pin
 from tui.cli import main
 
@@ -86,10 +86,8 @@ async def test_a_given_certificate_is_served_and_its_fingerprint_is_openssls(
 
 
 def _pair(tmp_path: Path, name: str) -> tuple[Path, Path]:
-    cert_pem, key_pem = make_self_signed()
     cert, key = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
-    cert.write_bytes(cert_pem)
-    key.write_bytes(key_pem)
+    write_self_signed(cert, key)
     return cert, key
 
 

@@ -13,7 +13,6 @@ import socket
 import ssl
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -24,56 +23,18 @@ from cryptography.x509.oid import NameOID
 from supabase_auth.errors import AuthError
 
 from hub import HubSettings, RunningHub, start_hub
-from hub.tls import make_self_signed
+from hub.tls import write_self_signed
 from room.backend import BackendError, open_backend
-from room.link import LinkStatus, RoomLink
 from room.state import ConnectionStatus
 from room.tls import PinMismatch, pinned_context
+from tests.room.linkkit import WAIT_S, running_link
 
 KEY = "party-key"
-WAIT_S = 20.0
-
-
-class Listener:
-    """A LinkListener that records what the link hears."""
-
-    def __init__(self) -> None:
-        self.broadcasts: list[tuple[str, object]] = []
-        self.statuses: list[LinkStatus] = []
-        self.changed = asyncio.Event()
-
-    def _changed(self) -> None:
-        self.changed.set()
-
-    def on_broadcast(self, event: str, payload: object) -> None:
-        self.broadcasts.append((event, payload))
-        self._changed()
-
-    def on_presence(self, state: dict[str, list[dict[str, Any]]]) -> None:
-        pass
-
-    def on_postgres_change(self, payload: dict[str, Any]) -> None:
-        pass
-
-    def on_status(self, status: LinkStatus) -> None:
-        self.statuses.append(status)
-        self._changed()
-
-    async def on_joined(self) -> None:
-        self._changed()
-
-    async def until(self, condition: Callable[[], bool]) -> None:
-        async with asyncio.timeout(WAIT_S):
-            while not condition():
-                self.changed.clear()
-                await self.changed.wait()
 
 
 def write_pair(folder: Path, name: str) -> tuple[Path, Path]:
-    cert_pem, key_pem = make_self_signed()
     cert, key = folder / f"{name}.pem", folder / f"{name}.key"
-    cert.write_bytes(cert_pem)
-    key.write_bytes(key_pem)
+    write_self_signed(cert, key)
     return cert, key
 
 
@@ -121,25 +82,11 @@ async def test_the_right_pin_signs_in_uses_the_tables_and_joins_the_room(
     stored = await backend.client.table("room_members").insert(row).execute()
     assert stored.data[0]["user_id"] == backend.user_id
 
-    listener = Listener()
-    link = RoomLink(
-        tls_hub.url,
-        KEY,
-        "lan",
-        backend.user_id,
-        listener,
-        access_token=backend.access_token,
-        ssl_context=backend.ssl_context,
-    )
-    running = asyncio.create_task(link.run())
-    try:
-        await listener.until(lambda: link.is_joined)
+    async with running_link(tls_hub.url, KEY, "lan", backend.user_id, backend) as (link, heard):
+        await heard.until(lambda: link.is_joined)
         payload = {"user_id": backend.user_id, "username": "Ann", "current_time": 1.5}
         assert await link.send("play", payload)
-        await listener.until(lambda: ("play", payload) in listener.broadcasts)
-    finally:
-        await link.stop()
-        await running
+        await heard.until(lambda: ("play", payload) in heard.broadcasts)
     seen = " ".join(hub_requests())
     for path in ("/auth/v1/signup", "/rest/v1/room_members", "/realtime/v1/websocket"):
         assert path in seen
@@ -201,27 +148,16 @@ async def test_the_pin_holds_on_every_connection_after_the_first(
             await backend.client.auth.refresh_session()
         assert "not the pinned" in _chain(refresh.value)
 
-        listener = Listener()
-        link = RoomLink(
-            impostor.url,
-            KEY,
-            "lan",
-            backend.user_id,
-            listener,
-            access_token=backend.access_token,
-            ssl_context=backend.ssl_context,
-        )
-        running = asyncio.create_task(link.run())
-        try:
-            await listener.until(
+        async with running_link(impostor.url, KEY, "lan", backend.user_id, backend) as (
+            link,
+            heard,
+        ):
+            await heard.until(
                 lambda: any(
                     s.status is ConnectionStatus.RECONNECTING and "not the pinned" in s.detail
-                    for s in listener.statuses
+                    for s in heard.statuses
                 )
             )
-        finally:
-            await link.stop()
-            await running
         assert not link.joins
         assert hub_requests()[answered_before:] == []
     finally:
@@ -336,22 +272,8 @@ async def test_a_ca_signed_hub_needs_no_pin(
             .upsert({"room_id": "ca"}, on_conflict="room_id", ignore_duplicates=True)
             .execute()
         )
-        listener = Listener()
-        link = RoomLink(
-            hub.url,
-            KEY,
-            "ca",
-            backend.user_id,
-            listener,
-            access_token=backend.access_token,
-            ssl_context=backend.ssl_context,
-        )
-        running = asyncio.create_task(link.run())
-        try:
-            await listener.until(lambda: link.is_joined)
-        finally:
-            await link.stop()
-            await running
+        async with running_link(hub.url, KEY, "ca", backend.user_id, backend) as (link, heard):
+            await heard.until(lambda: link.is_joined)
     finally:
         await hub.close()
 
