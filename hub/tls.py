@@ -55,18 +55,26 @@ def load_server_tls(cert_path: Path, key_path: Path, *, made: bool = False) -> S
     """An SSL context serving ``cert_path`` (a PEM chain, leaf first) with ``key_path``."""
     try:
         pem = cert_path.read_bytes()
-        leaf = x509.load_pem_x509_certificates(pem)[0]
+        try:
+            leaf = x509.load_pem_x509_certificates(pem)[0]
+        except ValueError:
+            raise HubConfigError(f"cannot use TLS: {cert_path} is not a PEM certificate") from None
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(cert_path, key_path)
     except FileNotFoundError as error:
         raise HubConfigError(f"cannot use TLS: no such file {error.filename}") from None
-    except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
-        reason = getattr(error, "reason", None) or str(error)
+    except ssl.SSLError as error:
+        if error.reason == "KEY_VALUES_MISMATCH":
+            raise HubConfigError(
+                f"cannot use TLS: {key_path} is not the key of the certificate {cert_path}"
+            ) from None
         raise HubConfigError(
-            f"cannot use the TLS certificate {cert_path} with the key {key_path}: {reason} "
-            "(both must be PEM files, and the key must be the certificate's)"
+            f"cannot use TLS: {key_path} is not a PEM private key (an encrypted key is not "
+            "supported either)"
         ) from None
+    except OSError as error:
+        raise HubConfigError(f"cannot use TLS: {error.strerror or error}") from None
     der = leaf.public_bytes(serialization.Encoding.DER)
     return ServerTls(context, fingerprint_of(der), cert_path, made)
 

@@ -94,19 +94,24 @@ def _pair(tmp_path: Path, name: str) -> tuple[Path, Path]:
 @pytest.mark.parametrize(
     ("case", "message"),
     [
-        ("missing", "no such file"),
-        ("garbage", "both must be PEM files"),
-        ("other key", "the key must be the certificate's"),
+        ("missing", "no such file .*nowhere.pem"),
+        ("garbage certificate", "garbage.pem is not a PEM certificate"),
+        ("garbage key", "garbage.pem is not a PEM private key"),
+        ("another's key", "theirs.key is not the key of the certificate .*mine.pem"),
     ],
 )
 async def test_bad_certificate_files_are_refused_in_plain_words(
     tmp_path: Path, case: str, message: str
 ) -> None:
     cert, key = _pair(tmp_path, "mine")
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("\x1b[31mnot a certificate\n" * 3)
     if case == "missing":
         cert = tmp_path / "nowhere.pem"
-    elif case == "garbage":
-        cert.write_text("\x1b[31mnot a certificate\n" * 3)
+    elif case == "garbage certificate":
+        cert = garbage
+    elif case == "garbage key":
+        key = garbage
     else:
         _, key = _pair(tmp_path, "theirs")
     with pytest.raises(HubConfigError, match=message):
