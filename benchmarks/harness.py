@@ -321,16 +321,19 @@ separately, so that it is not printed with the limits)."""
 
 def unverified_hub() -> None:
     """Make this process's hub skip every identity check: each join and each REST request
-    runs as the service role (no token verified, no rule applied, no payload checked, every
-    change delivered). Only for measuring what verification costs (`--unverified`); the
-    product has no such switch."""
+    runs as the service role (no token verified or watched for expiry, no rule applied, no
+    payload checked, every change delivered). Only for measuring what verification costs
+    (`--unverified`); the product has no such switch."""
     import hub.join
     import hub.rest.caller
     import hub.rest.handlers
     from hub.channels import ChannelJoin
     from hub.data.rules import SERVICE
+    from hub.tokens import Claims
 
-    hub.join.identity = lambda peer, state, payload: (None, True)  # type: ignore[assignment]
+    service = Claims("service_role", None, None, 2**31 - 1, 0, False, {})
+    hub.join.identity = lambda peer, state, payload: service  # type: ignore[assignment]
+    hub.join.watch_token = lambda peer, state, channel, exp: None  # type: ignore[assignment]
     hub.rest.caller.caller_of = lambda request, tokens, key: SERVICE  # type: ignore[assignment]
     hub.rest.handlers.caller_of = hub.rest.caller.caller_of
     ChannelJoin.speaks_for = lambda self, payload, event=None: True  # type: ignore[method-assign]

@@ -82,7 +82,10 @@ def broadcast_binary(
         peer.reply(push, OK)
 
 
-FORGED = "Unauthorized: the payload's user_id is not the sender's signed-in user"
+FORGED = (
+    "Unauthorized: the payload's user_id (or by_user_id, from_user) is not the sender's "
+    "signed-in user"
+)
 
 
 def forged(peer: Peer, channel: ChannelJoin, frame: Frame | UserBroadcastPush) -> None:

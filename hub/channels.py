@@ -7,6 +7,7 @@ sits above everything that only needs a `Peer`.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 import zlib
@@ -111,6 +112,11 @@ class Peer(Protocol):
 NAMES_ANOTHER_USER = frozenset({"host_changed"})
 """Events whose `user_id` is the member they are about (the new host), not their sender."""
 
+CLOCK_PING = "sync_ping"
+"""The app's clock ping: its sender is `from_user` (the host it asks is `to_user`)."""
+CLOCK_PONGS = "sync_pongs"
+"""The host's batched answers, `{"pongs": [...]}`, each naming the host as `from_user`."""
+
 
 @dataclass(eq=False, slots=True)
 class ChannelJoin:
@@ -127,6 +133,10 @@ class ChannelJoin:
     """Joined with a service-role token: the hub's identity checks do not apply."""
     member_id: int = field(default_factory=lambda: next(_member_ids))
     tracked_payload: object = _NOT_TRACKED
+    token_exp: int | None = None
+    """The `exp` of the channel's access token (None: joined with the API key alone)."""
+    token_timer: asyncio.TimerHandle | None = None
+    """When the token is checked next (hub.token_expiry)."""
 
     @property
     def sub_topic(self) -> str:
@@ -139,14 +149,27 @@ class ChannelJoin:
     def speaks_for(self, payload: object, event: str | None = None) -> bool:
         """Whether the sender a payload names is this join's verified user. The seed's events
         carry their sender's id as `user_id`; the app's `host_changed` names the new host
-        there and its sender as `by_user_id`. On the hub both must be true."""
+        there and its sender as `by_user_id`; its clock pings name their sender `from_user`,
+        and each of the host's batched pongs too. On the hub all must be true."""
         if self.service or not isinstance(payload, dict):
             return True
         if "by_user_id" in payload and payload["by_user_id"] != self.user_id:
             return False
         if event in NAMES_ANOTHER_USER and "by_user_id" in payload:
             return True
-        claimed = payload.get("user_id")
+        if not self._is_self(payload.get("user_id")):
+            return False
+        if event == CLOCK_PING:
+            return self._is_self(payload.get("from_user"))
+        if event == CLOCK_PONGS:
+            pongs = payload.get("pongs")
+            return not isinstance(pongs, list) or all(
+                self._is_self(pong.get("from_user")) for pong in pongs if isinstance(pong, dict)
+            )
+        return True
+
+    def _is_self(self, claimed: object) -> bool:
+        """An id a payload claims for its sender: absent, or this join's verified user."""
         return claimed is None or claimed == self.user_id
 
     def may_track_as(self, key: str) -> bool:

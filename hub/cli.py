@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from hub.errors import HubConfigError
 from hub.settings import (
@@ -44,9 +44,24 @@ def add_limits_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limits", choices=PLAN_NAMES, default="free", help=limits_help())
 
 
+def add_tls_options(parser: argparse.ArgumentParser) -> None:
+    """`--tls`, `--tls-cert F --tls-key F` (shared with `watchparty-tui serve`)."""
+    parser.add_argument(
+        "--tls",
+        action="store_const",
+        const=True,
+        help="serve https/wss with a self-signed certificate made on first start and kept "
+        "beside the database; its fingerprint is printed for members to --pin",
+    )
+    parser.add_argument(
+        "--tls-cert", metavar="F", type=Path, help="serve https/wss with this PEM certificate"
+    )
+    parser.add_argument("--tls-key", metavar="F", type=Path, help="the certificate's PEM key")
+
+
 def run_serve(argv: list[str] | None = None, prog: str = "python -m hub") -> int:
-    """Parse `[--bind ADDR] [--port N] [--db PATH] [--key KEY] [--limits PLAN]`, run until
-    Ctrl-C; the exit code."""
+    """Parse `[--bind ADDR] [--port N] [--db PATH] [--key KEY] [--limits PLAN] [--tls |
+    --tls-cert F --tls-key F]`, run until Ctrl-C; the exit code."""
     parser = argparse.ArgumentParser(
         prog=prog, description="Run a watchparty hub (a local Supabase Realtime server)."
     )
@@ -60,18 +75,27 @@ def run_serve(argv: list[str] | None = None, prog: str = "python -m hub") -> int
     )
     parser.add_argument("--key", default=None, help="API key clients must present")
     add_limits_option(parser)
+    add_tls_options(parser)
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ...")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
-    settings = HubSettings(
-        bind=args.bind,
-        port=args.port,
-        db_path=args.db,
-        key=SecretStr(args.key) if args.key else None,
-        limits=args.limits,
-    )
+    try:
+        settings = HubSettings(
+            bind=args.bind,
+            port=args.port,
+            db_path=args.db,
+            key=SecretStr(args.key) if args.key else None,
+            limits=args.limits,
+            tls=bool(args.tls),
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+        )
+    except ValidationError as error:
+        reasons = "; ".join(item["msg"].removeprefix("Value error, ") for item in error.errors())
+        print(f"watchparty hub: {reasons}", file=sys.stderr)
+        return 2
     from hub.server import serve_forever  # aiohttp: only once a hub is to run
 
     try:

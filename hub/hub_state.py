@@ -84,6 +84,9 @@ class HubState:
     def remove_member(self, channel: ChannelJoin, *, member_left: bool = True) -> None:
         """Drop a channel join from its room; its presence leaves for everyone else.
         `member_left` False: the socket is joining the room again, its member stays."""
+        if channel.token_timer is not None:
+            channel.token_timer.cancel()
+            channel.token_timer = None
         room = self.rooms.get(channel.room_key)
         if room is None or room.members.pop(channel.member_id, None) is None:
             return

@@ -10,7 +10,8 @@ from hub.hub_state import HubState
 from hub.limits import FixedWindowLimit
 from hub.presence_events import sync_presence
 from hub.protocol import Frame, error_reply
-from hub.tokens import TokenError
+from hub.token_expiry import watch_token
+from hub.tokens import Claims, TokenError
 
 log = logging.getLogger("hub.join")
 POLICY_VIOLATION = 1008
@@ -33,7 +34,7 @@ def join(peer: Peer, hub: HubState, frame: Frame) -> None:
         peer.reply(frame, error_reply(refusal))
         return
     try:
-        user_id, service = identity(peer, hub, frame.payload)
+        claims = identity(peer, hub, frame.payload)
     except TokenError as refused:
         log.info("%r: join of %s refused: token: %s", peer, frame.topic[:128], refused)
         peer.reply(frame, error_reply(f"InvalidJWTToken: {refused}"))
@@ -49,12 +50,13 @@ def join(peer: Peer, hub: HubState, frame: Frame) -> None:
             settings.client_presence_max_calls, settings.client_presence_window_s, hub.clock
         ),
         presence_enabled=request.presence_enabled,
-        user_id=user_id,
-        service=service,
+        user_id=claims.sub if claims else None,
+        service=claims is not None and claims.role == "service_role",
     )
     peer.channels[frame.topic] = channel
     hub.counted_users.add(peer)
     room = hub.add_member(channel)
+    watch_token(peer, hub, channel, claims.exp if claims else None)
     ids = [binding_id(binding) for binding in request.postgres_changes]
     echoed = [
         {**binding, "id": id_} for binding, id_ in zip(request.postgres_changes, ids, strict=True)
@@ -73,29 +75,30 @@ def join(peer: Peer, hub: HubState, frame: Frame) -> None:
         peer.push(channel, "system", _postgres_system(channel, error, "error"))
 
 
-def identity(peer: Peer, hub: HubState, payload: object) -> tuple[str | None, bool]:
-    """(verified user id, service role) of a join's `access_token` (realtime-channel.ex:781-801
-    reads `access_token`, else `user_token`). None, or the socket's own API key, is no user
-    (as the anon key is on Supabase); anything else must be this hub's token (`TokenError`)."""
+def identity(peer: Peer, hub: HubState, payload: object) -> Claims | None:
+    """The verified claims of a join's `access_token` (realtime-channel.ex:781-801 reads
+    `access_token`, else `user_token`). None, or the socket's own API key, is no user (as
+    the anon key is on Supabase); anything else must be this hub's token (`TokenError`)."""
     fields = payload if isinstance(payload, dict) else {}
     token = fields.get("access_token") or fields.get("user_token")
     if not isinstance(token, str) or not token or token == peer.api_key:
-        return None, False
-    claims = hub.tokens.verify(token)
-    return claims.sub, claims.role == "service_role"
+        return None
+    return hub.tokens.verify(token)
 
 
 def renew_access_token(peer: Peer, hub: HubState, channel: ChannelJoin, frame: Frame) -> None:
     """The `access_token` event: a refreshed token for a joined channel. No reply either way
-    (realtime_channel.ex:524-552); a token the hub does not accept shuts the channel down."""
+    (realtime_channel.ex:524-552); a token the hub does not accept shuts the channel down.
+    The new token's expiry is watched from now on (confirm_token, hub.token_expiry)."""
     try:
-        user_id, service = identity(peer, hub, frame.payload)
+        claims = identity(peer, hub, frame.payload)
     except TokenError as error:
         peer.shutdown_channel(channel, f"InvalidJWTToken: {error}")
         return
-    if user_id is None and not service:
+    if claims is None or (claims.sub is None and claims.role != "service_role"):
         return  # the API key again, or nothing: the join's identity stands
-    channel.user_id, channel.service = user_id, service
+    channel.user_id, channel.service = claims.sub, claims.role == "service_role"
+    watch_token(peer, hub, channel, claims.exp)
 
 
 def _postgres_system(channel: ChannelJoin, message: str, status: str) -> dict[str, str]:

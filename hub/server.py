@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 
 from aiohttp import WSMsgType, web
+from aiohttp.abc import AbstractAccessLogger
 
 from hub import auth
 from hub.client_socket import ClientSocket
@@ -24,9 +25,11 @@ from hub.limits import ClientLimit, Clock
 from hub.protocol import Vsn
 from hub.rest.handlers import add_rest_routes
 from hub.settings import HubSettings
+from hub.tls import ServerTls, server_tls
 from hub.tokens import Tokens
 
 log = logging.getLogger("hub.server")
+access_log = logging.getLogger("hub.access")
 
 WEBSOCKET_PATHS = ("/realtime/v1/websocket", "/socket/websocket")
 _HUB_STATE = web.AppKey("hub_state", HubState)
@@ -168,6 +171,20 @@ def check_bind(settings: HubSettings) -> None:
         )
 
 
+class AccessLogger(AbstractAccessLogger):
+    """Each request at DEBUG (`--log-level DEBUG`): method, path, status, from where. Never
+    the query string: a websocket's carries the API key."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.DEBUG)
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.debug(
+            "%s %s %d from %s", request.method, request.path, response.status, request.remote
+        )
+
+
 @dataclass
 class RunningHub:
     """A hub running in the current event loop."""
@@ -176,13 +193,20 @@ class RunningHub:
     bind: str
     state: HubState
     _runner: web.AppRunner
+    tls: ServerTls | None = None
+    """What it serves https/wss with (None: plain http)."""
 
     @property
     def url(self) -> str:
         """What a client passes as its Supabase project URL."""
         host = "127.0.0.1" if self.bind in ("0.0.0.0", "") else self.bind
         host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+    @property
+    def fingerprint(self) -> str | None:
+        """``SHA256:...`` of the certificate it serves, for members' `--pin`."""
+        return self.tls.fingerprint if self.tls else None
 
     @property
     def tokens(self) -> Tokens:
@@ -205,18 +229,26 @@ async def start_hub(settings: HubSettings, *, clock: Clock = time.monotonic) -> 
     """Start listening in the running loop; port 0 picks a free port. `clock` is what the rate
     counters, presence windows and flood guards read (tests drive a fake one)."""
     check_bind(settings)
+    tls = server_tls(settings)
     app, state = build_app(settings, clock)
     await _open_store(state)
     runner = web.AppRunner(
         app,
         handle_signals=False,
-        access_log=None,
         shutdown_timeout=1.0,
         # A socket that never even sends its HTTP upgrade is closed after the same idle time.
         keepalive_timeout=settings.idle_timeout_s,
+        access_log_class=AccessLogger,
+        access_log=access_log,
     )
     await runner.setup()
-    site = web.TCPSite(runner, settings.bind, settings.port, reuse_address=True)
+    site = web.TCPSite(
+        runner,
+        settings.bind,
+        settings.port,
+        reuse_address=True,
+        ssl_context=tls.context if tls else None,
+    )
     try:
         await site.start()
     except OSError as error:
@@ -228,13 +260,30 @@ async def start_hub(settings: HubSettings, *, clock: Clock = time.monotonic) -> 
         ) from error
     port = runner.addresses[0][1]
     log.info(
-        "hub listening on %s:%d (key %s), limits: %s",
+        "hub listening on %s:%d (%s, key %s), limits: %s",
         settings.bind,
         port,
+        f"TLS, certificate {tls.fingerprint}" if tls else "plain http",
         "required" if settings.key else "any, loopback only",
         settings.limits_summary(),
     )
-    return RunningHub(port=port, bind=settings.bind, state=state, _runner=runner)
+    return RunningHub(port=port, bind=settings.bind, state=state, _runner=runner, tls=tls)
+
+
+def tls_lines(hub: RunningHub, settings: HubSettings) -> list[str]:
+    """What members need to know of the hub's transport, for the start-up lines."""
+    if hub.tls is None:
+        if settings.binds_loopback:
+            return []
+        return [
+            "plain http: members must pass --allow-plain-http, and anyone on the network can "
+            "read the key; --tls serves https with a certificate members pin"
+        ]
+    made = f" (made now, kept in {hub.tls.cert_path})" if hub.tls.made else ""
+    return [
+        f"certificate {hub.tls.fingerprint}{made}",
+        f"members join with: --server https://HOST:{hub.port} --pin {hub.tls.fingerprint}",
+    ]
 
 
 def serve_forever(settings: HubSettings) -> None:
@@ -252,6 +301,8 @@ def serve_forever(settings: HubSettings) -> None:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(signum, stop.set)
         print(f"watchparty hub on {hub.url} (Ctrl-C stops it)", flush=True)
+        for line in tls_lines(hub, settings):
+            print(line, flush=True)
         print(f"limits: {settings.limits_summary()}", flush=True)
         try:
             await stop.wait()

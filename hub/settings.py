@@ -71,6 +71,12 @@ class HubSettings(BaseModel):
             return data  # the `limits` field reports it
         return {**asdict(plan), **data}
 
+    @model_validator(mode="after")
+    def _cert_with_key(self) -> HubSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("a TLS certificate needs its key: give both --tls-cert and --tls-key")
+        return self
+
     @field_validator("jwt_secret")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
@@ -94,6 +100,17 @@ class HubSettings(BaseModel):
     key: SecretStr | None = None
     """API key clients must present (`apikey` query parameter, `apikey` or `x-api-key` header).
     Without one any key is accepted, and only loopback binds are allowed."""
+
+    tls: bool = False
+    """Serve https/wss with a self-signed certificate made on first start and kept beside the
+    database (`hub-tls-cert.pem`, its key `hub-tls-key.pem` mode 0600); members pin its
+    fingerprint (printed at start) with `--pin`. `tls_cert` and `tls_key` take precedence."""
+
+    tls_cert: Path | None = None
+    """A PEM certificate (chain, leaf first) to serve https/wss with; needs `tls_key`."""
+
+    tls_key: Path | None = None
+    """The PEM private key of `tls_cert`."""
 
     jwt_secret: SecretStr | None = None
     """The secret the hub signs its access tokens with (HS256, at least 32 bytes). None: the
@@ -243,6 +260,18 @@ class HubSettings(BaseModel):
     @property
     def jwt_secret_path(self) -> Path:
         return self.database.with_name("hub-jwt-secret")
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.tls or self.tls_cert is not None
+
+    @property
+    def self_signed_cert_path(self) -> Path:
+        return self.database.with_name("hub-tls-cert.pem")
+
+    @property
+    def self_signed_key_path(self) -> Path:
+        return self.database.with_name("hub-tls-key.pem")
 
 
 def default_db_path() -> Path:

@@ -8,6 +8,10 @@ answers 404 there, and ``auto`` then goes on with the app's own user id.
 
 The API key is sent with every request, so it is never sent in the clear to another machine:
 plain http is refused for any host but this one unless the user says the network is theirs.
+Over https every connection to the server (sign-in, the tables, the realtime socket) uses one
+TLS context (room.tls): the pinned certificate's when there is a pin, else the CA chain's;
+before the first request one handshake checks it, so a wrong certificate is refused in plain
+words with nothing sent.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import ipaddress
 import json
 import logging
 import os
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -28,6 +33,8 @@ import httpx
 from supabase import AsyncClient, AsyncClientOptions
 from supabase_auth import AsyncSupportedStorage
 from supabase_auth.errors import AuthApiError, AuthError
+
+from room.tls import PinError, PinMismatch, UntrustedCertificate, check_server, client_context
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +86,8 @@ class Backend:
     user_id: str | None
     """The signed-in user's id (it is the room's user id); None when the server has no auth."""
     fixed_token: str | None = None
+    ssl_context: ssl.SSLContext | None = None
+    """The TLS every https/wss connection to the server uses (None: plain http)."""
 
     async def access_token(self) -> str | None:
         """The token for the realtime channel (fresh: supabase-auth refreshes it)."""
@@ -98,24 +107,32 @@ async def open_backend(
     user_token: str | None = None,
     session_file: Path | None = None,
     allow_plain_http: bool = False,
+    pin: str | None = None,
 ) -> Backend:
     """A supabase-py client for ``url``; signed in as ``sign_in`` says.
 
     ``auto`` signs in anonymously when the server offers Supabase Auth and goes on without
     when it does not; ``anonymous`` insists; ``off`` never signs in. A kept session the
     server no longer accepts (its hub was reset, its user deleted) is replaced by a new
-    sign-in.
+    sign-in. ``pin`` (``SHA256:...``) accepts exactly that certificate on https instead of
+    the CA chain.
     """
-    check_transport(url, allow_plain_http=allow_plain_http)
+    check_transport(url, allow_plain_http=allow_plain_http, pinned=pin is not None)
+    context = await _checked_tls(url, pin)
     storage = FileStorage(session_file) if session_file is not None else None
     options = AsyncClientOptions(storage=storage) if storage else AsyncClientOptions()
+    if context is not None:
+        # supabase-py hands this one client to the tables and to sign-in.
+        options.httpx_client = httpx.AsyncClient(
+            verify=context, http2=True, follow_redirects=True, timeout=HTTP_TIMEOUT
+        )
     if user_token:
         options.headers["Authorization"] = f"Bearer {user_token}"
     client = await AsyncClient.create(url, key, options)
     if user_token:
-        return Backend(client, subject_of(user_token), fixed_token=user_token)
+        return Backend(client, subject_of(user_token), user_token, context)
     if sign_in == "off":
-        return Backend(client, None)
+        return Backend(client, None, ssl_context=context)
     try:
         session = await client.auth.get_session()
         if session is not None and not await _still_accepted(client):
@@ -130,11 +147,37 @@ async def open_backend(
         status = _status_of(error)
         if sign_in == "auto" and status in (404, 405):
             log.info("the server has no sign-in (HTTP %s): going on without", status)
-            return Backend(client, None)
+            return Backend(client, None, ssl_context=context)
         raise BackendError(_explain(error)) from error
     if session is None:
         raise BackendError("Could not sign in: the server returned no session.")
-    return Backend(client, session.user.id)
+    return Backend(client, session.user.id, ssl_context=context)
+
+
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+TLS_CHECK_TIMEOUT_S = 10.0
+
+
+async def _checked_tls(url: str, pin: str | None) -> ssl.SSLContext | None:
+    """The TLS context for an https server, once one handshake has shown that it holds."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "wss"):
+        return None
+    try:
+        context = client_context(pin)
+    except PinError as error:
+        raise BackendError(str(error)) from None
+    host = parts.hostname or ""
+    try:
+        await check_server(host, parts.port or 443, context, TLS_CHECK_TIMEOUT_S)
+    except (PinMismatch, UntrustedCertificate) as error:
+        raise BackendError(str(error)) from None
+    except TimeoutError:
+        raise BackendError(f"Could not reach {host}: no answer to a TLS handshake.") from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise BackendError(f"Could not reach {host} over TLS: {reason}.") from None
+    return context
 
 
 async def _still_accepted(client: AsyncClient) -> bool:
@@ -153,9 +196,15 @@ def _is_bad_jwt(error: AuthApiError) -> bool:
     return getattr(error, "code", None) in ("bad_jwt", "user_not_found", "session_not_found")
 
 
-def check_transport(url: str, *, allow_plain_http: bool) -> None:
-    """Refuse to send the key in the clear to another machine (BackendError says why)."""
+def check_transport(url: str, *, allow_plain_http: bool, pinned: bool = False) -> None:
+    """Refuse to send the key in the clear to another machine (BackendError says why). https
+    is safe, CA-verified or pinned; a pin on plain http is a mistake worth naming."""
     parts = urlsplit(url)
+    if pinned and parts.scheme not in ("https", "wss"):
+        raise BackendError(
+            f"A certificate pin needs an https:// address, not {parts.scheme}://: the hub "
+            "prints the https:// address to use along with its fingerprint."
+        )
     if parts.scheme not in ("http", "ws") or allow_plain_http:
         return
     host = parts.hostname or ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from realtime import AsyncRealtimeChannel, AsyncRealtimeClient, RealtimeSubscrib
 from realtime.types import RealtimePostgresChangesListenEvent as Change
 
 from room.backoff import Backoff
+from room.realtime_tls import TlsRealtimeClient
 from room.state import ConnectionStatus
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,9 @@ JOIN_TIMEOUT_S = 10.0
 STABLE_JOIN_S = 30.0
 """A join that lasted this long starts the backoff again from the bottom; one the server
 closes sooner (a rate limit, a refusal after joining) keeps growing it."""
+TOKEN_CHECK_S = 5.0
+"""How often a joined link asks whether its access token was refreshed (supabase-auth does it
+10 s before the token expires, and the server shuts the channel when it does)."""
 RATE_LIMITED_WAIT_S = 30.0
 """After the server cut us off for the project's message rate, wait at least this long (plus
 up to as much again, at random): its counters average over a minute, and a room that comes
@@ -92,8 +97,11 @@ class RoomLink:
         liveness_timeout_s: float = 15.0,
         on_refused: Callable[[], Awaitable[None]] | None = None,
         access_token: Callable[[], Awaitable[str | None]] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.url = realtime_url(server_url)
+        self.ssl_context = ssl_context
+        """The TLS of a wss:// socket (the backend's: pinned or CA-verified)."""
         self._key = key
         self.topic = f"room:{room_id}"
         self.room_id = room_id
@@ -211,8 +219,13 @@ class RoomLink:
             lost_reason.append(_describe(state, error))
             lost.set()
 
-        client = AsyncRealtimeClient(
-            self.url, self._key, auto_reconnect=False, max_retries=1, timeout=int(JOIN_TIMEOUT_S)
+        client = TlsRealtimeClient(
+            self.url,
+            self._key,
+            auto_reconnect=False,
+            max_retries=1,
+            timeout=int(JOIN_TIMEOUT_S),
+            ssl_context=self.ssl_context,
         )
         channel = client.channel(
             self.topic,
@@ -226,8 +239,9 @@ class RoomLink:
         )
         self._register(channel)
         try:
+            token = await self.access_token() if self.access_token is not None else None
             if self.access_token is not None:
-                await client.set_auth(await self.access_token())
+                await client.set_auth(token)
             await asyncio.wait_for(client.connect(), timeout=JOIN_TIMEOUT_S)
             await asyncio.wait_for(
                 channel.subscribe(_guarded("subscribe", on_subscribe)), JOIN_TIMEOUT_S
@@ -240,7 +254,7 @@ class RoomLink:
             self._last_inbound = time.monotonic()
             self.listener.on_status(LinkStatus(ConnectionStatus.CONNECTED))
             await self.listener.on_joined()
-            await self._wait_until_lost(lost)
+            await self._wait_until_lost(lost, client, token)
             if lost_reason:
                 log.info("room channel lost: %s", lost_reason[0])
                 self._lost_reason = lost_reason[0]
@@ -260,19 +274,41 @@ class RoomLink:
             self._channel = None
             await _close_quietly(client, channel)
 
-    async def _wait_until_lost(self, lost: asyncio.Event) -> None:
-        """Wait for the channel to be lost, the link to be stopped, or the server to go quiet.
+    async def _wait_until_lost(
+        self, lost: asyncio.Event, client: AsyncRealtimeClient, token: str | None
+    ) -> None:
+        """Wait for the channel to be lost, the link to be stopped, or the server to go quiet,
+        handing the channel each refreshed access token on the way.
 
         We broadcast a heartbeat with ``self: true`` every few seconds, so a joined channel
         always hears something; silence means the socket is half dead (realtime-py ignores
         heartbeat replies and would not notice).
         """
+        checked_token_at = time.monotonic()
         while not lost.is_set() and not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(lost.wait(), timeout=1.0)
             if time.monotonic() - self._last_inbound > self.liveness_timeout_s:
                 log.warning("no message from the server for %.0f s", self.liveness_timeout_s)
                 return
+            if time.monotonic() - checked_token_at >= TOKEN_CHECK_S:
+                checked_token_at = time.monotonic()
+                token = await self._renew_token(client, token)
+
+    async def _renew_token(self, client: AsyncRealtimeClient, sent: str | None) -> str | None:
+        """The server shuts a channel whose token expires (Realtime's confirm_token; the hub
+        too): once supabase-auth has refreshed ours (10 s before it expires), send it."""
+        if self.access_token is None:
+            return sent
+        try:
+            token = await self.access_token()
+            if token is not None and token != sent:
+                log.info("handing the room channel a refreshed access token")
+                await client.set_auth(token)
+                return token
+        except Exception as error:  # a failed refresh: the next turn tries again
+            log.warning("could not renew the channel's access token: %s", error)
+        return sent
 
     def _register(self, channel: AsyncRealtimeChannel) -> None:
         def broadcast(message: dict[str, Any]) -> None:

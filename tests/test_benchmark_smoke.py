@@ -217,3 +217,16 @@ def test_quick_terminal_video_benchmark_prints_the_summary_last(tmp_path: Path) 
     assert summary["painted_ratio_min"] > 0.5, "the pane painted the frames it was given"
     assert summary["bytes_per_s_80x24_15fps"] > 0
     user.assert_untouched()
+
+
+@pytest.mark.slow
+def test_quick_hub_tls_compares_tls_with_plain_and_keeps_out_of_the_users_folders(
+    tmp_path: Path,
+) -> None:
+    user = UserFolders(tmp_path)
+    summary = run_benchmark("hub_tls", user, "--quick", timeout=180)
+    for name in ("plain", "tls"):
+        for part in ("join", "fan_out"):
+            assert summary[f"{name}_{part}_p99_ms"] > 0
+    assert summary["tls_vs_plain_fan_out_p50_ms"] is not None
+    user.assert_untouched()  # the self-signed certificate was made in the run's own folder

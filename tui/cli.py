@@ -10,7 +10,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from hub.cli import add_limits_option
+from hub.cli import add_limits_option, add_tls_options
 from hub.settings import Plan
 from tui.config import CONFIG_ENV_VAR, ConfigError, Settings, default_config_path, load_settings
 
@@ -19,9 +19,14 @@ ROOM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 EPILOG = f"""\
 other commands:
   watchparty-tui serve [--bind ADDR] [--port N] [--db PATH] [--key KEY]
-                       [--limits free|pro|team|off]
+                       [--limits free|pro|team|off] [--tls | --tls-cert F --tls-key F]
                       run a hub for others to join, enforcing a Supabase plan's limits
-                      (default free; see: watchparty-tui serve --help)
+                      (default free; see: watchparty-tui serve --help); --tls serves https
+                      with a certificate whose fingerprint members pass to --pin
+
+a LAN party: the host runs `watchparty-tui serve --tls --bind 0.0.0.0 --key SECRET`;
+members run `watchparty-tui ROOM --server https://HOST:54380 --key SECRET --pin SHA256:...`
+with the fingerprint the hub printed.
 
 settings: command-line flags > WATCHPARTY_* environment variables (nested with __,
 e.g. WATCHPARTY_PLAYER__VO=null) > config file (--config, else ${CONFIG_ENV_VAR},
@@ -62,6 +67,12 @@ def _room_parser() -> argparse.ArgumentParser:
         const=True,
         help="send the key over http:// to another machine (only on a network you trust)",
     )
+    parser.add_argument(
+        "--pin",
+        metavar="SHA256:FP",
+        help="accept exactly the https hub certificate with this fingerprint (the one "
+        "`serve --tls` prints) instead of checking it against certificate authorities",
+    )
     parser.add_argument("--user-id", metavar="ID", help="your user id (default: generated once)")
     parser.add_argument("--name", metavar="NAME", help="the name others see (default: login name)")
     parser.add_argument("--media", metavar="PATH_OR_URL", help="what to play when you host")
@@ -85,6 +96,7 @@ def _serve_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--key", metavar="KEY", help="the key clients must present")
     add_limits_option(parser)
+    add_tls_options(parser)
     parser.add_argument("--config", metavar="PATH", type=Path, help="the config file to read")
     return parser
 
@@ -104,7 +116,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args[:1] == ["serve"]:
         options = _serve_parser().parse_args(args[1:])
         cli = _nested(
-            hub={"bind": options.bind, "port": options.port, "db": options.db},
+            hub={
+                "bind": options.bind,
+                "port": options.port,
+                "db": options.db,
+                "tls": options.tls,
+                "tls_cert": options.tls_cert,
+                "tls_key": options.tls_key,
+            },
             server={"key": options.key},
         )
         settings = _settings_or_exit(cli, options.config)
@@ -116,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "url": options.server,
             "key": options.key,
             "allow_plain_http": options.allow_plain_http,
+            "pin": options.pin,
         },
         user={"id": options.user_id, "name": options.name},
         player={"media": options.media},
@@ -136,17 +156,28 @@ def _settings_or_exit(cli: dict[str, Any], config: Path | None) -> Settings:
 
 
 def serve(settings: Settings, limits: Plan = "free") -> int:
+    from pydantic import ValidationError
+
     from hub import HubConfigError, HubSettings, serve_forever
 
     key = settings.server.key
+    hub = settings.hub
     try:
         hub_settings = HubSettings(
-            bind=settings.hub.bind,
-            port=settings.hub.port,
+            bind=hub.bind,
+            port=hub.port,
             key=key.get_secret_value() if key else None,
-            db_path=settings.hub.db,
+            db_path=hub.db,
             limits=limits,
+            tls=hub.tls,
+            tls_cert=hub.tls_cert,
+            tls_key=hub.tls_key,
         )
+    except ValidationError as error:
+        reasons = "; ".join(item["msg"].removeprefix("Value error, ") for item in error.errors())
+        print(f"watchparty-tui serve: {reasons}", file=sys.stderr)
+        return 2
+    try:
         serve_forever(hub_settings)
     except HubConfigError as error:
         print(f"watchparty-tui serve: {error}", file=sys.stderr)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -26,6 +26,7 @@ from hub.settings import DEFAULT_PORT
 from player.settings import PlayerSettings
 from room.session.budget import BudgetSettings
 from room.sync.settings import SyncSettings
+from room.tls import parse_pin
 
 APP_NAME = "watchparty-tui"
 ENV_PREFIX = "WATCHPARTY_"
@@ -62,6 +63,16 @@ class ServerSettings(Section):
     allow_plain_http: bool = False
     """Send the key over plain http to a server that is not this machine. Off: such a server
     is refused with a message, since anyone on the network could read the key."""
+    pin: str | None = None
+    """The fingerprint of the certificate an https hub serves (SHA256:<base64>, as `serve
+    --tls` prints it, or 64 hex digits). Set: exactly that certificate is accepted, whoever
+    signed it, and any other is refused before anything is sent. Unset: https is verified
+    against the usual certificate authorities."""
+
+    @field_validator("pin")
+    @classmethod
+    def _fingerprint(cls, value: str | None) -> str | None:
+        return parse_pin(value) if value is not None else None
 
 
 class EmbeddedHubSettings(Section):
@@ -71,6 +82,13 @@ class EmbeddedHubSettings(Section):
     """Port of the embedded hub, for `serve` and for finding a running one."""
     db: Path | None = None
     """The hub's database file. Unset: hub.sqlite3 in your data folder."""
+    tls: bool = False
+    """`serve` over https with a self-signed certificate made on first start and kept beside
+    the database; members pin the fingerprint it prints."""
+    tls_cert: Path | None = None
+    """`serve` over https with this PEM certificate (needs tls_key)."""
+    tls_key: Path | None = None
+    """The PEM private key of tls_cert."""
 
 
 class PlayerSection(PlayerSettings):

@@ -118,6 +118,7 @@ class LiveRoom:
                 backoff=Backoff(),
                 on_refused=restart_hub,
                 access_token=backend.access_token if backend.user_id else None,
+                ssl_context=backend.ssl_context,
             ),
             replace(initial, connection=Connection(ConnectionStatus.CONNECTING, server=shown)),
             player,
@@ -211,6 +212,7 @@ class LiveRoom:
             session_file=data_dir()
             / f"auth-{hashlib.sha256(profile.encode()).hexdigest()[:12]}.json",
             allow_plain_http=server.allow_plain_http,
+            pin=server.pin,
         )
 
     async def _restart_hub(self) -> None:

@@ -90,6 +90,53 @@ async def test_host_changed_names_the_new_host_and_its_sender_by_user_id(
     assert (await send(mallory, "play", forged))["status"] == "error"
 
 
+def pong(from_user: str) -> dict[str, Any]:
+    return {
+        "from_user": from_user,
+        "to_user": "bob",
+        "ping_id": 1,
+        "ping_sent_at": 1.0,
+        "received_at": 2.0,
+        "sent_at": 2.5,
+    }
+
+
+CLOCK_MESSAGES = [
+    # (event, payload sent by mallory, delivered?)
+    ("sync_ping", {"from_user": "mallory", "to_user": "alice", "ping_id": 1, "sent_at": 1}, True),
+    ("sync_ping", {"from_user": "bob", "to_user": "alice", "ping_id": 1, "sent_at": 1}, False),
+    ("sync_ping", {"to_user": "alice", "ping_id": 1, "sent_at": 1}, True),  # names no sender
+    ("sync_pongs", {"pongs": [pong("mallory"), pong("mallory")]}, True),
+    ("sync_pongs", {"pongs": [pong("mallory"), pong("alice")]}, False),  # one forged is enough
+    ("sync_pongs", {"pongs": [pong("alice")]}, False),
+    ("sync_pongs", {"pongs": ["junk", 3]}, True),  # nothing it claims; receivers drop it
+    ("sync_pongs", {"pongs": "junk"}, True),
+    ("sync_pongs", {"pongs": [], "user_id": "alice"}, False),  # user_id holds here too
+]
+
+
+@pytest.mark.parametrize(("event", "payload", "delivered"), CLOCK_MESSAGES)
+async def test_clock_pings_and_pongs_name_their_real_sender(
+    hub: RunningHub, raw: RawFactory, event: str, payload: dict[str, Any], delivered: bool
+) -> None:
+    """A forged ping would skew the host's idea of a member's latency (and so every start's
+    lead); a forged pong, a follower's clock. Their sender is `from_user`: the hub checks it
+    as it checks `user_id`. (The room's web client sends neither event.)"""
+    alice = await member(raw, hub, "alice")
+    mallory = await member(raw, hub, "mallory")
+    reply = await send(mallory, event, payload)
+    assert reply == (
+        {"status": "ok", "response": {}}
+        if delivered
+        else {"status": "error", "response": {"reason": FORGED}}
+    )
+    marker = {"user_id": "mallory", "n": 1}
+    assert (await send(mallory, "heartbeat", marker))["status"] == "ok"
+    first = await alice.recv_event("broadcast")
+    expected = (event, payload) if delivered else ("heartbeat", marker)
+    assert (first["payload"]["event"], first["payload"]["payload"]) == expected
+
+
 async def test_a_binary_broadcast_claiming_another_user_id_is_refused(
     hub: RunningHub, raw: RawFactory
 ) -> None:

@@ -1,9 +1,11 @@
 """Signing in to a real hub through the same code path as a Supabase project: a new user,
 the kept session (0600) reused, an expired token refreshed, another hub's session replaced,
-and the key never sent over plain http to another machine."""
+the key never sent over plain http to another machine, and a refreshed token handed to the
+joined room channel (the server shuts a channel whose token expires)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import stat
@@ -14,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+import room.link
 from hub import HubSettings, RunningHub, start_hub
 from hub.tokens import ACCESS_TOKEN_TTL_S, Tokens
 from room.backend import BackendError, check_transport, open_backend
+from tests.room.linkkit import WAIT_S, running_link
 
 SECRET = "the-room-tests-hub-secret-000000"
 
@@ -124,3 +128,30 @@ async def test_the_key_is_not_sent_over_plain_http_to_another_machine(
 )
 def test_loopback_and_https_are_fine(url: str) -> None:
     check_transport(url, allow_plain_http=False)
+
+
+async def test_a_refreshed_token_reaches_the_joined_channel(
+    hub: RunningHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(room.link, "TOKEN_CHECK_S", 0.2)
+    ten_minutes_left = Tokens(SECRET.encode(), now=lambda: time.time() - ACCESS_TOKEN_TTL_S + 600)
+    tokens = [ten_minutes_left.issue("ann").access_token, hub.tokens.issue("ann").access_token]
+    refreshed_exp = hub.tokens.verify(tokens[1]).exp
+
+    async def access_token() -> str:
+        return tokens[0] if len(tokens) == 2 else tokens[-1]
+
+    async with running_link(hub.url, "anon", "r", "ann", access_token=access_token) as (
+        link,
+        heard,
+    ):
+        await heard.until(lambda: link.is_joined)
+        (peer,) = hub.state.peers
+        (channel,) = peer.channels.values()
+        assert channel.token_exp == refreshed_exp - 3000
+        tokens.pop(0)  # supabase-auth refreshed the session
+        # The hub answers an access_token event with nothing, so its state is what to watch.
+        async with asyncio.timeout(WAIT_S):
+            while channel.token_exp != refreshed_exp:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        assert channel.user_id == "ann" and link.joins == 1
