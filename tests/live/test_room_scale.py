@@ -5,6 +5,7 @@ clock, reporting states as the libmpv adapter does).
 
 - A room of 20 loses its hub, which comes back on the same port: everyone rejoins, everyone
   sees 20 members again, the host's next action reaches all, and nobody is cut off.
+- A room of 12 plays, seeks and pauses for a minute at the Free limits with no cut-off.
 """
 
 from __future__ import annotations
@@ -230,5 +231,44 @@ async def test_a_room_of_20_comes_back_after_its_hub_restarts_without_a_cutoff(
             assert all(not lost for lost in again.values()), again
             assert hub.state.events.trips == 0
             assert hub.state.presence_events.trips == 0, hub.state.presence_events.buckets()
+    finally:
+        await hub.close()
+
+
+@pytest.mark.slow
+async def test_a_room_of_12_plays_and_seeks_for_a_minute_at_the_free_limits(
+    media: Path, tmp_path: Path
+) -> None:
+    """An ordinary evening: 12 members (the host and two followers with real libmpv, nine
+    stand-ins) on the default hub, at Supabase Free's limits, for a minute of play, seeks
+    and pauses. Nobody is cut off, the hub's counters never trip, and after every action
+    every follower is on the host's new timeline."""
+    hub = await start_hub(
+        HubSettings(port=0, jwt_secret=LIVE_JWT_SECRET, db_path=tmp_path / "hub.sqlite3")
+    )
+    try:
+        async with party() as room:
+            host, followers = await gather_room(room, hub.url, media, 12, 3, stagger_s=0.5)
+            started = time.monotonic()
+            await host.submit(TogglePlay())
+            await room.until(
+                lambda: all(f.player is not None and not f.player.state.paused for f in followers),
+                30,
+            )
+            for target in (30.0, 10.0, 55.0, 20.0):
+                await asyncio.sleep(10.0)  # the room plays on between the host's actions
+                await host.submit(SeekTo(target))
+                await room.until(followers_on(target, followers), 30)
+            await host.submit(TogglePlay())  # pause
+            await room.until(
+                lambda: all(f.player is not None and f.player.state.paused for f in followers),
+                30,
+            )
+            await asyncio.sleep(max(0.0, 60.0 - (time.monotonic() - started)))
+            assert spread_ms(host, followers) <= 2 * FRAME_MS, "paused together, on a frame"
+            assert room.all_connected() and room.all_see(12, "m00")
+            assert room.cutoffs == {}, room.cutoffs
+            assert hub.state.events.trips == 0
+            assert hub.state.presence_events.trips == 0
     finally:
         await hub.close()
