@@ -56,6 +56,13 @@ def read_clock(left: tuple[int, int, int], right: tuple[int, int, int]) -> int:
     return sum(d * 6**place for place, d in enumerate(digits))
 
 
+RENDER_VERSION = 2
+"""Part of every rendered file's name: bumped whenever what the renderer writes changes, so a
+file cached by an older renderer is never reused. (Version 1 files carried AAC audio timed
+wrongly: after a seek libmpv played them at about 1.7x, video chasing audio seconds ahead,
+and every benchmark on them measured that.)"""
+
+
 def render_demo_file(
     path: Path,
     *,
@@ -68,13 +75,16 @@ def render_demo_file(
 ) -> Path:
     """Render `demo_source` into a seekable file with libmpv's own encoder (no ffmpeg CLI).
 
-    Cached: an existing file is reused. Short keyframe intervals keep exact seeks cheap;
+    Cached: an existing file of this renderer's version is reused (the file written, and
+    returned, is `path` with `.r{RENDER_VERSION}` before its suffix). Short keyframe
+    intervals keep exact seeks cheap;
     ``video_codec="libx264"`` with a keyframe every 10 s is encoded as films are, where an
     exact seek decodes up to 10 s of frames. `source` replaces the demo's lavfi graph (say
     `clock_source(...)`); `size` is then ignored.
     """
     from player.mpv_player import import_mpv
 
+    path = path.with_name(f"{path.stem}.r{RENDER_VERSION}{path.suffix}")
     if path.exists() and path.stat().st_size > 0:
         return path
     mpv = import_mpv()
