@@ -23,6 +23,36 @@ class SeekTo:
 
 
 @dataclass(frozen=True, slots=True)
+class SetSpeed:
+    """Play the room at ``rate`` (clamped to ``SPEED_RANGE``)."""
+
+    rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class StepSpeed:
+    """One step along ``SPEED_STEPS`` (``[``: -1, ``]``: +1) from the room's speed."""
+
+    direction: int
+
+
+SPEED_RANGE = (0.5, 2.0)
+SPEED_STEPS = (0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0)
+
+
+def stepped_speed(current: float, direction: int) -> float:
+    """The next step up (``direction`` > 0) or down from ``current``, within the range."""
+    if direction > 0:
+        return next((step for step in SPEED_STEPS if step > current + 1e-6), SPEED_STEPS[-1])
+    return next((step for step in reversed(SPEED_STEPS) if step < current - 1e-6), SPEED_STEPS[0])
+
+
+def clamped_speed(rate: float) -> float:
+    low, high = SPEED_RANGE
+    return min(high, max(low, rate))
+
+
+@dataclass(frozen=True, slots=True)
 class PostComment:
     message: str
     parent_id: str | None = None
@@ -62,6 +92,8 @@ Intent = (
     TogglePlay
     | SeekBy
     | SeekTo
+    | SetSpeed
+    | StepSpeed
     | PostComment
     | LoadOlderComments
     | LoadNewestComments
@@ -69,7 +101,7 @@ Intent = (
     | RequestHost
     | HandOverHost
 )
-PLAYBACK_INTENTS = (TogglePlay, SeekBy, SeekTo)
+PLAYBACK_INTENTS = (TogglePlay, SeekBy, SeekTo, SetSpeed, StepSpeed)
 
 
 def refusal(state: RoomState, intent: Intent) -> str | None:

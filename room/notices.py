@@ -22,6 +22,15 @@ def playback_notice(event: str, username: str, current_time: float) -> str:
     return f"{name} seeked to {format_time(current_time)}"
 
 
+def format_rate(rate: float) -> str:
+    """A playback speed as people say it: 1.5×, 0.75×, 1×."""
+    return f"{rate:.2f}".rstrip("0").rstrip(".") + "×"
+
+
+def speed_notice(username: str, rate: float) -> str:
+    return f"{clean_name(username or 'Someone')} set the speed to {format_rate(rate)}"
+
+
 def joined_notice(username: str) -> str:
     return f"{clean_name(username or 'Someone')} joined the room"
 

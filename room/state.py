@@ -79,6 +79,8 @@ class Playback:
     duration: float | None = None
     is_playing: bool = False
     buffering: bool = False
+    speed: float = 1.0
+    """The room's playback speed (the host's; a follower's own nudges are not shown)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,6 +195,7 @@ BROADCAST_MODELS: dict[str, type[WireModel]] = {
     events.PAUSE: PlaybackEvent,
     events.SEEK: PlaybackEvent,
     events.SYNC_ANCHOR: PlaybackEvent,
+    events.SPEED: PlaybackEvent,
     events.MEMBER_JOINED: MemberEvent,
     events.MEMBER_LEFT: MemberEvent,
     events.HEARTBEAT: HeartbeatEvent,

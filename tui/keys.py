@@ -28,6 +28,33 @@ ROOM_KEYS: tuple[Key, ...] = (
     Key(
         "up", "↑", "seek_large(1)", "Forward more", "Seek forward by the large step", "host", False
     ),
+    Key(
+        "left_square_bracket",
+        "[",
+        "speed(-1)",
+        "Slower",
+        "Slower for the whole room (0.5× to 2×, pitch kept)",
+        "host",
+        False,
+    ),
+    Key(
+        "right_square_bracket",
+        "]",
+        "speed(1)",
+        "Faster",
+        "Faster for the whole room (0.5× to 2×, pitch kept)",
+        "host",
+        False,
+    ),
+    Key(
+        "backspace",
+        "Backspace",
+        "speed_reset",
+        "1×",
+        "Normal speed for the whole room",
+        "host",
+        False,
+    ),
     Key("g", "g", "jump", "Jump", "Jump to a time you type (90, 1:30, 1:02:03)", "host"),
     Key("c", "c", "comment", "Comment", "Write a comment stamped with the video time"),
     Key("r", "r", "reply", "Reply", "Reply to the highlighted comment", show_in_footer=False),

@@ -27,10 +27,13 @@ from room.intents import (
     RequestHost,
     SeekBy,
     SeekTo,
+    SetSpeed,
+    StepSpeed,
     TogglePlay,
     refusal,
 )
 from room.link import LinkStatus
+from room.notices import format_rate
 from room.publisher import PresencePublisher
 from room.roomdata import RoomData
 from room.session.budget import BudgetSettings, RoomBudget, jitter
@@ -207,6 +210,10 @@ class RoomSession:
             self.playback.toggle_play()
         elif isinstance(intent, SeekBy | SeekTo):
             self.playback.seek(intent)
+        elif isinstance(intent, SetSpeed | StepSpeed):
+            rate = self.playback.set_speed(intent)
+            if rate is not None:
+                self.ctx.notices.notice(f"Speed {format_rate(rate)}", force=True)
         elif isinstance(intent, PostComment):
             await self.comments.post(intent)
         elif isinstance(intent, LoadOlderComments | LoadNewestComments):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from room import events
-from room.intents import SeekBy, SeekTo
+from room.intents import SeekBy, SeekTo, SetSpeed, StepSpeed, clamped_speed, stepped_speed
 from room.roomdata import RoomData
 from room.session.budget import RoomBudget
 from room.session.context import RoomContext
@@ -126,6 +126,14 @@ class LocalPlayback:
         if anchor is None or position is None:
             return None
         return position, anchor.is_playing and self.follower.host_now_ms(now) >= anchor.at
+
+    def room_rate(self) -> float:
+        """The room's playback speed: the one we announced as host, else the host's."""
+        sample = self.sample
+        if self._host.drives_playback:
+            return self.anchors.anchor_rate(sample) if sample else 1.0
+        anchor = self.follower.anchor
+        return anchor.rate if anchor is not None else 1.0
 
     def is_synced(self) -> bool | None:
         if self._host.drives_playback:
@@ -251,6 +259,22 @@ class LocalPlayback:
         self.player.seek(target)
         self.ctx.tasks.spawn(self._send_plain(events.SEEK, target))
 
+    def set_speed(self, intent: SetSpeed | StepSpeed) -> float | None:
+        """Change the room's playback speed (the host, or anyone in a room with no host);
+        the new speed, or None with nothing loaded. It goes to the room as a ``speed``
+        anchor, paid for like a play or seek; our player takes it once that is on its way."""
+        sample = self.sample
+        if sample is None:
+            return None
+        if isinstance(intent, StepSpeed):
+            rate = stepped_speed(self.anchors.anchor_rate(sample), intent.direction)
+        else:
+            rate = clamped_speed(intent.rate)
+        self._budget.try_send(self.ctx.clock.monotonic_s())  # never held; it still counts
+        update = self.anchors.plan_speed(sample, rate, self.ctx.clock.monotonic_ms())
+        self.ctx.tasks.spawn(self.send_anchor(update, then=lambda: self.player.set_speed(rate)))
+        return rate
+
     # --- telling the room ---------------------------------------------------------------
 
     async def send_anchor(
@@ -266,14 +290,14 @@ class LocalPlayback:
             "media_url": self.media.url,
             "sent_at": sent_at,
         }
-        if update.event != events.SYNC_ANCHOR:
+        if update.event in events.WEB_PLAYBACK_EVENTS:
             self.host_action_wall_ms = sent_at
         try:
             await self.ctx.link.send(update.event, payload)
         finally:
             if then is not None:
                 then()
-        if update.event != events.SYNC_ANCHOR:
+        if update.event in events.WEB_PLAYBACK_EVENTS:
             await self.save_room(
                 self._host.host_user_id,
                 update.anchor.current_time,
@@ -334,7 +358,12 @@ class LocalPlayback:
         is_playing = bool(sample and sample.advancing)
         shown = store.state.playback
         now_s = self.ctx.clock.monotonic_s()
-        changed = shown.is_playing != is_playing or shown.buffering != self.buffering
+        speed = self.room_rate()
+        changed = (
+            shown.is_playing != is_playing
+            or shown.buffering != self.buffering
+            or shown.speed != speed
+        )
         if not (force or changed) and now_s - self._pane_shown_s < STATE_PUBLISH_INTERVAL_S:
             return
         self._pane_shown_s = now_s
@@ -345,5 +374,6 @@ class LocalPlayback:
             duration=self.media.duration,
             is_playing=is_playing,
             buffering=self.buffering,
+            speed=speed,
         )
         store.set(store.state.with_playback(playback))

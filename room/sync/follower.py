@@ -17,6 +17,7 @@ from room.sync.policy import (
     CorrectionState,
     Decision,
     correct,
+    max_nudge,
     seek_threshold_ms,
 )
 from room.sync.sample import PlaybackSample
@@ -62,6 +63,8 @@ class Follower:
         self._probe_start = False
         self._parked_target_s: float | None = None
         """Where a pending start waits (the frame it seeked or paused on)."""
+        self._rate_asked_ms = -math.inf
+        """When we last set the player's speed."""
         self._start_is_probe = False
         """The pending start is a plain unpause on the frame (no seek): what it measures is
         this player's start bias. After a seek, drift also carries the seek's landing."""
@@ -379,8 +382,15 @@ class Follower:
             return NO_CHANGE
         if drift is None or now_ms < self._settle_until_ms or not anchor.is_playing:
             return NO_CHANGE
+        if abs(sample.speed / anchor.rate - 1.0) > max_nudge(self.settings, anchor.rate) + 1e-6:
+            return self._take_rate(now_ms)
         correction, self._correction = correct(
-            drift, now_ms, self._correction, self.settings, seek_cost_ms=self.expected_seek_ms
+            drift,
+            now_ms,
+            self._correction,
+            self.settings,
+            seek_cost_ms=self.expected_seek_ms,
+            rate=anchor.rate,
         )
         if correction.kind is CorrectionKind.SEEK:
             return self._start_on_frame(now_ms, reason=f"drift {drift:+.0f} ms")
@@ -388,6 +398,16 @@ class Follower:
             speed = self._speed_if_changed(anchor.rate * correction.speed)
             return self._apply(Decision(speed=speed, reason=f"drift {drift:+.1f} ms"), now_ms)
         return NO_CHANGE
+
+    def _take_rate(self, now_ms: float) -> Decision:
+        """The player is not at the host's rate yet: mpv takes a moment to change speed (its
+        audio chain), and drift measured meanwhile grows by the delay times the change of
+        rate. A nudge started on it would stop short, so wait; ask again should the player
+        not follow (someone changed its speed by hand)."""
+        assert self.anchor is not None
+        if now_ms - self._rate_asked_ms < self.settings.settle_ms:
+            return NO_CHANGE
+        return self._apply(Decision(speed=self.anchor.rate, reason="host rate"), now_ms)
 
     def _release_speed(self, now_ms: float) -> Decision:
         self._correction = CorrectionState()
@@ -406,6 +426,8 @@ class Follower:
         sample = self._sample
         if decision.pause and sample is not None and (playing or not sample.paused):
             self._guard.expect(IntentKind.PAUSE, now_ms)
+        if decision.speed is not None:
+            self._rate_asked_ms = now_ms
         if decision.seek_to_s is not None:
             self._guard.expect(IntentKind.SEEK, now_ms, position_s=decision.seek_to_s)
             self._pending_seek_since_ms = now_ms

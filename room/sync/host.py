@@ -61,6 +61,9 @@ class HostAnchorPublisher:
         self._planned_seek: tuple[float, int] | None = None
         """A seek announced at the key press and not landed yet: (when, restarts before)."""
         self._seek_costs_ms: deque[float] = deque(maxlen=SEEK_COSTS)
+        self._planned_rate: tuple[float, float] | None = None
+        """A speed announced at the key press that the player has not reported yet:
+        (rate, when)."""
 
     @property
     def anchor(self) -> Anchor | None:
@@ -73,7 +76,7 @@ class HostAnchorPublisher:
         start_ms = now_ms + delay_ms
         self._scheduled_start_ms = start_ms
         self._guard.expect(IntentKind.PLAY, now_ms, not_before_ms=start_ms)
-        return self._publish(events.PLAY, sample.position_s, start_ms, True, sample.speed)
+        return self._publish(events.PLAY, sample.position_s, start_ms, True, self._rate(sample))
 
     @property
     def seek_park_ms(self) -> float:
@@ -99,7 +102,42 @@ class HostAnchorPublisher:
             self._guard.expect(IntentKind.PAUSE, now_ms)
             self._guard.expect(IntentKind.PLAY, now_ms, not_before_ms=at_ms)
             self._scheduled_start_ms = at_ms
-        return self._publish(events.SEEK, target_s, at_ms, playing, sample.speed)
+        return self._publish(events.SEEK, target_s, at_ms, playing, self._rate(sample))
+
+    def plan_speed(self, sample: PlaybackSample, rate: float, now_ms: float) -> AnchorUpdate:
+        """Announce a new playback speed at the key press; the caller sets our player's
+        speed once the broadcast is on its way. Until the player reports that speed, its
+        samples at the old one are expected, not a change to publish. A start or seek
+        still scheduled keeps its frame and instant, at the new rate."""
+        self._planned_rate = (rate, now_ms)
+        self._published_at_ms = now_ms
+        anchor = self._anchor
+        if anchor is not None and anchor.at > now_ms:
+            return self._publish(
+                events.SPEED, anchor.current_time, anchor.at, anchor.is_playing, rate
+            )
+        position_s = sample.position_at(now_ms)
+        return self._publish(events.SPEED, position_s, now_ms, not sample.paused, rate)
+
+    def anchor_rate(self, sample: PlaybackSample) -> float:
+        """The room's speed as we last announced it (our player's, before any anchor)."""
+        return self._anchor.rate if self._anchor is not None else self._rate(sample)
+
+    def _rate(self, sample: PlaybackSample) -> float:
+        """Our speed: the one announced, until the player reports it."""
+        planned = self._planned_rate
+        return planned[0] if planned is not None else sample.speed
+
+    def _rate_settled(self, sample: PlaybackSample, now_ms: float) -> bool:
+        """False while the player has yet to take an announced speed."""
+        planned = self._planned_rate
+        if planned is None:
+            return True
+        rate, planned_ms = planned
+        if sample.speed == rate or now_ms - planned_ms > self.settings.echo_expiry_ms:
+            self._planned_rate = None
+            return True
+        return False
 
     def on_player_state(self, sample: PlaybackSample, now_ms: float) -> AnchorUpdate | None:
         intents = self._guard.observe(sample, now_ms)
@@ -119,7 +157,14 @@ class HostAnchorPublisher:
             if now_ms < self._scheduled_start_ms + self.settings.echo_expiry_ms and not playing:
                 return None
             self._scheduled_start_ms = None
-        if anchor.is_playing != playing or (playing and sample.speed != anchor.rate):
+        if not self._rate_settled(sample, now_ms):
+            return None
+        if sample.speed != anchor.rate:  # changed in the mpv window
+            self._published_at_ms = now_ms
+            return self._publish(
+                events.SPEED, sample.position_at(now_ms), now_ms, playing, sample.speed
+            )
+        if anchor.is_playing != playing:
             return self._publish_now(events.SYNC_ANCHOR, sample, now_ms, playing)
         if not playing:
             return None
@@ -166,7 +211,8 @@ class HostAnchorPublisher:
         self, event: AnchorEvent, sample: PlaybackSample, now_ms: float, playing: bool
     ) -> AnchorUpdate:
         self._published_at_ms = now_ms
-        return self._publish(event, sample.position_at(now_ms), now_ms, playing, sample.speed)
+        rate = self._rate(sample)
+        return self._publish(event, sample.position_at(now_ms), now_ms, playing, rate)
 
     def _publish(
         self, event: AnchorEvent, position_s: float, at_ms: float, playing: bool, rate: float

@@ -17,6 +17,8 @@ from room.intents import (
     RequestHost,
     SeekBy,
     SeekTo,
+    SetSpeed,
+    StepSpeed,
     TogglePlay,
 )
 from room.state import Connection, ConnectionStatus, Member, RoomState
@@ -36,6 +38,9 @@ from tui.screens.help import HelpScreen
         ("right", SeekBy(5.0)),
         ("down", SeekBy(-60.0)),
         ("up", SeekBy(60.0)),
+        ("left_square_bracket", StepSpeed(-1)),
+        ("right_square_bracket", StepSpeed(1)),
+        ("backspace", SetSpeed(1.0)),
     ],
 )
 async def test_host_playback_keys_post_intents(
@@ -47,7 +52,20 @@ async def test_host_playback_keys_post_intents(
     assert room.intents == [intent]
 
 
-@pytest.mark.parametrize("key", ["space", "left", "right", "up", "down", "g"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "space",
+        "left",
+        "right",
+        "up",
+        "down",
+        "g",
+        "left_square_bracket",
+        "right_square_bracket",
+        "backspace",
+    ],
+)
 async def test_follower_playback_keys_explain_who_controls(make_app: AppFactory, key: str) -> None:
     app, room = make_app(busy_room(self_is_host=False))
     async with app.run_test() as pilot:

@@ -23,6 +23,8 @@ from room.intents import (
     RequestHost,
     SeekBy,
     SeekTo,
+    SetSpeed,
+    StepSpeed,
     TogglePlay,
     refusal,
 )
@@ -167,6 +169,12 @@ class RoomScreen(Screen[None]):
 
     def action_seek_large(self, direction: int) -> None:
         self.request(SeekBy(direction * self.large_step_s))
+
+    def action_speed(self, direction: int) -> None:
+        self.request(StepSpeed(direction))
+
+    def action_speed_reset(self) -> None:
+        self.request(SetSpeed(1.0))
 
     def action_jump(self) -> None:
         if self._refused(SeekTo(0.0)):
