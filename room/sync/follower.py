@@ -24,6 +24,10 @@ from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
 from room.sync.status import DriftVerdict
 
+RATE_REANCHOR_WAIT_MS = 1200.0
+"""How long after a change of rate a follower waits for the host's re-anchor (it comes
+`settle_ms` after the host's player took the speed) before it corrects on its own."""
+
 
 @dataclass(frozen=True, slots=True)
 class Reaction:
@@ -63,6 +67,9 @@ class Follower:
         self._probe_start = False
         self._parked_target_s: float | None = None
         """Where a pending start waits (the frame it seeked or paused on)."""
+        self._rate_reanchor: tuple[int, float] | None = None
+        """(seq of the anchor that changed the rate, until when we wait for the host's
+        re-anchor after it)."""
         self._rate_asked_ms = -math.inf
         """When we last set the player's speed."""
         self._start_is_probe = False
@@ -148,6 +155,8 @@ class Follower:
         if self.anchor is not None and anchor.seq <= self.anchor.seq:
             return NO_CHANGE
         previous, self.anchor = self.anchor, anchor
+        if previous is not None and anchor.rate != previous.rate:
+            self._rate_reanchor = (anchor.seq, now_ms + RATE_REANCHOR_WAIT_MS)
         if self.clock is None or not self.clock.ready:
             self._fallback_offset_ms = anchor.at - now_ms
         if self.detached and not host_action:
@@ -384,6 +393,8 @@ class Follower:
             return NO_CHANGE
         if abs(sample.speed / anchor.rate - 1.0) > max_nudge(self.settings, anchor.rate) + 1e-6:
             return self._take_rate(now_ms)
+        if self._awaiting_rate_reanchor(now_ms):
+            return NO_CHANGE
         correction, self._correction = correct(
             drift,
             now_ms,
@@ -398,6 +409,20 @@ class Follower:
             speed = self._speed_if_changed(anchor.rate * correction.speed)
             return self._apply(Decision(speed=speed, reason=f"drift {drift:+.1f} ms"), now_ms)
         return NO_CHANGE
+
+    def _awaiting_rate_reanchor(self, now_ms: float) -> bool:
+        """After a change of rate, until the host re-anchors where its player's reports
+        settled (`HostAnchorPublisher._after_rate_change`): drift measured against the line
+        of the key press carries mpv's position step and is no reason to correct."""
+        waiting = self._rate_reanchor
+        if waiting is None:
+            return False
+        seq, deadline_ms = waiting
+        anchor = self.anchor
+        if anchor is None or anchor.seq > seq or now_ms >= deadline_ms:
+            self._rate_reanchor = None
+            return False
+        return True
 
     def _take_rate(self, now_ms: float) -> Decision:
         """The player is not at the host's rate yet: mpv takes a moment to change speed (its

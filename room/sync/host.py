@@ -64,6 +64,9 @@ class HostAnchorPublisher:
         self._planned_rate: tuple[float, float] | None = None
         """A speed announced at the key press that the player has not reported yet:
         (rate, when)."""
+        self._rate_settle_until_ms: float | None = None
+        """The player took a new speed: its reports settle until then (see
+        `_after_rate_change`)."""
 
     @property
     def anchor(self) -> Anchor | None:
@@ -128,16 +131,35 @@ class HostAnchorPublisher:
         planned = self._planned_rate
         return planned[0] if planned is not None else sample.speed
 
-    def _rate_settled(self, sample: PlaybackSample, now_ms: float) -> bool:
-        """False while the player has yet to take an announced speed."""
+    def _after_rate_change(
+        self, sample: PlaybackSample, now_ms: float, playing: bool
+    ) -> tuple[bool, AnchorUpdate | None]:
+        """(still settling, the re-anchor to publish). mpv's reported position steps when
+        its speed changes (audio queued at the old speed: with `ao=null` -180 ms going to
+        1.5x, +280 ms from 1.5x to 0.75x), within ~150 ms of taking it. So the line
+        announced at the key press is re-anchored once, `settle_ms` after the player took
+        the speed, to where it reports; meanwhile nothing is measured against it. Followers
+        step alike when they take the speed, and wait for this re-anchor."""
         planned = self._planned_rate
-        if planned is None:
-            return True
-        rate, planned_ms = planned
-        if sample.speed == rate or now_ms - planned_ms > self.settings.echo_expiry_ms:
-            self._planned_rate = None
-            return True
-        return False
+        if planned is not None:
+            rate, planned_ms = planned
+            if sample.speed == rate:
+                self._planned_rate = None
+                self._rate_settle_until_ms = now_ms + self.settings.settle_ms
+            elif now_ms - planned_ms > self.settings.echo_expiry_ms:
+                self._planned_rate = None  # the player never took it: back to normal
+                return False, None
+            return True, None
+        settle_until = self._rate_settle_until_ms
+        if settle_until is None:
+            return False, None
+        if now_ms < settle_until:
+            self._strays_ms.clear()
+            return True, None
+        self._rate_settle_until_ms = None
+        if not playing:
+            return False, None
+        return True, self._publish_now(events.SYNC_ANCHOR, sample, now_ms, playing)
 
     def on_player_state(self, sample: PlaybackSample, now_ms: float) -> AnchorUpdate | None:
         intents = self._guard.observe(sample, now_ms)
@@ -157,10 +179,12 @@ class HostAnchorPublisher:
             if now_ms < self._scheduled_start_ms + self.settings.echo_expiry_ms and not playing:
                 return None
             self._scheduled_start_ms = None
-        if not self._rate_settled(sample, now_ms):
-            return None
+        settling, reanchor = self._after_rate_change(sample, now_ms, playing)
+        if settling:
+            return reanchor
         if sample.speed != anchor.rate:  # changed in the mpv window
             self._published_at_ms = now_ms
+            self._rate_settle_until_ms = now_ms + self.settings.settle_ms
             return self._publish(
                 events.SPEED, sample.position_at(now_ms), now_ms, playing, sample.speed
             )

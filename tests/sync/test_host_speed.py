@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from room.sync import HostAnchorPublisher, anchor_position
+from room.sync import HostAnchorPublisher, SyncSettings, anchor_position
 from tests.sync.test_host import sample
 
 
@@ -28,21 +28,29 @@ def test_reports_at_the_old_speed_until_the_player_takes_the_new_one_are_expecte
     assert host.on_player_state(sample(11.02, 1020), 1020) is None  # still at 1x: not news
     taken = host.on_player_state(sample(11.045, 1030, speed=1.5), 1030)
     assert taken is None  # the speed the room already has
-    for step in range(1, 12):  # then on the announced line: no stray, no refresh
+    updates = []
+    for step in range(1, 12):
         t = 1030 + step * 100
-        assert host.on_player_state(sample(11.045 + step * 0.15, t, speed=1.5), t) is None
+        # mpv's reported position stepped back 180 ms when it took the speed
+        updates.append(host.on_player_state(sample(10.865 + step * 0.15, t, speed=1.5), t))
+    published = [(i, u) for i, u in enumerate(updates) if u is not None]
+    assert len(published) == 1, "one re-anchor once the reports settled, no more"
+    index, reanchor = published[0]
+    assert 1030 + (index + 1) * 100 >= 1030 + SyncSettings().settle_ms
+    assert reanchor.event == "sync_anchor"
+    assert reanchor.anchor.rate == 1.5
+    assert abs(anchor_position(reanchor.anchor, 2000) - (10.865 + 0.97 * 1.5)) < 1e-6
 
 
-def test_a_host_that_took_the_speed_late_reanchors_where_it_really_is() -> None:
+def test_a_speed_changed_in_the_mpv_window_is_reanchored_once_it_settles() -> None:
     host = playing_host()
-    host.plan_speed(sample(10.0, 0), 1.5, 1000)
-    updates = [
-        host.on_player_state(sample(11.08 + step * 0.15, 1100 + step * 100, speed=1.5), t)
-        for step, t in enumerate(range(1100, 1800, 100))
-    ]  # 40 ms behind the announced line: mpv took 80 ms to change speed
-    refresh = next(u for u in updates if u is not None)
-    assert refresh.event == "sync_anchor"
-    assert refresh.anchor.rate == 1.5
+    update = host.on_player_state(sample(11.0, 1000, speed=1.5), 1000)
+    assert update is not None and update.event == "speed"
+    later = [
+        host.on_player_state(sample(10.82 + step * 0.015, t, speed=1.5), t)
+        for step, t in enumerate(range(1010, 1500, 10))
+    ]
+    assert [u.event for u in later if u is not None] == ["sync_anchor"]
 
 
 def test_a_speed_changed_in_the_mpv_window_is_announced() -> None:
