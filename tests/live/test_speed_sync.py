@@ -54,7 +54,7 @@ async def test_speed_changes_while_playing_keep_the_follower_within_a_frame(
             converged_s = time.monotonic() - changed_at
             worst = await stays_within(ann, bob)
             assert worst <= FRAME_S, f"at {rate}x the follower strayed {worst * 1000:.0f} ms"
-            print(f"{rate}x: within a frame {converged_s:.2f} s after the change")  # noqa: T201
+            print(f"{rate}x: within a frame {converged_s:.2f} s after the change")
             await bob.noticed(f"ann set the speed to {rate:g}×")
             await bob.until(lambda s, rate=rate: s.playback.speed == rate)
             assert ann.state.playback.speed == rate
