@@ -24,6 +24,8 @@ from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
 from room.sync.status import DriftVerdict
 
+DRIFTS_OFF_1X = 5
+"""Away from 1x, correction decides on the median of this many drifts in a row."""
 RATE_REANCHOR_WAIT_MS = 1200.0
 """How long after a change of rate a follower waits for the host's re-anchor (it comes
 `settle_ms` after the host's player took the speed) before it corrects on its own."""
@@ -67,6 +69,8 @@ class Follower:
         self._probe_start = False
         self._parked_target_s: float | None = None
         """Where a pending start waits (the frame it seeked or paused on)."""
+        self._recent_drifts: deque[float] = deque(maxlen=DRIFTS_OFF_1X)
+        """The latest drifts measured since the last anchor (see `_correct`)."""
         self._rate_reanchor: tuple[int, float] | None = None
         """(seq of the anchor that changed the rate, until when we wait for the host's
         re-anchor after it)."""
@@ -131,6 +135,20 @@ class Follower:
             return None
         return (sample.position_at(now_ms) - host_position) * 1000
 
+    def measured_drift_ms(self, now_ms: float) -> float | None:
+        """The latest drift measured (what the member list shows), while not stale."""
+        return self.status.latest_ms(now_ms)
+
+    @property
+    def repositioning(self) -> bool:
+        """Seeking, or parked on the host's frame waiting for its start."""
+        sample = self._sample
+        return (
+            self._pending_seek_since_ms is not None
+            or self._pending_resume_ms is not None
+            or (sample is not None and sample.seeking)
+        )
+
     def is_synced(self, now_ms: float) -> bool:
         if self.detached or self.gave_up:
             return False
@@ -173,6 +191,7 @@ class Follower:
         self.detached = False
         # A new timeline: a running nudge was aimed at the old one (it restarts if needed).
         self._correction = CorrectionState()
+        self._recent_drifts.clear()
         if self._sample is None:
             self._needs_follow = True
             return NO_CHANGE
@@ -236,8 +255,11 @@ class Follower:
             self.detached = True
             return Reaction(self._release_speed(now_ms), intents)
         drift = self.drift_ms(now_ms)
-        if drift is not None:
+        if drift is None:
+            self._recent_drifts.clear()
+        else:
             self.status.record(drift, now_ms)
+            self._recent_drifts.append(drift)
             if self._probe_start and now_ms >= self._settle_until_ms:
                 self._learn_start_bias(drift)
         if self._needs_follow and self.anchor is not None:
@@ -395,6 +417,13 @@ class Follower:
             return self._take_rate(now_ms)
         if self._awaiting_rate_reanchor(now_ms):
             return NO_CHANGE
+        if anchor.rate != 1.0:
+            # Away from 1x mpv's reports ramp up to ~35 ms ahead of the frame and back (see
+            # `room.sync.host.STRAY_REPORTS_OFF_1X`): a nudge started on one such report
+            # would remove drift that is not there. Decide on the median of a few.
+            if len(self._recent_drifts) < DRIFTS_OFF_1X:
+                return NO_CHANGE
+            drift = statistics.median(self._recent_drifts)
         correction, self._correction = correct(
             drift,
             now_ms,

@@ -31,6 +31,11 @@ STRAY_REPORTS = 5
 """A stray counts once the median of this many reports since the last anchor shows it. A
 report that reaches us late (a busy CPU delays mpv's callbacks by tens of ms) looks behind
 on its own; a real stall or skip moves every report after it."""
+STRAY_REPORTS_OFF_1X = 15
+"""The same away from 1x: there mpv's `time-pos` alternates between the frame shown and a
+reading up to ~35 ms ahead that grows and resets every ~0.4 s (1.5x, 25 fps, `ao=null`);
+five reports could sit on that ramp, fifteen span a cycle (at 1.5x the host re-anchored 17
+times in 6 s on five, each moving the room's line by the ramp)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +61,7 @@ class HostAnchorPublisher:
         self._published_at_ms = -math.inf
         self.refresh_ms = self.settings.anchor_refresh_ms
         """How old an anchor may grow before a silent refresh (stretched in big rooms)."""
-        self._strays_ms: deque[float] = deque(maxlen=STRAY_REPORTS)
+        self._strays_ms: deque[float] = deque(maxlen=STRAY_REPORTS_OFF_1X)
         """Signed stray (real position minus the anchor's) of recent reports, playing."""
         self._planned_seek: tuple[float, int] | None = None
         """A seek announced at the key press and not landed yet: (when, restarts before)."""
@@ -227,9 +232,11 @@ class HostAnchorPublisher:
         )
 
     def _typical_stray_ms(self) -> float | None:
-        if len(self._strays_ms) < STRAY_REPORTS:
+        anchor = self._anchor
+        needed = STRAY_REPORTS if anchor is None or anchor.rate == 1.0 else STRAY_REPORTS_OFF_1X
+        if len(self._strays_ms) < needed:
             return None
-        return statistics.median(self._strays_ms)
+        return statistics.median(list(self._strays_ms)[-needed:])
 
     def _publish_now(
         self, event: AnchorEvent, sample: PlaybackSample, now_ms: float, playing: bool
