@@ -23,6 +23,11 @@ class SeekTo:
 
 
 @dataclass(frozen=True, slots=True)
+class UndoSeek:
+    """Back to where the room was before the last seek (again: forward to where it went)."""
+
+
+@dataclass(frozen=True, slots=True)
 class SetSpeed:
     """Play the room at ``rate`` (clamped to ``SPEED_RANGE``)."""
 
@@ -92,6 +97,7 @@ Intent = (
     TogglePlay
     | SeekBy
     | SeekTo
+    | UndoSeek
     | SetSpeed
     | StepSpeed
     | PostComment
@@ -101,7 +107,7 @@ Intent = (
     | RequestHost
     | HandOverHost
 )
-PLAYBACK_INTENTS = (TogglePlay, SeekBy, SeekTo, SetSpeed, StepSpeed)
+PLAYBACK_INTENTS = (TogglePlay, SeekBy, SeekTo, UndoSeek, SetSpeed, StepSpeed)
 
 
 def refusal(state: RoomState, intent: Intent) -> str | None:

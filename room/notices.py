@@ -22,6 +22,11 @@ def playback_notice(event: str, username: str, current_time: float) -> str:
     return f"{name} seeked to {format_time(current_time)}"
 
 
+def undo_notice(username: str, current_time: float) -> str:
+    name = clean_name(username or "Someone")
+    return f"{name} undid the last seek: back to {format_time(current_time)}"
+
+
 def format_rate(rate: float) -> str:
     """A playback speed as people say it: 1.5×, 0.75×, 1×."""
     return f"{rate:.2f}".rstrip("0").rstrip(".") + "×"

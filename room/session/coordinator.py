@@ -30,6 +30,7 @@ from room.intents import (
     SetSpeed,
     StepSpeed,
     TogglePlay,
+    UndoSeek,
     refusal,
 )
 from room.link import LinkStatus
@@ -58,6 +59,7 @@ from room.sync.lead import StartLead
 from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
 from room.tables import TableError
+from room.timefmt import format_time
 from room.wire import (
     CommentRow,
     HeartbeatEvent,
@@ -210,6 +212,12 @@ class RoomSession:
             self.playback.toggle_play()
         elif isinstance(intent, SeekBy | SeekTo):
             self.playback.seek(intent)
+        elif isinstance(intent, UndoSeek):
+            target = self.playback.undo_seek()
+            if target is None:
+                self.ctx.notices.notice("There is no seek to undo.", force=True)
+            else:
+                self.ctx.notices.notice(f"Back to {format_time(target)}", force=True)
         elif isinstance(intent, SetSpeed | StepSpeed):
             rate = self.playback.set_speed(intent)
             if rate is not None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from room import events
-from room.notices import playback_notice, speed_notice
+from room.notices import playback_notice, speed_notice, undo_notice
 from room.session.context import MediaLoader, RoomContext
 from room.session.playback import LocalPlayback
 from room.sync.anchor import Anchor
@@ -92,6 +92,8 @@ class HostFollowing:
         self._playback.follow(anchor, host_action=host_action)
         if event == events.SPEED:
             self.ctx.notices.notice(speed_notice(model.username, anchor.rate))
+        elif event == events.SEEK and model.undo:
+            self.ctx.notices.notice(undo_notice(model.username, model.current_time))
         elif host_action:
             self.ctx.notices.notice(playback_notice(event, model.username, model.current_time))
         self._take_media_url(model)

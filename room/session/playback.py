@@ -16,6 +16,7 @@ from typing import Protocol
 
 from room import events
 from room.intents import SeekBy, SeekTo, SetSpeed, StepSpeed, clamped_speed, stepped_speed
+from room.member_drift import OffReason, own_off_reason
 from room.roomdata import RoomData
 from room.session.budget import RoomBudget
 from room.session.context import RoomContext
@@ -93,6 +94,8 @@ class LocalPlayback:
         self._budget = budget
         self._sampled = asyncio.Event()
         self._pane_shown_s = -STATE_PUBLISH_INTERVAL_S
+        self.undo_target_s: float | None = None
+        """Where the room was before our last seek (``undo_seek`` goes back there)."""
         self.host_action_wall_ms: int | None = None
         """When the host last played, paused or seeked (our wall clock, ms): a follower's
         report from before then is no longer where the follower is."""
@@ -134,6 +137,24 @@ class LocalPlayback:
             return self.anchors.anchor_rate(sample) if sample else 1.0
         anchor = self.follower.anchor
         return anchor.rate if anchor is not None else 1.0
+
+    def drift_ms(self) -> float | None:
+        """Our drift from the host as last measured (None as host, or unmeasured)."""
+        if self._host.drives_playback or self.follower.anchor is None:
+            return None
+        return self.follower.measured_drift_ms(self.ctx.clock.monotonic_ms())
+
+    def off_reason(self) -> OffReason | None:
+        """Why we are off the host's timeline, if we are (never as the host)."""
+        if self._host.drives_playback or self.follower.anchor is None:
+            return OffReason.BUFFERING if self.buffering else None
+        follower = self.follower
+        return own_off_reason(
+            buffering=self.buffering,
+            seeking=follower.repositioning,
+            gave_up=follower.gave_up,
+            on_its_own=follower.detached,
+        )
 
     def is_synced(self) -> bool | None:
         if self._host.drives_playback:
@@ -226,15 +247,23 @@ class LocalPlayback:
                     await self._sampled.wait()
         self.player.pause()
 
-    def seek(self, intent: SeekBy | SeekTo) -> None:
+    def undo_seek(self) -> float | None:
+        """Seek the room back to where it was before the last seek (ours, from this seat);
+        pressed again, forward to where that seek went. Where to, or None: nothing to undo."""
+        target = self.undo_target_s
+        if target is None or self.sample is None:
+            return None
+        self.seek(SeekTo(target), undo=True)
+        return target
+
+    def seek(self, intent: SeekBy | SeekTo, *, undo: bool = False) -> None:
         sample = self.sample
         if sample is None:
             return
         self._budget.try_send(self.ctx.clock.monotonic_s())  # never held; it still counts
-        if isinstance(intent, SeekBy):
-            target = sample.position_at(self.ctx.clock.monotonic_ms()) + intent.seconds
-        else:
-            target = intent.position
+        origin = sample.position_at(self.ctx.clock.monotonic_ms())
+        self.undo_target_s = origin
+        target = origin + intent.seconds if isinstance(intent, SeekBy) else intent.position
         if self.media.duration:
             target = min(target, self.media.duration)
         target = max(0.0, target)
@@ -249,15 +278,15 @@ class LocalPlayback:
                     pause=True, seek_to_s=target, resume_at_ms=anchor.at, reason="host seek"
                 )
                 self.ctx.tasks.spawn(
-                    self.send_anchor(update, then=lambda: self.driver.apply(decision))
+                    self.send_anchor(update, then=lambda: self.driver.apply(decision), undo=undo)
                 )
             else:
                 self.ctx.tasks.spawn(
-                    self.send_anchor(update, then=lambda: self.player.seek(target))
+                    self.send_anchor(update, then=lambda: self.player.seek(target), undo=undo)
                 )
             return
         self.player.seek(target)
-        self.ctx.tasks.spawn(self._send_plain(events.SEEK, target))
+        self.ctx.tasks.spawn(self._send_plain(events.SEEK, target, undo=undo))
 
     def set_speed(self, intent: SetSpeed | StepSpeed) -> float | None:
         """Change the room's playback speed (the host, or anyone in a room with no host);
@@ -278,9 +307,10 @@ class LocalPlayback:
     # --- telling the room ---------------------------------------------------------------
 
     async def send_anchor(
-        self, update: AnchorUpdate, *, then: Callable[[], None] | None = None
+        self, update: AnchorUpdate, *, then: Callable[[], None] | None = None, undo: bool = False
     ) -> None:
-        """Broadcast an anchor; `then` runs once it has gone out (sent or not)."""
+        """Broadcast an anchor; `then` runs once it has gone out (sent or not). `undo`: the
+        seek undoes the last one (followers say so)."""
         sent_at = self.ctx.clock.wall_ms()
         payload = {
             **self.ctx.member_payload(),
@@ -289,6 +319,7 @@ class LocalPlayback:
             "media": self.media.title,
             "media_url": self.media.url,
             "sent_at": sent_at,
+            **({"undo": True} if undo else {}),
         }
         if update.event in events.WEB_PLAYBACK_EVENTS:
             self.host_action_wall_ms = sent_at
@@ -317,8 +348,9 @@ class LocalPlayback:
         if anchor is not None:
             await self.send_anchor(AnchorUpdate(events.SYNC_ANCHOR, anchor))
 
-    async def _send_plain(self, event: str, position: float) -> None:
-        await self.ctx.link.send(event, {**self.ctx.member_payload(), "current_time": position})
+    async def _send_plain(self, event: str, position: float, *, undo: bool = False) -> None:
+        payload = {**self.ctx.member_payload(), "current_time": position}
+        await self.ctx.link.send(event, {**payload, **({"undo": True} if undo else {})})
 
     async def save_room(
         self, host_user_id: str | None, current_time: float, is_playing: bool, at_ms: int

@@ -20,6 +20,7 @@ from room.intents import (
     SetSpeed,
     StepSpeed,
     TogglePlay,
+    UndoSeek,
 )
 from room.state import Connection, ConnectionStatus, Member, RoomState
 from tests.rooms import RecordingRoom, busy_room, empty_room
@@ -41,6 +42,7 @@ from tui.screens.help import HelpScreen
         ("left_square_bracket", StepSpeed(-1)),
         ("right_square_bracket", StepSpeed(1)),
         ("backspace", SetSpeed(1.0)),
+        ("u", UndoSeek()),
     ],
 )
 async def test_host_playback_keys_post_intents(
@@ -64,6 +66,7 @@ async def test_host_playback_keys_post_intents(
         "left_square_bracket",
         "right_square_bracket",
         "backspace",
+        "u",
     ],
 )
 async def test_follower_playback_keys_explain_who_controls(make_app: AppFactory, key: str) -> None:

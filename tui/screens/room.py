@@ -26,6 +26,7 @@ from room.intents import (
     SetSpeed,
     StepSpeed,
     TogglePlay,
+    UndoSeek,
     refusal,
 )
 from room.state import Comment, Playback, RoomState
@@ -169,6 +170,9 @@ class RoomScreen(Screen[None]):
 
     def action_seek_large(self, direction: int) -> None:
         self.request(SeekBy(direction * self.large_step_s))
+
+    def action_undo_seek(self) -> None:
+        self.request(UndoSeek())
 
     def action_speed(self, direction: int) -> None:
         self.request(StepSpeed(direction))
