@@ -23,6 +23,13 @@ class SeekTo:
 
 
 @dataclass(frozen=True, slots=True)
+class SetOffset:
+    """Keep our own player ``offset_s`` ahead of the host (our copy is another release)."""
+
+    offset_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class UndoSeek:
     """Back to where the room was before the last seek (again: forward to where it went)."""
 
@@ -98,6 +105,7 @@ Intent = (
     | SeekBy
     | SeekTo
     | UndoSeek
+    | SetOffset
     | SetSpeed
     | StepSpeed
     | PostComment

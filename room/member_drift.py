@@ -1,4 +1,5 @@
-"""What a member publishes about how far off it is, and why: ``drift_ms`` and ``off_reason``.
+"""What a member publishes about how far off it is, and why: ``drift_ms``, ``off_reason``
+and its chosen ``offset_s``.
 
 Both ride on the heartbeat and presence payloads (``room.wire.PresenceFields``), fields the
 web client does not know and ignores. From the network they are untrusted like the rest,
@@ -41,6 +42,17 @@ def _drift_or_none(value: Any) -> float | None:
     return max(-MAX_DRIFT_MS, min(MAX_DRIFT_MS, float(value)))
 
 
+MAX_OFFSET_S = 600.0
+"""The largest offset a member may set (either way): ten minutes of a longer intro."""
+
+
+def _offset_or_none(value: Any) -> float | None:
+    drift = _drift_or_none(value)
+    if drift is None or abs(drift) > MAX_OFFSET_S:
+        return None
+    return drift or None
+
+
 def _reason_or_none(value: Any) -> OffReason | None:
     try:
         return OffReason(value) if isinstance(value, str) else None
@@ -50,6 +62,8 @@ def _reason_or_none(value: Any) -> OffReason | None:
 
 DriftMs = Annotated[float | None, BeforeValidator(_drift_or_none)]
 Reason = Annotated[OffReason | None, BeforeValidator(_reason_or_none)]
+OffsetS = Annotated[float | None, BeforeValidator(_offset_or_none)]
+"""A member's offset from the host's timeline (s); None: none (0) or invalid."""
 
 
 def own_off_reason(

@@ -59,6 +59,7 @@ def member_from(fields: PresenceFields, host_user_id: str | None) -> Member:
         last_update_ms=fields.last_update or None,
         drift_ms=fields.drift_ms,
         off_reason=fields.off_reason,
+        offset_s=fields.offset_s,
     )
 
 

@@ -52,6 +52,8 @@ class Member:
     """Its position minus the host's as it last measured (ms); None: not measured."""
     off_reason: OffReason | None = None
     """Why it is off the host's timeline, when it says."""
+    offset_s: float | None = None
+    """It keeps its player this far ahead of the host's timeline (another release)."""
 
     def position_at(self, wall_ms: int | None) -> float:
         """Where the member is at ``wall_ms``: a playing member moves on from its report."""

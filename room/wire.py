@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from room import events
-from room.member_drift import DriftMs, Reason
+from room.member_drift import DriftMs, OffsetS, Reason
 from room.sync.anchor import Anchor
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,9 @@ class PresenceFields(WireModel):
     drift_ms: DriftMs = None
     """Our position minus the host's when last measured (ms); None: not measured."""
     off_reason: Reason = None
+    offset_s: OffsetS = None
+    """How far ahead of the host's timeline this member keeps its player (its copy's
+    content sits that much later); None: no offset."""
 
 
 class HeartbeatEvent(PresenceFields):

@@ -38,6 +38,14 @@ ROOM_KEYS: tuple[Key, ...] = (
         False,
     ),
     Key(
+        "o",
+        "o",
+        "offset",
+        "Offset",
+        "Your own offset for another release, per media",
+        show_in_footer=False,
+    ),
+    Key(
         "left_square_bracket",
         "[",
         "speed(-1)",

@@ -27,6 +27,7 @@ from room.intents import (
     RequestHost,
     SeekBy,
     SeekTo,
+    SetOffset,
     SetSpeed,
     StepSpeed,
     TogglePlay,
@@ -34,7 +35,7 @@ from room.intents import (
     refusal,
 )
 from room.link import LinkStatus
-from room.notices import format_rate
+from room.notices import format_offset, format_rate
 from room.publisher import PresencePublisher
 from room.roomdata import RoomData
 from room.session.budget import BudgetSettings, RoomBudget, jitter
@@ -212,6 +213,10 @@ class RoomSession:
             self.playback.toggle_play()
         elif isinstance(intent, SeekBy | SeekTo):
             self.playback.seek(intent)
+        elif isinstance(intent, SetOffset):
+            self.playback.set_offset(intent.offset_s)
+            self.roster.refresh()
+            self.ctx.notices.notice(f"Your offset: {format_offset(intent.offset_s)}", force=True)
         elif isinstance(intent, UndoSeek):
             target = self.playback.undo_seek()
             if target is None:

@@ -128,6 +128,7 @@ class LocalPlayback:
         anchor, position = self.follower.anchor, self.follower.host_position_now(now)
         if anchor is None or position is None:
             return None
+        position = max(0.0, position - self.follower.offset_s)  # the host's, not ours
         return position, anchor.is_playing and self.follower.host_now_ms(now) >= anchor.at
 
     def room_rate(self) -> float:
@@ -246,6 +247,15 @@ class LocalPlayback:
                     self._sampled.clear()
                     await self._sampled.wait()
         self.player.pause()
+
+    @property
+    def offset_s(self) -> float:
+        return self.follower.offset_s
+
+    def set_offset(self, offset_s: float) -> None:
+        """Keep our player ``offset_s`` ahead of the host (our copy's content sits later)."""
+        self.driver.apply(self.follower.set_offset(offset_s, self.ctx.clock.monotonic_ms()))
+        self.refresh_pane(force=True)
 
     def undo_seek(self) -> float | None:
         """Seek the room back to where it was before the last seek (ours, from this seat);

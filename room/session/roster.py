@@ -62,6 +62,11 @@ class OwnPlayback(Protocol):
         """Why we are off the host's timeline, if we are."""
         ...
 
+    @property
+    def offset_s(self) -> float:
+        """How far ahead of the host's timeline we keep our player."""
+        ...
+
     def host_timeline(self) -> tuple[float, bool] | None:
         """(the host's position now, whether it plays), or None while unknown."""
         ...
@@ -165,6 +170,7 @@ class Roster:
             buffering=self._playback.buffering,
             drift_ms=self._playback.drift_ms(),
             off_reason=self._playback.off_reason(),
+            offset_s=self._playback.offset_s or None,
         )
 
     def note_own_state(self) -> None:

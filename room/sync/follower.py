@@ -53,6 +53,9 @@ class Follower:
         self.settings = settings or SyncSettings()
         self.clock = clock
         self.anchor: Anchor | None = None
+        """The host's anchor as we follow it: moved by `offset_s`."""
+        self.offset_s = self.settings.offset_s
+        """Our player is kept this far ahead of the host's timeline (`set_offset`)."""
         self.detached = False
         self.status = DriftVerdict(self.settings.in_sync_threshold_ms)
         self._guard = EchoGuard(expiry_ms=self.settings.echo_expiry_ms)
@@ -172,6 +175,7 @@ class Follower:
         """
         if self.anchor is not None and anchor.seq <= self.anchor.seq:
             return NO_CHANGE
+        anchor = self._offset(anchor, self.offset_s)
         previous, self.anchor = self.anchor, anchor
         if previous is not None and anchor.rate != previous.rate:
             self._rate_reanchor = (anchor.seq, now_ms + RATE_REANCHOR_WAIT_MS)
@@ -196,6 +200,28 @@ class Follower:
             self._needs_follow = True
             return NO_CHANGE
         return self._follow(now_ms, reason="host", host_action=host_action)
+
+    def set_offset(self, offset_s: float, now_ms: float) -> Decision:
+        """Keep our player `offset_s` ahead of the host's timeline (negative: behind), for a
+        copy whose content sits that much later (a longer intro, another release). The
+        anchor we follow moves with it and we follow it again at once."""
+        delta, self.offset_s = offset_s - self.offset_s, offset_s
+        if self.anchor is None or delta == 0:
+            return NO_CHANGE
+        self.anchor = self._offset(self.anchor, delta)
+        self._correction = CorrectionState()
+        self._recent_drifts.clear()
+        self.detached = False
+        if self._sample is None:
+            self._needs_follow = True
+            return NO_CHANGE
+        return self._follow(now_ms, reason="offset", host_action=True)
+
+    @staticmethod
+    def _offset(anchor: Anchor, offset_s: float) -> Anchor:
+        if offset_s == 0:
+            return anchor
+        return anchor.model_copy(update={"current_time": max(0.0, anchor.current_time + offset_s)})
 
     def resync(self, now_ms: float) -> Decision:
         """Follow the current anchor again from scratch (the player just loaded new media)."""

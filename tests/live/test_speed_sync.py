@@ -34,9 +34,11 @@ def frame_line_s(reports: list[tuple[float, float]], rate: float) -> float:
     return min(position - rate * stamp for stamp, position in reports)
 
 
-async def stays_within(host: LiveMember, follower: LiveMember, rate: float) -> float:
-    """The worst drift of the follower's frames against the host's, in one-second windows
-    over ``HOLD_S``."""
+async def stays_within(
+    host: LiveMember, follower: LiveMember, rate: float, *, offset_s: float = 0.0
+) -> float:
+    """The worst drift of the follower's frames against the host's (plus the follower's
+    ``offset_s``), in one-second windows over ``HOLD_S``."""
     reports: dict[str, list[tuple[float, float]]] = {"host": [], "follower": []}
 
     def recorder(name: str):  # type: ignore[no-untyped-def]
@@ -64,6 +66,7 @@ async def stays_within(host: LiveMember, follower: LiveMember, rate: float) -> f
         if not reports["host"]:
             pytest.fail("the host's player stopped reporting")
         drift = frame_line_s(reports["follower"], rate) - frame_line_s(reports["host"], rate)
+        drift -= offset_s
         worst = max(worst, abs(drift))
     return worst
 

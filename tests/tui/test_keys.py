@@ -17,6 +17,7 @@ from room.intents import (
     RequestHost,
     SeekBy,
     SeekTo,
+    SetOffset,
     SetSpeed,
     StepSpeed,
     TogglePlay,
@@ -94,6 +95,17 @@ async def test_jump_to_typed_time(make_app: AppFactory) -> None:
         assert app.screen is not app.room_screen
         await press(pilot, "backspace", *"1:30", "enter")
     assert room.intents == [SeekTo(90.0)]
+
+
+async def test_any_member_sets_its_offset(make_app: AppFactory) -> None:
+    app, room = make_app(busy_room(self_is_host=False))
+    async with app.run_test() as pilot:
+        await press(pilot, "o")
+        await press(pilot, *"abc", "enter")  # not seconds: the dialog stays and says why
+        assert room.intents == []
+        assert app.screen is not app.room_screen
+        await press(pilot, *["backspace"] * 8, *"+1.5", "enter")
+    assert room.intents == [SetOffset(1.5)]
 
 
 async def test_comment_is_posted_and_space_while_typing_is_text(make_app: AppFactory) -> None:

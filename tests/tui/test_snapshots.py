@@ -172,10 +172,18 @@ def test_help_screen(snap_compare, make_app: AppFactory) -> None:  # type: ignor
 
 
 def test_member_list_drift_and_why_off(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    """Measured drift in ms, and why a member is off instead of a bare "off"."""
+    """Measured drift in ms, why a member is off instead of a bare "off", and an offset."""
     members = (
         Member("u-alice", "alice", is_host=True, is_playing=True, current_time=754.2, sync=SYNCED),
-        Member("u-bob", "bob", is_playing=True, current_time=754.2, sync=SYNCED, drift_ms=12.4),
+        Member(
+            "u-bob",
+            "bob",
+            is_playing=True,
+            current_time=755.7,
+            sync=SYNCED,
+            drift_ms=12.4,
+            offset_s=1.5,
+        ),
         Member(
             "u-carol",
             "carol",

@@ -9,6 +9,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from room.member_drift import OffReason
+from room.notices import format_offset
 from room.state import Member, SyncStatus
 from room.text import clean_name
 from room.timefmt import format_time
@@ -91,6 +92,8 @@ class MemberList(Widget):
         table.add_column(no_wrap=True)
         for member, drift in zip(self.members, drifts, strict=True):
             name = Text(clean_name(member.username), style="bold" if member.is_host else "")
+            if member.offset_s:
+                name.append(f" {format_offset(member.offset_s)}", style="cyan")
             marker = Text("★" if member.is_host else " ", style="yellow")
             if member.user_id == self.self_user_id:
                 marker.append("›", style="bold cyan")
