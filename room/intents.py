@@ -124,6 +124,8 @@ def refusal(state: RoomState, intent: Intent) -> str | None:
     A comment needs no connection: written offline, it waits in the outbox."""
     if isinstance(intent, PostComment):
         return "The comment is empty." if not intent.message.strip() else None
+    if isinstance(intent, SetOffset):
+        return None  # our own player only: offline too
     if not state.is_connected:
         detail = f" ({state.connection.detail})" if state.connection.detail else ""
         return f"Not connected to the room{detail}: try again once connected."
@@ -131,6 +133,8 @@ def refusal(state: RoomState, intent: Intent) -> str | None:
     if isinstance(intent, PLAYBACK_INTENTS) and not state.may_control_playback:
         assert host is not None
         return f"{host.username} is the host and controls playback. Press h to ask for the role."
+    if isinstance(intent, SetSpeed | StepSpeed) and host is None:
+        return "The room's speed is the host's to set: press h to take the role."
     if isinstance(intent, ClaimHost) and host is not None and not state.is_self_host:
         return f"{host.username} is already the host. Press h to ask for the role."
     if isinstance(intent, HandOverHost):

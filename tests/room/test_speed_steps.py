@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from room.intents import SPEED_STEPS, clamped_speed, stepped_speed
@@ -38,3 +40,16 @@ def test_every_step_reads_as_people_say_it() -> None:
     assert [format_rate(step) for step in SPEED_STEPS] == [
         "0.5×", "0.75×", "0.9×", "1×", "1.1×", "1.25×", "1.5×", "1.75×", "2×",
     ]  # fmt: skip
+
+
+def test_an_offset_needs_no_connection_and_a_speed_needs_a_host() -> None:
+    from room.intents import SetOffset, StepSpeed, refusal
+    from room.state import Connection, ConnectionStatus
+    from tests.rooms import busy_room, empty_room
+
+    offline = replace(busy_room(), connection=Connection(ConnectionStatus.OFFLINE, "no network"))
+    assert refusal(offline, SetOffset(1.5)) is None
+    no_host = empty_room()
+    reason = refusal(no_host, StepSpeed(1))
+    assert reason is not None and "host" in reason
+    assert refusal(busy_room(self_is_host=True), StepSpeed(1)) is None

@@ -86,6 +86,14 @@ async def test_room_without_host_lets_anyone_play_and_claim(make_app: AppFactory
     assert room.intents == [TogglePlay(), ClaimHost()]
 
 
+async def test_in_a_room_without_host_the_speed_waits_for_one(make_app: AppFactory) -> None:
+    app, room = make_app(empty_room())
+    async with app.run_test() as pilot:
+        await press(pilot, "right_square_bracket")
+        assert room.intents == []
+        assert any("speed is the host's" in text for text in notices(app))
+
+
 async def test_jump_to_typed_time(make_app: AppFactory) -> None:
     app, room = make_app(busy_room(self_is_host=True))
     async with app.run_test() as pilot:
