@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 
@@ -45,7 +46,12 @@ def bob_row(state: RoomState) -> Member | None:
 async def test_a_member_at_plus_1_5_s_stays_there_within_a_frame(
     hub: RunningHub,
     media,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # A data folder of this test's own: the remembered offset must not follow the media
+    # into the other live tests of the run.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     async with host_and_follower(hub.url, media) as (ann, bob):
         await bob.submit(SetOffset(OFFSET_S))
         await bob.noticed("Your offset: +1.5 s")
