@@ -101,6 +101,77 @@ def time_to_converge(window: list[Row], t_action: float, t_next: float) -> float
     return None
 
 
+SPEED_SETTLED_S = 2.0
+"""Speed-phase drift counts from this long after each change (the goal: within a frame
+within 2 s of a change, and staying there)."""
+
+
+def analyse_speed(
+    rows_all: list[Row],
+    actions: list[tuple[float, str]],
+    host_stamps: list[tuple[float, float, float]],
+    followers_per_group: int,
+) -> dict[str, object]:
+    """The speed phase: per group, |drift| from `SPEED_SETTLED_S` after each change of
+    speed to the next (p50/p95/p99/max, and p95 per rate), and time to converge after each
+    change (within a frame and holding it for a second)."""
+    changes = [(t, float(kind.split()[1])) for t, kind in actions if kind.startswith("speed ")]
+    ends = [t for t, _ in actions[1:]] + [float("inf")]
+    windows = [(t, rate, next(e for e in ends if e > t)) for t, rate in changes]
+    out: dict[str, object] = {}
+    for group in GROUPS:
+        rows = [r for r in rows_all if r[1] == group and r[4] and r[5]]
+        settled: list[float] = []
+        by_rate: dict[str, float | None] = {}
+        converge: list[float | None] = []
+        for t_change, rate, t_next in windows:
+            window = [r for r in rows if t_change <= r[0] < t_next]
+            drifts = [abs(r[3]) for r in window if r[0] >= t_change + SPEED_SETTLED_S]
+            settled.extend(drifts)
+            by_rate[f"{rate:g}"] = percentile(drifts, 95)
+            for index in range(followers_per_group):
+                mine = [r for r in window if r[2] == index]
+                converge.append(time_to_converge(mine, t_change, t_next))
+        done = [c for c in converge if c is not None]
+        out[group] = {
+            "drift_p50_ms": percentile(settled, 50),
+            "drift_p95_ms": percentile(settled, 95),
+            "drift_p99_ms": percentile(settled, 99),
+            "drift_max_ms": max(settled) if settled else None,
+            "drift_p95_ms_by_rate": by_rate,
+            "converge_s": None if len(done) < len(converge) or not done else max(done),
+            "converge_p50_s": statistics.median(done) if done else None,
+            "converge_failures": float(len(converge) - len(done)),
+        }
+    out["measurement_noise_p95_ms"] = rate_noise_ms(host_stamps)
+    return out
+
+
+def rate_noise_ms(stamps: list[tuple[float, float, float]]) -> float | None:
+    """`measurement_noise_ms` for stamps at any rate: the scatter of (stamp, position) around
+    the line of each run at one speed, in ms of media time."""
+    residuals: list[float] = []
+    run: list[tuple[float, float]] = []
+    run_rate = 1.0
+
+    def flush() -> None:
+        if len(run) > 50:
+            offsets = [stamp * run_rate - position for stamp, position in run]
+            centre = statistics.median(offsets)
+            residuals.extend(abs(o - centre) * 1000 for o in offsets)
+        run.clear()
+
+    for stamp, position, rate in stamps:
+        if run and (
+            rate != run_rate or abs((stamp - run[-1][0]) * rate - (position - run[-1][1])) > 0.05
+        ):
+            flush()
+        run_rate = rate
+        run.append((stamp, position))
+    flush()
+    return percentile(residuals, 95)
+
+
 def measurement_noise_ms(stamps: list[tuple[float, float]]) -> float | None:
     """Scatter of the host's own (stamp, position) pairs around a straight line, in runs of
     steady playback: how precisely one observation places playback in time."""
@@ -151,6 +222,20 @@ def report(run: dict[str, object]) -> dict[str, object]:
         f"measurement noise p95 {fmt(run['measurement_noise_p95_ms'], 2)} ms; "  # type: ignore[arg-type]
         f"latency {run['one_way_latency_ms']} ms; clock error {run['clock_error_ms']} ms"
     )
+    speed = run.get("speed")
+    if isinstance(speed, dict):
+        print(
+            f"speed phase 1x -> 1.5x -> 0.75x -> 1x, |drift| from {SPEED_SETTLED_S:g} s after "
+            f"each change (ms; measurement noise p95 {fmt(speed['measurement_noise_p95_ms'])}):"
+        )
+        print(f"{'':10}{'p50':>8}{'p95':>8}{'max':>8}{'conv max':>10}  p95 by rate")
+        for group in GROUPS:
+            r = speed[group]
+            by_rate = ", ".join(f"{k}x {fmt(v)}" for k, v in r["drift_p95_ms_by_rate"].items())
+            print(
+                f"{group:10}{fmt(r['drift_p50_ms']):>8}{fmt(r['drift_p95_ms']):>8}"
+                f"{fmt(r['drift_max_ms']):>8}{fmt(r['converge_s'], 2):>10}  {by_rate}"
+            )
     summary: dict[str, object] = {}
     for group in GROUPS:
         prefix = "" if group == "ours" else f"{group}_"
@@ -161,4 +246,28 @@ def report(run: dict[str, object]) -> dict[str, object]:
         summary[key] = round(value, 3) if isinstance(value, float) else value
     for key in ("players", "one_way_latency_ms", "clock_error_ms", "anchors_sent"):
         summary[key] = run[key]
+    if isinstance(speed, dict):
+        summary.update(speed_summary(speed))
+    return summary
+
+
+def speed_summary(speed: dict[str, object]) -> dict[str, object]:
+    """The speed phase's last-line keys: `speed_drift_p95_ms`, `speed_converge_s`,
+    `naive_speed_drift_p95_ms` and the rest, rounded."""
+
+    def rounded(value: object) -> object:
+        return round(value, 3) if isinstance(value, float) else value
+
+    summary: dict[str, object] = {}
+    for group in GROUPS:
+        r = speed[group]
+        assert isinstance(r, dict)
+        prefix = "" if group == "ours" else f"{group}_"
+        for key in ("drift_p50_ms", "drift_p95_ms", "drift_max_ms", "converge_s"):
+            summary[f"{prefix}speed_{key}"] = rounded(r[key])
+        summary[f"{prefix}speed_drift_p95_ms_by_rate"] = {
+            k: rounded(v) for k, v in r["drift_p95_ms_by_rate"].items()
+        }
+        summary[f"{prefix}speed_converge_failures"] = r["converge_failures"]
+    summary["speed_measurement_noise_p95_ms"] = rounded(speed["measurement_noise_p95_ms"])
     return summary

@@ -17,6 +17,12 @@ class NaiveFollower:
     def __init__(self, player: MpvPlayer) -> None:
         self.player = player
 
+    def on_speed(self, current_time: float, rate: float) -> None:
+        """Speed sync done the web client's way (it has none; this is the obvious addition):
+        take the host's rate and jump to the position it sent, no latency compensation."""
+        self.player.set_speed(rate)
+        self.player.seek(current_time)
+
     def on_event(self, event: str, current_time: float, playing: bool) -> None:
         self.player.seek(current_time)
         if playing:

@@ -8,6 +8,12 @@ also runs on its own clock, skewed by up to +-1000 s from the host's, to show th
 ping/pong removes the offset. Script: play, 60 s of playback, a forward seek, a backward
 seek, a pause, a scheduled resume, a seek while paused and an immediate resume.
 
+Then the host changes speed while playing, 1x -> 1.5x -> 0.75x -> 1x, as its `]`/`[` keys
+do (a `speed` anchor at the key press, the player's speed once it is on its way); the naive
+client takes the rate and jumps to the position sent (the web client has no speed sync;
+that is the obvious addition), Syncplay's rules do not sync speed at all. Figures of this
+phase come from 2 s after each change (the goal: within a frame within 2 s) until the next.
+
 Measurement: every player's position comes from its `time-pos` observer, stamped with
 `time.monotonic()` on mpv's event thread, and extrapolated to a common instant; the
 source is a 100 fps test pattern, so positions are exact to 10 ms frames and the stamp
@@ -31,7 +37,7 @@ from functools import partial
 from pathlib import Path
 
 import _bootstrap  # noqa: F401  (first: finds the venv and the project)
-from analysis import GROUPS, Row, analyse, measurement_noise_ms, report
+from analysis import GROUPS, Row, analyse, analyse_speed, measurement_noise_ms, report
 from baselines import NaiveFollower, SyncplayFollower
 from channel import Link, LinkProfile
 from harness import CpuHog, CpuMeter, film_media
@@ -57,6 +63,8 @@ from tui.live import sample_of as app_sample_of
 
 FPS = 100
 SAMPLE_HZ = 50
+SPEEDS = (1.5, 0.75, 1.0)
+"""The host's speed changes while playing, in order, from 1x."""
 
 
 def now_ms() -> float:
@@ -101,7 +109,7 @@ class OurFollower:
         while True:
             if self.clock.ping_due(self.local_ms()):
                 ping = self.clock.make_ping(self.local_ms())
-                self.link.send_up(lambda ping=ping: self.host.on_ping(ping, self))
+                self.link.send_up(partial(self.host.on_ping, ping, self))
             await asyncio.sleep(0.05)
 
     def on_pong(self, pong: SyncPong) -> None:
@@ -153,6 +161,16 @@ class Host:
             if isinstance(member.driver, OurFollower):
                 deliver = partial(member.driver.on_anchor, anchor, event != "sync_anchor")
                 member.link.send(deliver)
+
+    def change_speed(self, rate: float) -> None:
+        """What the host's `]`/`[` do in the app: announce, then set our own speed."""
+        update = self.publisher.plan_speed(sample_of(self.player.state), rate, now_ms())
+        self.send_anchor(update.anchor, update.event)
+        self.player.set_speed(rate)
+        position = self.player.state.position_now(time.monotonic()) or 0.0
+        for member in self.members:
+            if isinstance(member.driver, NaiveFollower):
+                member.link.send(partial(member.driver.on_speed, position, rate))
 
     def _on_state(self, state: PlayerState) -> None:
         if not state.loaded or state.position is None:
@@ -209,13 +227,19 @@ class Recorder:
     actions: list[tuple[float, str]] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     host_stamps: list[tuple[float, float]] = field(default_factory=list)
+    speed_stamps: list[tuple[float, float, float]] = field(default_factory=list)
+    """The host's (stamp, position, speed) in the speed phase."""
+    speed_phase_at: float | None = None
 
     def mark(self, kind: str) -> None:
         self.actions.append((time.monotonic(), kind))
 
     def on_host_state(self, state: PlayerState) -> None:
         if not (state.paused or state.seeking) and state.position is not None:
-            self.host_stamps.append((state.position_at, state.position))
+            if self.speed_phase_at is None:
+                self.host_stamps.append((state.position_at, state.position))
+            else:
+                self.speed_stamps.append((state.position_at, state.position, state.speed))
 
     async def run(self) -> None:
         while True:
@@ -288,6 +312,7 @@ async def scenario(
 
         play_s = 8 if quick else 60
         short_s = 4 if quick else 10
+        speed_s = 5 if quick else 12
         await asyncio.sleep(2.0)  # members learn the host's clock
         recorder.mark("play")
         host.player.play()  # like space in the host's mpv window: no warning
@@ -315,6 +340,13 @@ async def scenario(
         recorder.mark("resume")
         host.player.play()
         await asyncio.sleep(short_s)
+        recorder.mark("speed phase")
+        recorder.speed_phase_at = time.monotonic()
+        await asyncio.sleep(3.0)  # back to steady playback after the resume
+        for rate in SPEEDS:
+            recorder.mark(f"speed {rate:g}")
+            host.change_speed(rate)
+            await asyncio.sleep(speed_s)
         recorder.mark("end")
 
         wall = time.monotonic() - wall_before
@@ -329,11 +361,21 @@ async def scenario(
         if hog is not None:
             hog.stop()
 
-    results = analyse(recorder.rows, recorder.actions, recorder.host_stamps, followers_per_group)
+    phase_at = recorder.speed_phase_at or float("inf")
+    before = [a for a in recorder.actions if a[0] < phase_at] + [(phase_at, "end")]
+    rows = [r for r in recorder.rows if r[0] < phase_at]
+    results = analyse(rows, before, recorder.host_stamps, followers_per_group)
+    speed = analyse_speed(
+        [r for r in recorder.rows if r[0] >= phase_at],
+        [a for a in recorder.actions if a[0] >= phase_at],
+        recorder.speed_stamps,
+        followers_per_group,
+    )
     delays = [d for m in members for d in m.link.delays_ms]
     ours_drivers = [m.driver for m in members if isinstance(m.driver, OurFollower)]
     return {
         "results": results,
+        "speed": speed,
         "cpu_per_player_pct": cpu_pct / len(players),
         "players": len(players),
         "wall_s": wall,

@@ -24,8 +24,13 @@ SYNC_PING: Final = "sync_ping"
 """A follower's clock ping to the host."""
 SYNC_PONGS: Final = "sync_pongs"
 """The host's batched answers to clock pings."""
+SPEED: Final = "speed"
+"""The host changed its playback speed (the same payload as play/pause/seek; `rate` is the
+new speed). Browsers ignore it and keep following positions from play/pause/seek."""
 HOST_CHANGED: Final = "host_changed"
 HOST_REQUEST: Final = "host_request"
 
-PLAYBACK_EVENTS: Final = frozenset({PLAY, PAUSE, SEEK, SYNC_ANCHOR})
+PLAYBACK_EVENTS: Final = frozenset({PLAY, PAUSE, SEEK, SYNC_ANCHOR, SPEED})
 """The events that carry a playback command or anchor (one payload shape)."""
+WEB_PLAYBACK_EVENTS: Final = frozenset({PLAY, PAUSE, SEEK})
+"""The playback events the web client sends and reads (and the ``rooms`` row records)."""

@@ -23,6 +23,48 @@ class SeekTo:
 
 
 @dataclass(frozen=True, slots=True)
+class SetOffset:
+    """Keep our own player ``offset_s`` ahead of the host (our copy is another release)."""
+
+    offset_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class UndoSeek:
+    """Back to where the room was before the last seek (again: forward to where it went)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetSpeed:
+    """Play the room at ``rate`` (clamped to ``SPEED_RANGE``)."""
+
+    rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class StepSpeed:
+    """One step along ``SPEED_STEPS`` (``[``: -1, ``]``: +1) from the room's speed."""
+
+    direction: int
+
+
+SPEED_RANGE = (0.5, 2.0)
+SPEED_STEPS = (0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0)
+
+
+def stepped_speed(current: float, direction: int) -> float:
+    """The next step up (``direction`` > 0) or down from ``current``, within the range."""
+    if direction > 0:
+        return next((step for step in SPEED_STEPS if step > current + 1e-6), SPEED_STEPS[-1])
+    return next((step for step in reversed(SPEED_STEPS) if step < current - 1e-6), SPEED_STEPS[0])
+
+
+def clamped_speed(rate: float) -> float:
+    low, high = SPEED_RANGE
+    return min(high, max(low, rate))
+
+
+@dataclass(frozen=True, slots=True)
 class PostComment:
     message: str
     parent_id: str | None = None
@@ -62,6 +104,10 @@ Intent = (
     TogglePlay
     | SeekBy
     | SeekTo
+    | UndoSeek
+    | SetOffset
+    | SetSpeed
+    | StepSpeed
     | PostComment
     | LoadOlderComments
     | LoadNewestComments
@@ -69,7 +115,7 @@ Intent = (
     | RequestHost
     | HandOverHost
 )
-PLAYBACK_INTENTS = (TogglePlay, SeekBy, SeekTo)
+PLAYBACK_INTENTS = (TogglePlay, SeekBy, SeekTo, UndoSeek, SetSpeed, StepSpeed)
 
 
 def refusal(state: RoomState, intent: Intent) -> str | None:
@@ -78,6 +124,8 @@ def refusal(state: RoomState, intent: Intent) -> str | None:
     A comment needs no connection: written offline, it waits in the outbox."""
     if isinstance(intent, PostComment):
         return "The comment is empty." if not intent.message.strip() else None
+    if isinstance(intent, SetOffset):
+        return None  # our own player only: offline too
     if not state.is_connected:
         detail = f" ({state.connection.detail})" if state.connection.detail else ""
         return f"Not connected to the room{detail}: try again once connected."
@@ -85,6 +133,8 @@ def refusal(state: RoomState, intent: Intent) -> str | None:
     if isinstance(intent, PLAYBACK_INTENTS) and not state.may_control_playback:
         assert host is not None
         return f"{host.username} is the host and controls playback. Press h to ask for the role."
+    if isinstance(intent, SetSpeed | StepSpeed) and host is None:
+        return "The room's speed is the host's to set: press h to take the role."
     if isinstance(intent, ClaimHost) and host is not None and not state.is_self_host:
         return f"{host.username} is already the host. Press h to ask for the role."
     if isinstance(intent, HandOverHost):

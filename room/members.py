@@ -57,6 +57,9 @@ def member_from(fields: PresenceFields, host_user_id: str | None) -> Member:
         current_time=fields.current_time,
         sync=sync_status(fields),
         last_update_ms=fields.last_update or None,
+        drift_ms=fields.drift_ms,
+        off_reason=fields.off_reason,
+        offset_s=fields.offset_s,
     )
 
 

@@ -22,6 +22,27 @@ def playback_notice(event: str, username: str, current_time: float) -> str:
     return f"{name} seeked to {format_time(current_time)}"
 
 
+def undo_notice(username: str, current_time: float) -> str:
+    name = clean_name(username or "Someone")
+    return f"{name} undid the last seek: back to {format_time(current_time)}"
+
+
+def format_offset(offset_s: float) -> str:
+    """An offset as people say it: +1.5 s, -0.25 s, none."""
+    if offset_s == 0:
+        return "none"
+    return f"{offset_s:+.2f}".rstrip("0").rstrip(".") + " s"
+
+
+def format_rate(rate: float) -> str:
+    """A playback speed as people say it: 1.5×, 0.75×, 1×."""
+    return f"{rate:.2f}".rstrip("0").rstrip(".") + "×"
+
+
+def speed_notice(username: str, rate: float) -> str:
+    return f"{clean_name(username or 'Someone')} set the speed to {format_rate(rate)}"
+
+
 def joined_notice(username: str) -> str:
     return f"{clean_name(username or 'Someone')} joined the room"
 

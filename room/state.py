@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+from room.member_drift import OffReason
+
 COMMENT_WINDOW = 500
 """How many comments the room keeps in memory; the rest stay on the server, paged in on demand."""
 
@@ -46,6 +48,12 @@ class Member:
     sync: SyncStatus = SyncStatus.UNKNOWN
     last_update_ms: int | None = None
     """When ``current_time`` was true (ms since the epoch)."""
+    drift_ms: float | None = None
+    """Its position minus the host's as it last measured (ms); None: not measured."""
+    off_reason: OffReason | None = None
+    """Why it is off the host's timeline, when it says."""
+    offset_s: float | None = None
+    """It keeps its player this far ahead of the host's timeline (another release)."""
 
     def position_at(self, wall_ms: int | None) -> float:
         """Where the member is at ``wall_ms``: a playing member moves on from its report."""
@@ -79,6 +87,8 @@ class Playback:
     duration: float | None = None
     is_playing: bool = False
     buffering: bool = False
+    speed: float = 1.0
+    """The room's playback speed (the host's; a follower's own nudges are not shown)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from room import events
+from room.member_drift import DriftMs, OffsetS, Reason
 from room.sync.anchor import Anchor
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,8 @@ class PlaybackEvent(WireModel):
     media_url: Annotated[str | None, BeforeValidator(_media_url_or_none)] = None
     """The host's media when it is a URL, for members who opened nothing themselves."""
     duration: MediaTime | None = None
+    undo: StrictBool = False
+    """A ``seek`` that undoes the sender's last seek (the host's ``u``)."""
     sent_at: int | None = Field(default=None, ge=0)
     """The host's wall clock (ms since the epoch) at the action; the ``rooms`` row written for
     it has the same ``updated_at``, so a follower can tell that UPDATE (and older ones) apart."""
@@ -133,6 +136,13 @@ class PresenceFields(WireModel):
     """When this member became host (ms since the epoch): the newest claim wins a tie."""
     is_synced: StrictBool | None = None
     buffering: StrictBool = False
+    # Drift you can see (room.member_drift): how far off, and why.
+    drift_ms: DriftMs = None
+    """Our position minus the host's when last measured (ms); None: not measured."""
+    off_reason: Reason = None
+    offset_s: OffsetS = None
+    """How far ahead of the host's timeline this member keeps its player (its copy's
+    content sits that much later); None: no offset."""
 
 
 class HeartbeatEvent(PresenceFields):
@@ -195,6 +205,7 @@ BROADCAST_MODELS: dict[str, type[WireModel]] = {
     events.PAUSE: PlaybackEvent,
     events.SEEK: PlaybackEvent,
     events.SYNC_ANCHOR: PlaybackEvent,
+    events.SPEED: PlaybackEvent,
     events.MEMBER_JOINED: MemberEvent,
     events.MEMBER_LEFT: MemberEvent,
     events.HEARTBEAT: HeartbeatEvent,

@@ -112,6 +112,9 @@ def test_quick_benchmark_prints_the_summary_last(tmp_path: Path) -> None:
             assert prefix + key in summary
     assert summary["drift_p95_ms"] is not None
     assert summary["cpu_per_player_pct"] > 0
+    for key in ("speed_drift_p95_ms", "speed_converge_s", "naive_speed_drift_p95_ms"):
+        assert key in summary  # the speed phase's keys (converge_s is null if one never did)
+    assert summary["speed_drift_p95_ms"] is not None
     user.assert_untouched()
 
 

@@ -23,7 +23,7 @@ from player.sources import render_demo_file
 from room.backend import Backend, BackendError, open_backend
 from room.backoff import Backoff
 from room.controller import NoticeSink, StateSink
-from room.intents import Intent
+from room.intents import Intent, SetOffset
 from room.link import RoomLink
 from room.outbox import Outbox
 from room.publisher import PresenceBudget, PresencePublisher
@@ -34,6 +34,7 @@ from room.sync.sample import PlaybackSample
 from room.tables import RoomTables
 from tui.config import Settings
 from tui.identity import data_dir
+from tui.offsets import OffsetStore
 from tui.video import VideoOutput
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class LiveRoom:
         self._hub: LocalHub | None = None
         self._outbox: Outbox | None = None
         self._on_state: StateSink = lambda state: None
+        self._offsets = OffsetStore(data_dir() / "offsets.json")
 
     async def start(self, on_state: StateSink, on_notice: NoticeSink) -> None:
         self._on_state = on_state
@@ -135,6 +137,9 @@ class LiveRoom:
             data=data,
         )
         self.session = session
+        remembered = self._offsets.get(self._source) if self._source else None
+        if remembered is not None:
+            session.playback.set_offset(remembered)
         if not self.settings.player.media:
             session.on_media_announced = self._load_announced
         media = self._media(player.state)
@@ -167,6 +172,8 @@ class LiveRoom:
     async def submit(self, intent: Intent) -> None:
         if self.session is not None:
             await self.session.submit(intent)
+        if isinstance(intent, SetOffset) and self._source:
+            self._offsets.remember(self._source, intent.offset_s)
 
     async def stop(self) -> None:
         if self.session is not None:

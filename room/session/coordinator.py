@@ -27,10 +27,15 @@ from room.intents import (
     RequestHost,
     SeekBy,
     SeekTo,
+    SetOffset,
+    SetSpeed,
+    StepSpeed,
     TogglePlay,
+    UndoSeek,
     refusal,
 )
 from room.link import LinkStatus
+from room.notices import format_offset, format_rate
 from room.publisher import PresencePublisher
 from room.roomdata import RoomData
 from room.session.budget import BudgetSettings, RoomBudget, jitter
@@ -55,6 +60,7 @@ from room.sync.lead import StartLead
 from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
 from room.tables import TableError
+from room.timefmt import format_time
 from room.wire import (
     CommentRow,
     HeartbeatEvent,
@@ -209,6 +215,20 @@ class RoomSession:
             self.playback.toggle_play()
         elif isinstance(intent, SeekBy | SeekTo):
             self.playback.seek(intent)
+        elif isinstance(intent, SetOffset):
+            self.playback.set_offset(intent.offset_s)
+            self.roster.refresh()
+            self.ctx.notices.notice(f"Your offset: {format_offset(intent.offset_s)}", force=True)
+        elif isinstance(intent, UndoSeek):
+            target = self.playback.undo_seek()
+            if target is None:
+                self.ctx.notices.notice("There is no seek to undo.", force=True)
+            else:
+                self.ctx.notices.notice(f"Back to {format_time(target)}", force=True)
+        elif isinstance(intent, SetSpeed | StepSpeed):
+            rate = self.playback.set_speed(intent)
+            if rate is not None:
+                self.ctx.notices.notice(f"Speed {format_rate(rate)}", force=True)
         elif isinstance(intent, PostComment):
             await self.comments.post(intent)
         elif isinstance(intent, LoadOlderComments | LoadNewestComments):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from room import events
-from room.notices import playback_notice
+from room.notices import playback_notice, speed_notice, undo_notice
 from room.session.context import MediaLoader, RoomContext
 from room.session.playback import LocalPlayback
 from room.sync.anchor import Anchor
@@ -79,7 +79,7 @@ class HostFollowing:
                 self._host_action_at = (model.user_id, model.sent_at)
         anchor = model.anchor()
         if anchor is None:
-            if event == events.SYNC_ANCHOR:
+            if event not in events.WEB_PLAYBACK_EVENTS:
                 return
             follower = self._playback.follower
             anchor = web_command_anchor(
@@ -90,7 +90,11 @@ class HostFollowing:
             )
         host_action = event != events.SYNC_ANCHOR
         self._playback.follow(anchor, host_action=host_action)
-        if host_action:
+        if event == events.SPEED:
+            self.ctx.notices.notice(speed_notice(model.username, anchor.rate))
+        elif event == events.SEEK and model.undo:
+            self.ctx.notices.notice(undo_notice(model.username, model.current_time))
+        elif host_action:
             self.ctx.notices.notice(playback_notice(event, model.username, model.current_time))
         self._take_media_url(model)
         self._check_same_media(model)

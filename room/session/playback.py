@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from room import events
-from room.intents import SeekBy, SeekTo
+from room.intents import SeekBy, SeekTo, SetSpeed, StepSpeed, clamped_speed, stepped_speed
+from room.member_drift import OffReason, own_off_reason
 from room.roomdata import RoomData
 from room.session.budget import RoomBudget
 from room.session.context import RoomContext
@@ -93,6 +94,8 @@ class LocalPlayback:
         self._budget = budget
         self._sampled = asyncio.Event()
         self._pane_shown_s = -STATE_PUBLISH_INTERVAL_S
+        self.undo_target_s: float | None = None
+        """Where the room was before our last seek (``undo_seek`` goes back there)."""
         self.host_action_wall_ms: int | None = None
         """When the host last played, paused or seeked (our wall clock, ms): a follower's
         report from before then is no longer where the follower is."""
@@ -125,7 +128,34 @@ class LocalPlayback:
         anchor, position = self.follower.anchor, self.follower.host_position_now(now)
         if anchor is None or position is None:
             return None
+        position = max(0.0, position - self.follower.offset_s)  # the host's, not ours
         return position, anchor.is_playing and self.follower.host_now_ms(now) >= anchor.at
+
+    def room_rate(self) -> float:
+        """The room's playback speed: the one we announced as host, else the host's."""
+        sample = self.sample
+        if self._host.drives_playback:
+            return self.anchors.anchor_rate(sample) if sample else 1.0
+        anchor = self.follower.anchor
+        return anchor.rate if anchor is not None else 1.0
+
+    def drift_ms(self) -> float | None:
+        """Our drift from the host as last measured (None as host, or unmeasured)."""
+        if self._host.drives_playback or self.follower.anchor is None:
+            return None
+        return self.follower.measured_drift_ms(self.ctx.clock.monotonic_ms())
+
+    def off_reason(self) -> OffReason | None:
+        """Why we are off the host's timeline, if we are (never as the host)."""
+        if self._host.drives_playback or self.follower.anchor is None:
+            return OffReason.BUFFERING if self.buffering else None
+        follower = self.follower
+        return own_off_reason(
+            buffering=self.buffering,
+            seeking=follower.repositioning,
+            gave_up=follower.gave_up,
+            on_its_own=follower.detached,
+        )
 
     def is_synced(self) -> bool | None:
         if self._host.drives_playback:
@@ -218,15 +248,32 @@ class LocalPlayback:
                     await self._sampled.wait()
         self.player.pause()
 
-    def seek(self, intent: SeekBy | SeekTo) -> None:
+    @property
+    def offset_s(self) -> float:
+        return self.follower.offset_s
+
+    def set_offset(self, offset_s: float) -> None:
+        """Keep our player ``offset_s`` ahead of the host (our copy's content sits later)."""
+        self.driver.apply(self.follower.set_offset(offset_s, self.ctx.clock.monotonic_ms()))
+        self.refresh_pane(force=True)
+
+    def undo_seek(self) -> float | None:
+        """Seek the room back to where it was before the last seek (ours, from this seat);
+        pressed again, forward to where that seek went. Where to, or None: nothing to undo."""
+        target = self.undo_target_s
+        if target is None or self.sample is None:
+            return None
+        self.seek(SeekTo(target), undo=True)
+        return target
+
+    def seek(self, intent: SeekBy | SeekTo, *, undo: bool = False) -> None:
         sample = self.sample
         if sample is None:
             return
         self._budget.try_send(self.ctx.clock.monotonic_s())  # never held; it still counts
-        if isinstance(intent, SeekBy):
-            target = sample.position_at(self.ctx.clock.monotonic_ms()) + intent.seconds
-        else:
-            target = intent.position
+        origin = sample.position_at(self.ctx.clock.monotonic_ms())
+        self.undo_target_s = origin
+        target = origin + intent.seconds if isinstance(intent, SeekBy) else intent.position
         if self.media.duration:
             target = min(target, self.media.duration)
         target = max(0.0, target)
@@ -241,22 +288,39 @@ class LocalPlayback:
                     pause=True, seek_to_s=target, resume_at_ms=anchor.at, reason="host seek"
                 )
                 self.ctx.tasks.spawn(
-                    self.send_anchor(update, then=lambda: self.driver.apply(decision))
+                    self.send_anchor(update, then=lambda: self.driver.apply(decision), undo=undo)
                 )
             else:
                 self.ctx.tasks.spawn(
-                    self.send_anchor(update, then=lambda: self.player.seek(target))
+                    self.send_anchor(update, then=lambda: self.player.seek(target), undo=undo)
                 )
             return
         self.player.seek(target)
-        self.ctx.tasks.spawn(self._send_plain(events.SEEK, target))
+        self.ctx.tasks.spawn(self._send_plain(events.SEEK, target, undo=undo))
+
+    def set_speed(self, intent: SetSpeed | StepSpeed) -> float | None:
+        """Change the room's playback speed (the host, or anyone in a room with no host);
+        the new speed, or None with nothing loaded. It goes to the room as a ``speed``
+        anchor, paid for like a play or seek; our player takes it once that is on its way."""
+        sample = self.sample
+        if sample is None:
+            return None
+        if isinstance(intent, StepSpeed):
+            rate = stepped_speed(self.anchors.anchor_rate(sample), intent.direction)
+        else:
+            rate = clamped_speed(intent.rate)
+        self._budget.try_send(self.ctx.clock.monotonic_s())  # never held; it still counts
+        update = self.anchors.plan_speed(sample, rate, self.ctx.clock.monotonic_ms())
+        self.ctx.tasks.spawn(self.send_anchor(update, then=lambda: self.player.set_speed(rate)))
+        return rate
 
     # --- telling the room ---------------------------------------------------------------
 
     async def send_anchor(
-        self, update: AnchorUpdate, *, then: Callable[[], None] | None = None
+        self, update: AnchorUpdate, *, then: Callable[[], None] | None = None, undo: bool = False
     ) -> None:
-        """Broadcast an anchor; `then` runs once it has gone out (sent or not)."""
+        """Broadcast an anchor; `then` runs once it has gone out (sent or not). `undo`: the
+        seek undoes the last one (followers say so)."""
         sent_at = self.ctx.clock.wall_ms()
         payload = {
             **self.ctx.member_payload(),
@@ -265,15 +329,16 @@ class LocalPlayback:
             "media": self.media.title,
             "media_url": self.media.url,
             "sent_at": sent_at,
+            **({"undo": True} if undo else {}),
         }
-        if update.event != events.SYNC_ANCHOR:
+        if update.event in events.WEB_PLAYBACK_EVENTS:
             self.host_action_wall_ms = sent_at
         try:
             await self.ctx.link.send(update.event, payload)
         finally:
             if then is not None:
                 then()
-        if update.event != events.SYNC_ANCHOR:
+        if update.event in events.WEB_PLAYBACK_EVENTS:
             await self.save_room(
                 self._host.host_user_id,
                 update.anchor.current_time,
@@ -293,8 +358,9 @@ class LocalPlayback:
         if anchor is not None:
             await self.send_anchor(AnchorUpdate(events.SYNC_ANCHOR, anchor))
 
-    async def _send_plain(self, event: str, position: float) -> None:
-        await self.ctx.link.send(event, {**self.ctx.member_payload(), "current_time": position})
+    async def _send_plain(self, event: str, position: float, *, undo: bool = False) -> None:
+        payload = {**self.ctx.member_payload(), "current_time": position}
+        await self.ctx.link.send(event, {**payload, **({"undo": True} if undo else {})})
 
     async def save_room(
         self, host_user_id: str | None, current_time: float, is_playing: bool, at_ms: int
@@ -334,7 +400,12 @@ class LocalPlayback:
         is_playing = bool(sample and sample.advancing)
         shown = store.state.playback
         now_s = self.ctx.clock.monotonic_s()
-        changed = shown.is_playing != is_playing or shown.buffering != self.buffering
+        speed = self.room_rate()
+        changed = (
+            shown.is_playing != is_playing
+            or shown.buffering != self.buffering
+            or shown.speed != speed
+        )
         if not (force or changed) and now_s - self._pane_shown_s < STATE_PUBLISH_INTERVAL_S:
             return
         self._pane_shown_s = now_s
@@ -345,5 +416,6 @@ class LocalPlayback:
             duration=self.media.duration,
             is_playing=is_playing,
             buffering=self.buffering,
+            speed=speed,
         )
         store.set(store.state.with_playback(playback))

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from room import events
+from room.member_drift import OffReason
 from room.members import merge_members, presence_members
 from room.notices import joined_notice, left_notice
 from room.publisher import Kind, PresencePublisher, kind, kind_of
@@ -57,6 +58,19 @@ class OwnPlayback(Protocol):
 
     def is_synced(self) -> bool | None:
         """True, False, or None while there is nothing to follow yet."""
+        ...
+
+    def drift_ms(self) -> float | None:
+        """Our drift from the host as last measured, for the member list."""
+        ...
+
+    def off_reason(self) -> OffReason | None:
+        """Why we are off the host's timeline, if we are."""
+        ...
+
+    @property
+    def offset_s(self) -> float:
+        """How far ahead of the host's timeline we keep our player."""
         ...
 
     def host_timeline(self) -> tuple[float, bool] | None:
@@ -160,6 +174,9 @@ class Roster:
             host_since=host.host_since if host.is_host else None,
             is_synced=self._playback.is_synced(),
             buffering=self._playback.buffering,
+            drift_ms=self._playback.drift_ms(),
+            off_reason=self._playback.off_reason(),
+            offset_s=self._playback.offset_s or None,
         )
 
     def note_own_state(self) -> None:

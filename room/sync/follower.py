@@ -17,11 +17,18 @@ from room.sync.policy import (
     CorrectionState,
     Decision,
     correct,
+    max_nudge,
     seek_threshold_ms,
 )
 from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
 from room.sync.status import DriftVerdict
+
+DRIFTS_OFF_1X = 5
+"""Away from 1x, correction decides on the median of this many drifts in a row."""
+RATE_REANCHOR_WAIT_MS = 1200.0
+"""How long after a change of rate a follower waits for the host's re-anchor (it comes
+`settle_ms` after the host's player took the speed) before it corrects on its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +53,9 @@ class Follower:
         self.settings = settings or SyncSettings()
         self.clock = clock
         self.anchor: Anchor | None = None
+        """The host's anchor as we follow it: moved by `offset_s`."""
+        self.offset_s = self.settings.offset_s
+        """Our player is kept this far ahead of the host's timeline (`set_offset`)."""
         self.detached = False
         self.status = DriftVerdict(self.settings.in_sync_threshold_ms)
         self._guard = EchoGuard(expiry_ms=self.settings.echo_expiry_ms)
@@ -62,6 +72,13 @@ class Follower:
         self._probe_start = False
         self._parked_target_s: float | None = None
         """Where a pending start waits (the frame it seeked or paused on)."""
+        self._recent_drifts: deque[float] = deque(maxlen=DRIFTS_OFF_1X)
+        """The latest drifts measured since the last anchor (see `_correct`)."""
+        self._rate_reanchor: tuple[int, float] | None = None
+        """(seq of the anchor that changed the rate, until when we wait for the host's
+        re-anchor after it)."""
+        self._rate_asked_ms = -math.inf
+        """When we last set the player's speed."""
         self._start_is_probe = False
         """The pending start is a plain unpause on the frame (no seek): what it measures is
         this player's start bias. After a seek, drift also carries the seek's landing."""
@@ -121,6 +138,20 @@ class Follower:
             return None
         return (sample.position_at(now_ms) - host_position) * 1000
 
+    def measured_drift_ms(self, now_ms: float) -> float | None:
+        """The latest drift measured (what the member list shows), while not stale."""
+        return self.status.latest_ms(now_ms)
+
+    @property
+    def repositioning(self) -> bool:
+        """Seeking, or parked on the host's frame waiting for its start."""
+        sample = self._sample
+        return (
+            self._pending_seek_since_ms is not None
+            or self._pending_resume_ms is not None
+            or (sample is not None and sample.seeking)
+        )
+
     def is_synced(self, now_ms: float) -> bool:
         if self.detached or self.gave_up:
             return False
@@ -145,7 +176,10 @@ class Follower:
         if self.anchor is not None and anchor.seq <= self.anchor.seq:
             return NO_CHANGE
         self._measure_before_new_timeline(now_ms)
+        anchor = self._offset(anchor, self.offset_s)
         previous, self.anchor = self.anchor, anchor
+        if previous is not None and anchor.rate != previous.rate:
+            self._rate_reanchor = (anchor.seq, now_ms + RATE_REANCHOR_WAIT_MS)
         if self.clock is None or not self.clock.ready:
             self._fallback_offset_ms = anchor.at - now_ms
         if self.detached and not host_action:
@@ -162,10 +196,33 @@ class Follower:
         self.detached = False
         # A new timeline: a running nudge was aimed at the old one (it restarts if needed).
         self._correction = CorrectionState()
+        self._recent_drifts.clear()
         if self._sample is None:
             self._needs_follow = True
             return NO_CHANGE
         return self._follow(now_ms, reason="host", host_action=host_action)
+
+    def set_offset(self, offset_s: float, now_ms: float) -> Decision:
+        """Keep our player `offset_s` ahead of the host's timeline (negative: behind), for a
+        copy whose content sits that much later (a longer intro, another release). The
+        anchor we follow moves with it and we follow it again at once."""
+        delta, self.offset_s = offset_s - self.offset_s, offset_s
+        if self.anchor is None or delta == 0:
+            return NO_CHANGE
+        self.anchor = self._offset(self.anchor, delta)
+        self._correction = CorrectionState()
+        self._recent_drifts.clear()
+        self.detached = False
+        if self._sample is None:
+            self._needs_follow = True
+            return NO_CHANGE
+        return self._follow(now_ms, reason="offset", host_action=True)
+
+    @staticmethod
+    def _offset(anchor: Anchor, offset_s: float) -> Anchor:
+        if offset_s == 0:
+            return anchor
+        return anchor.model_copy(update={"current_time": max(0.0, anchor.current_time + offset_s)})
 
     def resync(self, now_ms: float) -> Decision:
         """Follow the current anchor again from scratch (the player just loaded new media)."""
@@ -225,8 +282,11 @@ class Follower:
             self.detached = True
             return Reaction(self._release_speed(now_ms), intents)
         drift = self.drift_ms(now_ms)
-        if drift is not None:
+        if drift is None:
+            self._recent_drifts.clear()
+        else:
             self.status.record(drift, now_ms)
+            self._recent_drifts.append(drift)
             if self._probe_start and now_ms >= self._settle_until_ms:
                 self._learn_start_bias(drift)
         if self._needs_follow and self.anchor is not None:
@@ -389,8 +449,24 @@ class Follower:
             return NO_CHANGE
         if drift is None or now_ms < self._settle_until_ms or not anchor.is_playing:
             return NO_CHANGE
+        if abs(sample.speed / anchor.rate - 1.0) > max_nudge(self.settings, anchor.rate) + 1e-6:
+            return self._take_rate(now_ms)
+        if self._awaiting_rate_reanchor(now_ms):
+            return NO_CHANGE
+        if anchor.rate != 1.0:
+            # Away from 1x mpv's reports ramp up to ~35 ms ahead of the frame and back (see
+            # `room.sync.host.STRAY_REPORTS_OFF_1X`): a nudge started on one such report
+            # would remove drift that is not there. Decide on the median of a few.
+            if len(self._recent_drifts) < DRIFTS_OFF_1X:
+                return NO_CHANGE
+            drift = statistics.median(self._recent_drifts)
         correction, self._correction = correct(
-            drift, now_ms, self._correction, self.settings, seek_cost_ms=self.expected_seek_ms
+            drift,
+            now_ms,
+            self._correction,
+            self.settings,
+            seek_cost_ms=self.expected_seek_ms,
+            rate=anchor.rate,
         )
         if correction.kind is CorrectionKind.SEEK:
             return self._start_on_frame(now_ms, reason=f"drift {drift:+.0f} ms")
@@ -398,6 +474,30 @@ class Follower:
             speed = self._speed_if_changed(anchor.rate * correction.speed)
             return self._apply(Decision(speed=speed, reason=f"drift {drift:+.1f} ms"), now_ms)
         return NO_CHANGE
+
+    def _awaiting_rate_reanchor(self, now_ms: float) -> bool:
+        """After a change of rate, until the host re-anchors where its player's reports
+        settled (`HostAnchorPublisher._after_rate_change`): drift measured against the line
+        of the key press carries mpv's position step and is no reason to correct."""
+        waiting = self._rate_reanchor
+        if waiting is None:
+            return False
+        seq, deadline_ms = waiting
+        anchor = self.anchor
+        if anchor is None or anchor.seq > seq or now_ms >= deadline_ms:
+            self._rate_reanchor = None
+            return False
+        return True
+
+    def _take_rate(self, now_ms: float) -> Decision:
+        """The player is not at the host's rate yet: mpv takes a moment to change speed (its
+        audio chain), and drift measured meanwhile grows by the delay times the change of
+        rate. A nudge started on it would stop short, so wait; ask again should the player
+        not follow (someone changed its speed by hand)."""
+        assert self.anchor is not None
+        if now_ms - self._rate_asked_ms < self.settings.settle_ms:
+            return NO_CHANGE
+        return self._apply(Decision(speed=self.anchor.rate, reason="host rate"), now_ms)
 
     def _release_speed(self, now_ms: float) -> Decision:
         self._correction = CorrectionState()
@@ -416,6 +516,8 @@ class Follower:
         sample = self._sample
         if decision.pause and sample is not None and (playing or not sample.paused):
             self._guard.expect(IntentKind.PAUSE, now_ms)
+        if decision.speed is not None:
+            self._rate_asked_ms = now_ms
         if decision.seek_to_s is not None:
             self._guard.expect(IntentKind.SEEK, now_ms, position_s=decision.seek_to_s)
             self._pending_seek_since_ms = now_ms

@@ -31,6 +31,11 @@ STRAY_REPORTS = 5
 """A stray counts once the median of this many reports since the last anchor shows it. A
 report that reaches us late (a busy CPU delays mpv's callbacks by tens of ms) looks behind
 on its own; a real stall or skip moves every report after it."""
+STRAY_REPORTS_OFF_1X = 15
+"""The same away from 1x: there mpv's `time-pos` alternates between the frame shown and a
+reading up to ~35 ms ahead that grows and resets every ~0.4 s (1.5x, 25 fps, `ao=null`);
+five reports could sit on that ramp, fifteen span a cycle (at 1.5x the host re-anchored 17
+times in 6 s on five, each moving the room's line by the ramp)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +61,17 @@ class HostAnchorPublisher:
         self._published_at_ms = -math.inf
         self.refresh_ms = self.settings.anchor_refresh_ms
         """How old an anchor may grow before a silent refresh (stretched in big rooms)."""
-        self._strays_ms: deque[float] = deque(maxlen=STRAY_REPORTS)
+        self._strays_ms: deque[float] = deque(maxlen=STRAY_REPORTS_OFF_1X)
         """Signed stray (real position minus the anchor's) of recent reports, playing."""
         self._planned_seek: tuple[float, int] | None = None
         """A seek announced at the key press and not landed yet: (when, restarts before)."""
         self._seek_costs_ms: deque[float] = deque(maxlen=SEEK_COSTS)
+        self._planned_rate: tuple[float, float] | None = None
+        """A speed announced at the key press that the player has not reported yet:
+        (rate, when)."""
+        self._rate_settle_until_ms: float | None = None
+        """The player took a new speed: its reports settle until then (see
+        `_after_rate_change`)."""
 
     @property
     def anchor(self) -> Anchor | None:
@@ -73,7 +84,7 @@ class HostAnchorPublisher:
         start_ms = now_ms + delay_ms
         self._scheduled_start_ms = start_ms
         self._guard.expect(IntentKind.PLAY, now_ms, not_before_ms=start_ms)
-        return self._publish(events.PLAY, sample.position_s, start_ms, True, sample.speed)
+        return self._publish(events.PLAY, sample.position_s, start_ms, True, self._rate(sample))
 
     @property
     def seek_park_ms(self) -> float:
@@ -99,7 +110,61 @@ class HostAnchorPublisher:
             self._guard.expect(IntentKind.PAUSE, now_ms)
             self._guard.expect(IntentKind.PLAY, now_ms, not_before_ms=at_ms)
             self._scheduled_start_ms = at_ms
-        return self._publish(events.SEEK, target_s, at_ms, playing, sample.speed)
+        return self._publish(events.SEEK, target_s, at_ms, playing, self._rate(sample))
+
+    def plan_speed(self, sample: PlaybackSample, rate: float, now_ms: float) -> AnchorUpdate:
+        """Announce a new playback speed at the key press; the caller sets our player's
+        speed once the broadcast is on its way. Until the player reports that speed, its
+        samples at the old one are expected, not a change to publish. A start or seek
+        still scheduled keeps its frame and instant, at the new rate."""
+        self._planned_rate = (rate, now_ms)
+        self._published_at_ms = now_ms
+        anchor = self._anchor
+        if anchor is not None and anchor.at > now_ms:
+            return self._publish(
+                events.SPEED, anchor.current_time, anchor.at, anchor.is_playing, rate
+            )
+        position_s = sample.position_at(now_ms)
+        return self._publish(events.SPEED, position_s, now_ms, not sample.paused, rate)
+
+    def anchor_rate(self, sample: PlaybackSample) -> float:
+        """The room's speed as we last announced it (our player's, before any anchor)."""
+        return self._anchor.rate if self._anchor is not None else self._rate(sample)
+
+    def _rate(self, sample: PlaybackSample) -> float:
+        """Our speed: the one announced, until the player reports it."""
+        planned = self._planned_rate
+        return planned[0] if planned is not None else sample.speed
+
+    def _after_rate_change(
+        self, sample: PlaybackSample, now_ms: float, playing: bool
+    ) -> tuple[bool, AnchorUpdate | None]:
+        """(still settling, the re-anchor to publish). mpv's reported position steps when
+        its speed changes (audio queued at the old speed: with `ao=null` -180 ms going to
+        1.5x, +280 ms from 1.5x to 0.75x), within ~150 ms of taking it. So the line
+        announced at the key press is re-anchored once, `settle_ms` after the player took
+        the speed, to where it reports; meanwhile nothing is measured against it. Followers
+        step alike when they take the speed, and wait for this re-anchor."""
+        planned = self._planned_rate
+        if planned is not None:
+            rate, planned_ms = planned
+            if sample.speed == rate:
+                self._planned_rate = None
+                self._rate_settle_until_ms = now_ms + self.settings.settle_ms
+            elif now_ms - planned_ms > self.settings.echo_expiry_ms:
+                self._planned_rate = None  # the player never took it: back to normal
+                return False, None
+            return True, None
+        settle_until = self._rate_settle_until_ms
+        if settle_until is None:
+            return False, None
+        if now_ms < settle_until:
+            self._strays_ms.clear()
+            return True, None
+        self._rate_settle_until_ms = None
+        if not playing:
+            return False, None
+        return True, self._publish_now(events.SYNC_ANCHOR, sample, now_ms, playing)
 
     def on_player_state(self, sample: PlaybackSample, now_ms: float) -> AnchorUpdate | None:
         intents = self._guard.observe(sample, now_ms)
@@ -119,7 +184,16 @@ class HostAnchorPublisher:
             if now_ms < self._scheduled_start_ms + self.settings.echo_expiry_ms and not playing:
                 return None
             self._scheduled_start_ms = None
-        if anchor.is_playing != playing or (playing and sample.speed != anchor.rate):
+        settling, reanchor = self._after_rate_change(sample, now_ms, playing)
+        if settling:
+            return reanchor
+        if sample.speed != anchor.rate:  # changed in the mpv window
+            self._published_at_ms = now_ms
+            self._rate_settle_until_ms = now_ms + self.settings.settle_ms
+            return self._publish(
+                events.SPEED, sample.position_at(now_ms), now_ms, playing, sample.speed
+            )
+        if anchor.is_playing != playing:
             return self._publish_now(events.SYNC_ANCHOR, sample, now_ms, playing)
         if not playing:
             return None
@@ -158,15 +232,18 @@ class HostAnchorPublisher:
         )
 
     def _typical_stray_ms(self) -> float | None:
-        if len(self._strays_ms) < STRAY_REPORTS:
+        anchor = self._anchor
+        needed = STRAY_REPORTS if anchor is None or anchor.rate == 1.0 else STRAY_REPORTS_OFF_1X
+        if len(self._strays_ms) < needed:
             return None
-        return statistics.median(self._strays_ms)
+        return statistics.median(list(self._strays_ms)[-needed:])
 
     def _publish_now(
         self, event: AnchorEvent, sample: PlaybackSample, now_ms: float, playing: bool
     ) -> AnchorUpdate:
         self._published_at_ms = now_ms
-        return self._publish(event, sample.position_at(now_ms), now_ms, playing, sample.speed)
+        rate = self._rate(sample)
+        return self._publish(event, sample.position_at(now_ms), now_ms, playing, rate)
 
     def _publish(
         self, event: AnchorEvent, position_s: float, at_ms: float, playing: bool, rate: float

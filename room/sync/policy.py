@@ -85,10 +85,21 @@ class CorrectionState:
         return self.gave_up_at_ms is not None
 
 
-def nudge_factor(drift_ms: float, settings: SyncSettings) -> float:
-    """Relative speed that removes `drift_ms` over the correction horizon, within bounds."""
-    factor = -drift_ms / settings.correction_horizon_ms
-    return 1.0 + max(-settings.max_nudge, min(settings.max_nudge, factor))
+def nudge_factor(drift_ms: float, settings: SyncSettings, rate: float = 1.0) -> float:
+    """Relative speed that removes `drift_ms` over the correction horizon, within bounds.
+
+    At the host's `rate` a factor f gains `rate x (f - 1)` ms of media time per ms: a room
+    at 1.5x removes drift half as fast again with the same factor, one at 0.75x slower.
+    Below 1x the bound widens by 1/rate, so a slow room corrects as fast as one at 1x
+    (at 0.5x: 0.45-0.55x); above 1x it stays `max_nudge` of the rate."""
+    factor = -drift_ms / (settings.correction_horizon_ms * rate)
+    bound = max_nudge(settings, rate)
+    return 1.0 + max(-bound, min(bound, factor))
+
+
+def max_nudge(settings: SyncSettings, rate: float = 1.0) -> float:
+    """The largest nudge, relative to the host's `rate` (see `nudge_factor`)."""
+    return settings.max_nudge / min(1.0, rate)
 
 
 SEEK_WORTH = 2.0
@@ -110,9 +121,11 @@ def correct(
     settings: SyncSettings,
     *,
     seek_cost_ms: float = 0.0,
+    rate: float = 1.0,
 ) -> tuple[Correction, CorrectionState]:
     """Decide how to correct a measured drift. Pure: same inputs, same answer.
-    `seek_cost_ms`: what a seek costs this player (see `SEEK_WORTH`)."""
+    `seek_cost_ms`: what a seek costs this player (see `SEEK_WORTH`). `rate`: the host's
+    playback rate, which the returned speed multiplies (a nudge of 0.98 at 1.5x is 1.47)."""
     if not settings.correction_enabled:
         return _stop_nudge(state, now_ms)
     if state.gave_up_at_ms is not None:
@@ -140,10 +153,10 @@ def correct(
         )
 
     if state.nudge_sign:
-        return _continue_nudge(now_ms, state, settings)
+        return _continue_nudge(now_ms, state, settings, rate)
     recently_changed = now_ms - state.last_speed_change_ms < settings.min_speed_interval_ms
     if magnitude > settings.dead_zone_ms and not recently_changed:
-        factor = nudge_factor(drift_ms, settings)
+        factor = nudge_factor(drift_ms, settings, rate)
         return Correction(CorrectionKind.SPEED, speed=factor), replace(
             state,
             speed_factor=factor,
@@ -156,14 +169,14 @@ def correct(
 
 
 def _continue_nudge(
-    now_ms: float, state: CorrectionState, settings: SyncSettings
+    now_ms: float, state: CorrectionState, settings: SyncSettings, rate: float
 ) -> tuple[Correction, CorrectionState]:
-    applied_ms = max(0.0, now_ms - state.nudge_updated_ms) * (1.0 - state.speed_factor)
+    applied_ms = max(0.0, now_ms - state.nudge_updated_ms) * (1.0 - state.speed_factor) * rate
     remaining = state.nudge_remaining_ms - applied_ms
     state = replace(state, nudge_remaining_ms=remaining, nudge_updated_ms=now_ms)
     if abs(remaining) <= settings.release_ms or (remaining > 0) != (state.nudge_sign > 0):
         return _stop_nudge(state, now_ms)
-    factor = nudge_factor(remaining, settings)
+    factor = nudge_factor(remaining, settings, rate)
     if (
         now_ms - state.last_speed_change_ms < settings.min_speed_interval_ms
         or abs(factor - state.speed_factor) < settings.speed_step

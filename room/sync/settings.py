@@ -10,6 +10,12 @@ class SyncSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
+    offset_s: float = Field(default=0.0, ge=-600, le=600)
+    """Keep our player this many seconds ahead of the host's timeline (negative: behind),
+    for a copy whose content sits later (a longer intro, another release). `o` in the room
+    sets it for the media playing and remembers it per media in your data folder; this is
+    the offset for media with none remembered."""
+
     correction_enabled: bool = True
     """Correct drift while playing (speed nudges and seeks). Off: follow the host's play,
     pause and seek commands only, as other watch-party clients do."""

@@ -20,6 +20,12 @@ class DriftVerdict:
         self._drift_ms = drift_ms
         self._measured_at_ms = now_ms
 
+    def latest_ms(self, now_ms: float) -> float | None:
+        """The latest drift measured, while not stale."""
+        if self._drift_ms is None or now_ms - self._measured_at_ms > self._stale_after_ms:
+            return None
+        return self._drift_ms
+
     def is_synced(self, now_ms: float) -> bool:
         if self._drift_ms is None or now_ms - self._measured_at_ms > self._stale_after_ms:
             return False

@@ -175,8 +175,16 @@ class Room:
     def true_drift_ms(self) -> float:
         return (self.player.position - self.host.position(self.t)) * 1000
 
-    def publish(self, *, position: float | None = None, playing: bool | None = None) -> None:
+    def publish(
+        self,
+        *,
+        position: float | None = None,
+        playing: bool | None = None,
+        rate: float | None = None,
+    ) -> None:
         self.host.set(self.t, position=position, playing=playing)
+        if rate is not None:
+            self.host.rate = rate
         anchor = Anchor(
             is_playing=self.host.playing,
             current_time=self.host.position(self.t),

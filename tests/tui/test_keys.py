@@ -17,7 +17,11 @@ from room.intents import (
     RequestHost,
     SeekBy,
     SeekTo,
+    SetOffset,
+    SetSpeed,
+    StepSpeed,
     TogglePlay,
+    UndoSeek,
 )
 from room.state import Connection, ConnectionStatus, Member, RoomState
 from tests.rooms import RecordingRoom, busy_room, empty_room
@@ -36,6 +40,10 @@ from tui.screens.help import HelpScreen
         ("right", SeekBy(5.0)),
         ("down", SeekBy(-60.0)),
         ("up", SeekBy(60.0)),
+        ("left_square_bracket", StepSpeed(-1)),
+        ("right_square_bracket", StepSpeed(1)),
+        ("backspace", SetSpeed(1.0)),
+        ("u", UndoSeek()),
     ],
 )
 async def test_host_playback_keys_post_intents(
@@ -47,7 +55,21 @@ async def test_host_playback_keys_post_intents(
     assert room.intents == [intent]
 
 
-@pytest.mark.parametrize("key", ["space", "left", "right", "up", "down", "g"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "space",
+        "left",
+        "right",
+        "up",
+        "down",
+        "g",
+        "left_square_bracket",
+        "right_square_bracket",
+        "backspace",
+        "u",
+    ],
+)
 async def test_follower_playback_keys_explain_who_controls(make_app: AppFactory, key: str) -> None:
     app, room = make_app(busy_room(self_is_host=False))
     async with app.run_test() as pilot:
@@ -64,6 +86,14 @@ async def test_room_without_host_lets_anyone_play_and_claim(make_app: AppFactory
     assert room.intents == [TogglePlay(), ClaimHost()]
 
 
+async def test_in_a_room_without_host_the_speed_waits_for_one(make_app: AppFactory) -> None:
+    app, room = make_app(empty_room())
+    async with app.run_test() as pilot:
+        await press(pilot, "right_square_bracket")
+        assert room.intents == []
+        assert any("speed is the host's" in text for text in notices(app))
+
+
 async def test_jump_to_typed_time(make_app: AppFactory) -> None:
     app, room = make_app(busy_room(self_is_host=True))
     async with app.run_test() as pilot:
@@ -73,6 +103,17 @@ async def test_jump_to_typed_time(make_app: AppFactory) -> None:
         assert app.screen is not app.room_screen
         await press(pilot, "backspace", *"1:30", "enter")
     assert room.intents == [SeekTo(90.0)]
+
+
+async def test_any_member_sets_its_offset(make_app: AppFactory) -> None:
+    app, room = make_app(busy_room(self_is_host=False))
+    async with app.run_test() as pilot:
+        await press(pilot, "o")
+        await press(pilot, *"abc", "enter")  # not seconds: the dialog stays and says why
+        assert room.intents == []
+        assert app.screen is not app.room_screen
+        await press(pilot, *["backspace"] * 8, *"+1.5", "enter")
+    assert room.intents == [SetOffset(1.5)]
 
 
 async def test_comment_is_posted_and_space_while_typing_is_text(make_app: AppFactory) -> None:

@@ -14,7 +14,8 @@ from textual.app import App, ComposeResult
 from textual.widget import Widget
 
 import tui
-from room.state import Comment, Connection, ConnectionStatus, Playback
+from room.member_drift import OffReason
+from room.state import Comment, Connection, ConnectionStatus, Member, Playback, SyncStatus
 from tests.rooms import SELF_ID, T0, busy_room, empty_room
 from tests.tui.conftest import AppFactory
 from tui.widgets.comment_feed import CommentFeed
@@ -22,6 +23,7 @@ from tui.widgets.comment_lines import CommentWindow
 from tui.widgets.member_list import MemberList
 from tui.widgets.playback_pane import PlaybackPane
 
+SYNCED = SyncStatus.SYNCED
 NARROW = (80, 24)
 WIDE = (160, 40)
 
@@ -167,3 +169,62 @@ def test_feed_focused_on_a_comment(snap_compare, make_app: AppFactory) -> None: 
 def test_help_screen(snap_compare, make_app: AppFactory) -> None:  # type: ignore[no-untyped-def]
     app, _ = make_app(busy_room())
     assert snap_compare(app, terminal_size=NARROW, press=["question_mark"])
+
+
+def test_member_list_drift_and_why_off(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """Measured drift in ms, why a member is off instead of a bare "off", and an offset."""
+    members = (
+        Member("u-alice", "alice", is_host=True, is_playing=True, current_time=754.2, sync=SYNCED),
+        Member(
+            "u-bob",
+            "bob",
+            is_playing=True,
+            current_time=755.7,
+            sync=SYNCED,
+            drift_ms=12.4,
+            offset_s=1.5,
+        ),
+        Member(
+            "u-carol",
+            "carol",
+            is_playing=True,
+            current_time=751.8,
+            sync=SyncStatus.OUT_OF_SYNC,
+            drift_ms=-2400.0,
+            off_reason=OffReason.GAVE_UP,
+        ),
+        Member(
+            "u-dave",
+            "dave",
+            is_playing=False,
+            current_time=754.0,
+            sync=SYNCED,
+            drift_ms=-31.0,
+            off_reason=OffReason.SEEKING,
+        ),
+        Member(
+            "u-erin",
+            "erin",
+            is_playing=True,
+            current_time=750.0,
+            sync=SyncStatus.BUFFERING,
+            off_reason=OffReason.BUFFERING,
+        ),
+        Member(
+            "u-frank",
+            "frank",
+            is_playing=False,
+            current_time=700.0,
+            sync=SyncStatus.OUT_OF_SYNC,
+            drift_ms=-54_200.0,
+            off_reason=OffReason.ON_ITS_OWN,
+        ),
+        Member(
+            "u-gina",
+            "gina",
+            sync=SyncStatus.OUT_OF_SYNC,
+            off_reason=OffReason.CANT_PLAY,
+        ),
+        Member(SELF_ID, "you", is_playing=True, current_time=754.2, sync=SYNCED, drift_ms=-3.0),
+    )
+    assert snap_compare(PaneApp(member_list(members)), terminal_size=(48, 11))

@@ -23,7 +23,11 @@ from room.intents import (
     RequestHost,
     SeekBy,
     SeekTo,
+    SetOffset,
+    SetSpeed,
+    StepSpeed,
     TogglePlay,
+    UndoSeek,
     refusal,
 )
 from room.state import Comment, Playback, RoomState
@@ -33,6 +37,7 @@ from tui.screens.compose_comment import CommentScreen, Draft
 from tui.screens.hand_over import HandOverScreen
 from tui.screens.help import HelpScreen
 from tui.screens.jump import JumpScreen
+from tui.screens.offset import OffsetScreen
 from tui.video import VideoOutput
 from tui.widgets.comment_feed import CommentFeed
 from tui.widgets.comment_lines import CommentWindow
@@ -167,6 +172,25 @@ class RoomScreen(Screen[None]):
 
     def action_seek_large(self, direction: int) -> None:
         self.request(SeekBy(direction * self.large_step_s))
+
+    def action_offset(self) -> None:
+        me = self.room.member(self.room.self_user_id) if self.room else None
+        current = (me.offset_s if me else None) or 0.0
+
+        def set_offset(offset_s: float | None) -> None:
+            if offset_s is not None:
+                self.request(SetOffset(offset_s))
+
+        self.app.push_screen(OffsetScreen(current), set_offset)
+
+    def action_undo_seek(self) -> None:
+        self.request(UndoSeek())
+
+    def action_speed(self, direction: int) -> None:
+        self.request(StepSpeed(direction))
+
+    def action_speed_reset(self) -> None:
+        self.request(SetSpeed(1.0))
 
     def action_jump(self) -> None:
         if self._refused(SeekTo(0.0)):

@@ -8,6 +8,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from room.member_drift import OffReason
+from room.notices import format_offset
 from room.state import Member, SyncStatus
 from room.text import clean_name
 from room.timefmt import format_time
@@ -21,13 +23,48 @@ SYNC_LABELS: dict[SyncStatus, tuple[str, str]] = {
 }
 
 
+REASON_LABELS: dict[OffReason, tuple[str, str]] = {
+    OffReason.BUFFERING: ("… buffering", "yellow"),
+    OffReason.SEEKING: ("↻ seeking", "yellow"),
+    OffReason.GAVE_UP: ("✗ gave up", "red"),
+    OffReason.ON_ITS_OWN: ("‖ on its own", "yellow"),
+    OffReason.CANT_PLAY: ("✗ can't play", "red"),
+}
+"""Why a member is off, shown instead of its sync mark (stale reports excepted)."""
+
 PAUSED = "‖"
+
+
+def drift_text(member: Member) -> Text:
+    """The member's measured drift: "+12 ms" ahead of the host, "-40 ms" behind; "" for the
+    host and while unmeasured. Beyond 10 s in seconds, so the column stays narrow."""
+    drift = member.drift_ms
+    if member.is_host or drift is None:
+        return Text("")
+    style = "dim" if abs(drift) <= DRIFT_OK_MS else "red"
+    if abs(drift) >= 10_000:
+        return Text(f"{drift / 1000:+.0f} s", style=style)
+    return Text(f"{drift:+.0f} ms", style=style)
+
+
+DRIFT_OK_MS = 80.0
+"""Drift shown dim up to this (the engine's in-sync threshold), red beyond."""
+
+
+def status_text(member: Member) -> Text:
+    reason = member.off_reason
+    if reason is not None and member.sync is not SyncStatus.STALE and not member.is_host:
+        label, colour = REASON_LABELS[reason]
+    else:
+        label, colour = SYNC_LABELS[member.sync]
+    return Text(label, style=colour)
 
 
 class MemberList(Widget):
     """The member list pane. Set ``members`` and ``self_user_id``; it redraws itself.
 
-    Each row: ★ for the host and › for you, name, ▶ playing or ‖ paused, position, sync.
+    Each row: ★ for the host and › for you, name, ▶ playing or ‖ paused, position, measured
+    drift, and sync (or why the member is off: buffering, seeking, gave up, ...).
     """
 
     DEFAULT_CLASSES = "pane"
@@ -48,18 +85,25 @@ class MemberList(Widget):
         table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         table.add_column(width=1)
         table.add_column(justify="right", no_wrap=True)
+        drifts = [drift_text(member) for member in self.members]
+        show_drift = any(drift.plain for drift in drifts)
+        if show_drift:
+            table.add_column(justify="right", no_wrap=True)
         table.add_column(no_wrap=True)
-        for member in self.members:
+        for member, drift in zip(self.members, drifts, strict=True):
             name = Text(clean_name(member.username), style="bold" if member.is_host else "")
+            if member.offset_s:
+                name.append(f" {format_offset(member.offset_s)}", style="cyan")
             marker = Text("★" if member.is_host else " ", style="yellow")
             if member.user_id == self.self_user_id:
                 marker.append("›", style="bold cyan")
-            label, colour = SYNC_LABELS[member.sync]
-            table.add_row(
+            cells = [
                 marker,
                 name,
                 Text("▶" if member.is_playing else PAUSED),
                 Text(format_time(member.position_at(self.as_of_ms))),
-                Text(label, style=colour),
-            )
+            ]
+            if show_drift:  # a column only once someone has measured theirs
+                cells.append(drift)
+            table.add_row(*cells, status_text(member))
         return table

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from room.notices import format_rate
 from room.state import Connection, ConnectionStatus, Playback
 from room.text import clean_name
 from room.timefmt import format_time
@@ -58,6 +59,8 @@ class PlaybackPane(Widget):
             state = Text("▶ Playing", style="green")
         else:
             state = Text("‖ Paused", style="yellow")
+        if playback.speed != 1.0:
+            state.append(f" {format_rate(playback.speed)}", style="bold")
         title = Text(clean_name(playback.media_title or "Nothing loaded", 200), style="bold")
         first = Text.assemble(state, "  ", title, no_wrap=True, overflow="ellipsis")
 

@@ -1,0 +1,110 @@
+"""The host's playback speed reaches the room: real hub, real libmpv on both sides."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from hub import RunningHub
+from player.base import PlayerState
+from room.intents import SetSpeed, TogglePlay
+from room.state import Member, RoomState
+from tests.live.harness import WAIT_S, LiveMember, host_and_follower, within
+from tests.live.test_two_members import FRAME_S, player_of, until_within
+
+NO_DRIFT = Member("nobody", "nobody")
+
+
+def bob_row(state: RoomState) -> Member | None:
+    return state.member("u-bob")
+
+
+HOLD_S = 3.0
+"""How long the follower must then stay within a frame."""
+WINDOW_S = 1.0
+IN_SYNC_MS = 80.0
+
+
+def frame_line_s(reports: list[tuple[float, float]], rate: float) -> float:
+    """Where a player's frames sit against the clock: the lowest ``position - rate x stamp``
+    over its reports. Away from 1x mpv reports some frames early, by an amount that ramps
+    up to ~35 ms and resets every ~0.4 s (1.5x, 25 fps, ``ao=null``); its on-time frames
+    form the lower envelope, which a second of reports (two cycles) contains."""
+    return min(position - rate * stamp for stamp, position in reports)
+
+
+async def stays_within(
+    host: LiveMember, follower: LiveMember, rate: float, *, offset_s: float = 0.0
+) -> float:
+    """The worst drift of the follower's frames against the host's (plus the follower's
+    ``offset_s``), in one-second windows over ``HOLD_S``."""
+    reports: dict[str, list[tuple[float, float]]] = {"host": [], "follower": []}
+
+    def recorder(name: str):  # type: ignore[no-untyped-def]
+        def record(state: PlayerState) -> None:
+            if state.position is not None and not (state.paused or state.seeking):
+                reports[name].append((state.position_at, state.position))
+
+        return record
+
+    player_of(host).add_listener(recorder("host"))
+    player_of(follower).add_listener(recorder("follower"))
+    worst = 0.0
+    for _ in range(int(HOLD_S / WINDOW_S)):
+        for name in reports:
+            reports[name].clear()
+        player = player_of(follower)
+        await within(
+            player.wait_for(
+                lambda s: (
+                    bool(reports["follower"])
+                    and (s.position_at - reports["follower"][0][0] >= WINDOW_S)
+                )
+            )
+        )
+        if not reports["host"]:
+            pytest.fail("the host's player stopped reporting")
+        drift = frame_line_s(reports["follower"], rate) - frame_line_s(reports["host"], rate)
+        drift -= offset_s
+        worst = max(worst, abs(drift))
+    return worst
+
+
+@pytest.mark.slow
+async def test_speed_changes_while_playing_keep_the_follower_within_a_frame(
+    hub: RunningHub,
+    media,  # type: ignore[no-untyped-def]
+) -> None:
+    async with host_and_follower(hub.url, media) as (ann, bob):
+        await ann.submit(TogglePlay())
+        await within(player_of(bob).wait_for(lambda s: not s.paused))
+        await until_within(ann, bob, FRAME_S)
+
+        for rate in (1.5, 0.75):
+            changed_at = time.monotonic()
+            await ann.submit(SetSpeed(rate))
+            await within(player_of(ann).wait_for(lambda s, rate=rate: s.speed == rate))
+            # The follower plays at the host's rate, give or take its own nudge.
+            await within(
+                player_of(bob).wait_for(lambda s, rate=rate: abs(s.speed / rate - 1) <= 0.05)
+            )
+            await until_within(ann, bob, FRAME_S, timeout=WAIT_S)
+            converged_s = time.monotonic() - changed_at
+            worst = await stays_within(ann, bob, rate)
+            assert worst <= FRAME_S, f"at {rate}x the follower strayed {worst * 1000:.0f} ms"
+            print(
+                f"{rate}x: within a frame {converged_s:.2f} s after the change, "
+                f"then at most {worst * 1000:.0f} ms off"
+            )
+            await bob.noticed(f"ann set the speed to {rate:g}×")
+            await bob.until(lambda s, rate=rate: s.playback.speed == rate)
+            assert ann.state.playback.speed == rate
+            assert not any("set the speed" in text for text in ann.notices)  # never our own
+        assert not player_of(bob).state.paused, "a speed change must not stop the follower"
+        # The host's member list shows the follower's measured drift, from its heartbeat.
+        state = await ann.until(lambda s: (bob_row(s) or NO_DRIFT).drift_ms is not None)
+        shown = bob_row(state)
+        assert shown is not None and shown.drift_ms is not None
+        assert abs(shown.drift_ms) <= IN_SYNC_MS  # what its "✓ sync" means; one report, not a fit
+        assert shown.off_reason is None
