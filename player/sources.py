@@ -84,7 +84,9 @@ def render_demo_file(
     """
     from player.mpv_player import import_mpv
 
-    path = path.with_name(f"{path.stem}.r{RENDER_VERSION}{path.suffix}")
+    versioned = f".r{RENDER_VERSION}"
+    if not path.stem.endswith(versioned):  # a path this function returned is taken as is
+        path = path.with_name(f"{path.stem}{versioned}{path.suffix}")
     if path.exists() and path.stat().st_size > 0:
         return path
     mpv = import_mpv()

@@ -34,6 +34,7 @@ async def test_after_a_seek_the_renders_sound_and_picture_are_at_the_same_moment
     the renderer's version in their name, so such a file is never reused."""
     path = render_demo_file(tmp_path / "seek.mkv", duration_s=90.0, fps=25, size="160x90")
     assert ".r" in path.stem, "the cached render names its renderer's version"
+    assert render_demo_file(path, duration_s=90.0, fps=25, size="160x90") == path, "reused"
     await player.load(str(path))
     player.play()
     for target in (60.0, 20.0):
