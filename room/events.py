@@ -26,6 +26,8 @@ SYNC_PONGS: Final = "sync_pongs"
 """The host's batched answers to clock pings."""
 HOST_CHANGED: Final = "host_changed"
 HOST_REQUEST: Final = "host_request"
+ITEM_CHANGE: Final = "item_change"
+"""The host moved the room to a queue item (room.wire.ItemChanged)."""
 
 PLAYBACK_EVENTS: Final = frozenset({PLAY, PAUSE, SEEK, SYNC_ANCHOR})
 """The events that carry a playback command or anchor (one payload shape)."""

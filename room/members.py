@@ -57,6 +57,8 @@ def member_from(fields: PresenceFields, host_user_id: str | None) -> Member:
         current_time=fields.current_time,
         sync=sync_status(fields),
         last_update_ms=fields.last_update or None,
+        readiness=fields.readiness,
+        item_id=fields.item_id,
     )
 
 

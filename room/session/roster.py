@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -19,6 +20,7 @@ from room import events
 from room.members import merge_members, presence_members
 from room.notices import joined_notice, left_notice
 from room.publisher import Kind, PresencePublisher, kind, kind_of
+from room.queue.waiting import Readiness
 from room.roomdata import RoomData
 from room.session.budget import KEPT_FOR_CHANGES, SLACK_SPREAD_S, RoomBudget, jitter
 from room.session.context import RoomContext, wait_for_event
@@ -105,6 +107,9 @@ class Roster:
         self._slack_at_s: float | None = None
         """When our held change may look at the room's slack (spread: see SLACK_SPREAD_S)."""
         self._fresh_join = True
+        self.readiness: Callable[[], tuple[Readiness | None, str | None]] = lambda: (None, None)
+        """Our readiness for the queue's current item and its id (set by the queue)."""
+        self._sent_readiness: tuple[Readiness | None, str | None] = (None, None)
 
     # --- what the room tells us ---------------------------------------------------------
 
@@ -144,6 +149,7 @@ class Roster:
     def own_fields(self) -> PresenceFields:
         host = self._host
         position = self._playback.position_now()
+        readiness, item_id = self.readiness()
         return PresenceFields(
             user_id=self.ctx.user_id,
             username=self.ctx.username,
@@ -154,6 +160,8 @@ class Roster:
             host_since=host.host_since if host.is_host else None,
             is_synced=self._playback.is_synced(),
             buffering=self._playback.buffering,
+            readiness=readiness,
+            item_id=item_id,
         )
 
     def note_own_state(self) -> None:
@@ -187,6 +195,7 @@ class Roster:
         if not link.is_joined:
             return
         self._sent_kind = kind_of(fields)
+        self._sent_readiness = (fields.readiness, fields.item_id)
         await link.send(
             events.HEARTBEAT, {**fields.model_dump(), "is_synced": bool(fields.is_synced)}
         )
@@ -224,7 +233,9 @@ class Roster:
     def _kind_unsent(self) -> bool:
         """Our state differs in kind from what the room last heard from us."""
         now = kind(self._host.is_host, self._playback.is_synced(), self._playback.buffering)
-        return self._sent_kind is not None and now != self._sent_kind
+        if self._sent_kind is None:
+            return False
+        return now != self._sent_kind or self.readiness() != self._sent_readiness
 
     async def run(self) -> None:
         """Heartbeat every interval the budget sets; a change in kind goes soon after it
