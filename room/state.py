@@ -97,6 +97,13 @@ class Connection:
     """Where we connect to, shown to the user (never with a key in it)."""
 
 
+def readiness_for_item(member: Member, item_id: str | None) -> Readiness | None:
+    """A member's readiness for the item ``item_id``: a report about another is loading."""
+    if member.readiness is None or item_id is None:
+        return member.readiness
+    return member.readiness if member.item_id == item_id else Readiness.LOADING
+
+
 @dataclass(frozen=True, slots=True)
 class Waiting:
     """Whom the room waits for before it starts the current item, and until when."""
@@ -127,10 +134,7 @@ class QueueState:
         return None if index is None else self.items[index]
 
     def readiness_of(self, member: Member) -> Readiness | None:
-        """A member's readiness for the current item: a report about another is loading."""
-        if member.readiness is None or self.current_item_id is None:
-            return member.readiness
-        return member.readiness if member.item_id == self.current_item_id else Readiness.LOADING
+        return readiness_for_item(member, self.current_item_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from room.state import Member, SyncStatus
+from room.queue.waiting import Readiness
+from room.state import Member, SyncStatus, readiness_for_item
 from room.text import clean_name
 from room.timefmt import format_time
 
@@ -20,6 +21,14 @@ SYNC_LABELS: dict[SyncStatus, tuple[str, str]] = {
     SyncStatus.UNKNOWN: ("?", "dim"),
 }
 
+
+READINESS_LABELS: dict[Readiness, tuple[str, str]] = {
+    Readiness.LOADING: ("… load", "yellow"),
+    Readiness.BUFFERING: ("… buf", "yellow"),
+    Readiness.CANT_PLAY: ("✗ can't play", "magenta"),
+}
+"""Shown instead of the sync state while a member is not ready for the queue's item: a
+member that can't play it is not out of sync."""
 
 PAUSED = "‖"
 
@@ -36,6 +45,10 @@ class MemberList(Widget):
     self_user_id: reactive[str] = reactive("")
     as_of_ms: reactive[int | None] = reactive(None)
     """When the list was drawn up: a playing member's position is shown as of then."""
+    current_item_id: reactive[str | None] = reactive(None)
+    """The queue item the room is on: readiness is about it."""
+    waiting_for: reactive[tuple[str, ...]] = reactive(())
+    """Names of the members the room waits for (marked ◷)."""
 
     def watch_members(self, members: tuple[Member, ...]) -> None:
         self.border_title = f"Members ({len(members)})"
@@ -55,6 +68,11 @@ class MemberList(Widget):
             if member.user_id == self.self_user_id:
                 marker.append("›", style="bold cyan")
             label, colour = SYNC_LABELS[member.sync]
+            readiness = readiness_for_item(member, self.current_item_id)
+            if readiness in READINESS_LABELS:
+                label, colour = READINESS_LABELS[readiness]
+            if member.username in self.waiting_for:
+                label = f"◷{label}"
             table.add_row(
                 marker,
                 name,
