@@ -105,15 +105,14 @@ class RoomQueue:
 
     # --- what the roster publishes ------------------------------------------------------
 
-    def own_readiness(self) -> tuple[Readiness | None, str | None]:
-        """Our readiness for the current item and its id (both None outside the queue)."""
-        if self._current is None:
-            return None, None
+    def own_readiness(self) -> tuple[Readiness, str | None]:
+        """Our readiness for the current item and its id. Outside the queue too (with no
+        item): a host that hears a report about no item or another one knows we are a
+        client that will load the new item, not a browser that never reports."""
+        item_id = self.current_item_id
         if self._own is not None:
-            return self._own, self._current.id
-        return (Readiness.BUFFERING if self._playback.buffering else Readiness.READY), (
-            self._current.id
-        )
+            return self._own, item_id
+        return (Readiness.BUFFERING if self._playback.buffering else Readiness.READY), item_id
 
     @property
     def current_item_id(self) -> str | None:
@@ -131,7 +130,8 @@ class RoomQueue:
         except TableError as error:
             self.ctx.notices.notice(f"The queue is unavailable: {error}", force=True)
             return
-        self._items = {item.id: item for item in items}
+        # Changes heard (or made) while the read was under way are newer than it.
+        self._items = {**{item.id: item for item in items}, **self._items}
         self._show()
         if row is not None:
             self.on_room_row(row)
