@@ -57,7 +57,7 @@ class Reports(Protocol):
     present: dict[str, PresenceFields]
     heartbeats: dict[str, HeartbeatEvent]
 
-    def note_own_state(self) -> None: ...
+    def note_own_state(self, *, waited_for: bool = False) -> None: ...
 
     def name_of(self, user_id: str) -> str: ...
 
@@ -100,6 +100,8 @@ class RoomQueue:
         self._waiting_since_s: dict[str, float] = {}
         self._reported = asyncio.Event()
         self._go_on = False
+        self._before: tuple[Readiness, str | None] = (Readiness.READY, None)
+        """What we reported before the current item (repeated while it loads)."""
         self._ended: str | None = None
         """The item whose end we have acted on (the host moves on once per item)."""
 
@@ -108,8 +110,14 @@ class RoomQueue:
     def own_readiness(self) -> tuple[Readiness, str | None]:
         """Our readiness for the current item and its id. Outside the queue too (with no
         item): a host that hears a report about no item or another one knows we are a
-        client that will load the new item, not a browser that never reports."""
+        client that will load the new item, not a browser that never reports.
+
+        While loading we keep saying what we said about the item before: everyone reads a
+        report about another item as "loading" already, so the room is spared one change
+        in kind per member and item (ten members, ten broadcasts to ten)."""
         item_id = self.current_item_id
+        if self._own is Readiness.LOADING:
+            return self._before
         if self._own is not None:
             return self._own, item_id
         return (Readiness.BUFFERING if self._playback.buffering else Readiness.READY), item_id
@@ -329,6 +337,8 @@ class RoomQueue:
 
     def _enter(self, item: QueueItem) -> None:
         """We are on ``item`` now: load it, and (as the host) start it when the room is."""
+        if self._own is not Readiness.LOADING:
+            self._before = self.own_readiness()
         self._current = item
         self._ended = None
         self._go_on = False
@@ -357,7 +367,7 @@ class RoomQueue:
 
     def _set_own(self, readiness: Readiness | None, problem: str | None) -> None:
         self._own, self._problem = readiness, problem
-        self._reports.note_own_state()
+        self._reports.note_own_state(waited_for=readiness is not Readiness.LOADING)
         self._show()
 
     async def _wait_until_started(self, item: QueueItem) -> None:

@@ -164,9 +164,14 @@ class Roster:
             item_id=item_id,
         )
 
-    def note_own_state(self) -> None:
-        """Our player moved on: if our state changed in kind, the room should hear soon."""
+    def note_own_state(self, *, waited_for: bool = False) -> None:
+        """Our player moved on: if our state changed in kind, the room should hear soon.
+
+        ``waited_for``: the room is waiting for this news (we are ready for the queue's
+        item), so it skips the coalescing wait; it still needs the budget's leave."""
         if self._kind_unsent():
+            if waited_for:
+                self._change_seen_s = self.ctx.clock.monotonic_s() - COALESCE_S
             self._changed.set()
 
     def member_row(self) -> dict[str, Any]:
