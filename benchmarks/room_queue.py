@@ -119,12 +119,15 @@ async def start_member(
     wait_for: str,
     load_s: tuple[float, float],
     rng: random.Random,
+    messages_per_s: float | None,
 ) -> Watched:
     overrides: dict[str, Any] = {
         "server": {"url": hub_url, "user_token": bench_token(user_id)},
         "player": {"vo": "null", "ao": "null", "media": str(media)},
         "room": {"wait_for": wait_for, "open_paths": True},
     }
+    if messages_per_s is not None:
+        overrides["presence"] = {"room_messages_per_s": messages_per_s}
     settings = load_settings(overrides)[0]
     initial = RoomState("queue", user_id, user_id, members=(Member(user_id, user_id),))
     room: LiveRoom
@@ -182,6 +185,7 @@ async def run_phase(
                     wait_for=wait_for,
                     load_s=load_s,
                     rng=rng,
+                    messages_per_s=args.room_messages_per_s,
                 )
             )
         host = members[0]
@@ -280,6 +284,7 @@ async def main(args: argparse.Namespace) -> None:
         "other_load_pct_of_a_core": other_load,
         "slow_member_s": args.slow_member_s,
         "play_s": args.play_s,
+        "room_messages_per_s": args.room_messages_per_s,
         "goal_p95_ms": 1500,
     }
     print(json.dumps(result), flush=True)
@@ -292,6 +297,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--members", type=int, default=10)
     parser.add_argument("--libmpv", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--room-messages-per-s",
+        type=float,
+        default=None,
+        help="the room's message budget (default: the app's, half of Supabase Free's 100/s)",
+    )
     parser.add_argument(
         "--play-s",
         type=float,

@@ -217,3 +217,18 @@ def test_quick_terminal_video_benchmark_prints_the_summary_last(tmp_path: Path) 
     assert summary["painted_ratio_min"] > 0.5, "the pane painted the frames it was given"
     assert summary["bytes_per_s_80x24_15fps"] > 0
     user.assert_untouched()
+
+
+@pytest.mark.slow
+def test_quick_room_queue_prints_the_summary_last(tmp_path: Path) -> None:
+    user = UserFolders(tmp_path)
+    summary = run_benchmark("room_queue", user, "--quick", timeout=300)
+    for key in (
+        "item_change_all_playing_p95_ms",
+        "started_midway",
+        "naive_item_change_all_playing_p95_ms",
+    ):
+        assert key in summary, key
+    assert summary["item_change_timeouts"] == 0
+    assert summary["item_change_all_playing_p95_ms"] is not None
+    user.assert_untouched()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import uuid
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
@@ -28,7 +29,7 @@ from room.intents import (
 )
 from room.queue.items import QueueItem, QueueItemRow, in_order, item_of, may_open
 from room.queue.settings import RoomSettings
-from room.queue.waiting import MemberReadiness, Readiness, start_verdict
+from room.queue.waiting import MemberReadiness, Readiness, rebuffer_holders, start_verdict
 from room.roomdata import RoomData
 from room.session.budget import RoomBudget
 from room.session.context import RoomContext, wait_for_event
@@ -98,6 +99,7 @@ class RoomQueue:
         self._problem: str | None = None
         self._waiting: Waiting | None = None
         self._waiting_since_s: dict[str, float] = {}
+        self._buffering_since_s: dict[str, float] = {}
         self._reported = asyncio.Event()
         self._go_on = False
         self._before: tuple[Readiness, str | None] = (Readiness.READY, None)
@@ -221,6 +223,8 @@ class RoomQueue:
     async def _submit(self, intent: Intent) -> None:
         if isinstance(intent, GoOnWithoutWaiting):
             self._go_on = True
+            for user_id in self._buffering_since_s:  # and stop holding for these
+                self._buffering_since_s[user_id] = -math.inf
             self._reported.set()
         elif isinstance(intent, NextItem | PreviousItem):
             item = self._neighbour(1 if isinstance(intent, NextItem) else -1)
@@ -363,7 +367,19 @@ class RoomQueue:
             return
         self._set_own(None, None)
         self._playback.resync()
+        if self._host.is_host and item.duration is None:
+            self.ctx.tasks.spawn(self._note_duration(item))
         await self._wait_until_started(item)
+
+    async def _note_duration(self, item: QueueItem) -> None:
+        """The host's player knows the item's length now: the queue shows it to everyone."""
+        duration = self._playback.duration
+        if self._data is None or duration is None:
+            return
+        try:
+            await self._data.tables.update_item(item.id, {"duration": duration})
+        except TableError as error:
+            log.info("could not note the item's duration: %s", error)
 
     def _set_own(self, readiness: Readiness | None, problem: str | None) -> None:
         self._own, self._problem = readiness, problem
@@ -389,6 +405,7 @@ class RoomQueue:
                 self._set_waiting(None)
                 if self._host.is_host:
                     self._start()
+                    self.ctx.tasks.spawn(self._hold_for_rebuffering(item))
                 return
             deadline_ms = None
             if verdict.deadline_s is not None:
@@ -398,6 +415,57 @@ class RoomQueue:
             wait_s = (verdict.deadline_s - now_s) if verdict.deadline_s is not None else 1.0
             await wait_for_event(clock, self._reported, max(0.01, wait_s))
         self._set_waiting(None)
+
+    async def _hold_for_rebuffering(self, item: QueueItem) -> None:
+        """While the item plays, the host pauses the room for a member that re-buffers, each
+        for at most ``room.rebuffer_timeout_s`` (Jellyfin PR #17349's 10 s), then resumes."""
+        clock = self.ctx.clock
+        held = False
+        while self._current is item and self._host.is_host:
+            now_s = clock.monotonic_s()
+            verdict = rebuffer_holders(
+                self.settings.waiting,
+                self._buffering_reports(now_s),
+                item_id=item.id,
+                host_user_id=self.ctx.user_id,
+                now_s=now_s,
+                timeout_s=self.settings.rebuffer_timeout_s,
+            )
+            sample = self._playback.sample
+            if sample is None or sample.eof:
+                break
+            if not verdict.start and not held and not sample.paused:
+                held = True
+                self._playback.toggle_play()  # the host's pause: the room stops together
+            elif verdict.start and held:
+                held = False
+                if sample.paused:
+                    self._playback.toggle_play()  # and starts together
+            waiting = None
+            if held and verdict.deadline_s is not None:
+                deadline_ms = clock.wall_ms() + round((verdict.deadline_s - now_s) * 1000)
+                waiting = Waiting(verdict.waiting_for, deadline_ms)
+            self._set_waiting(waiting)
+            self._reported.clear()
+            wait_s = verdict.deadline_s - now_s if verdict.deadline_s is not None else 5.0
+            await wait_for_event(clock, self._reported, max(0.01, wait_s))
+        if self._current is item:
+            self._set_waiting(None)
+
+    def _buffering_reports(self, now_s: float) -> list[MemberReadiness]:
+        """Every other member's report, each since when it has been buffering (for the
+        others the time does not matter). ``w`` set theirs in the past: no longer held."""
+        reports = []
+        for member in self._readiness():
+            if member.user_id == self.ctx.user_id:
+                continue
+            if member.readiness is Readiness.BUFFERING and member.item_id == self.current_item_id:
+                since = self._buffering_since_s.setdefault(member.user_id, now_s)
+            else:
+                self._buffering_since_s.pop(member.user_id, None)
+                since = now_s
+            reports.append(replace(member, waiting_since_s=since))
+        return reports
 
     def _started_by_host(self) -> bool:
         if self._host.is_host:

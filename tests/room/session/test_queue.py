@@ -145,3 +145,49 @@ async def test_the_host_starts_once_the_member_is_ready_or_on_w() -> None:
     assert room2.state.queue.waiting is None
     await room.stop()
     await room2.stop()
+
+
+async def test_a_member_that_cannot_open_the_item_says_why_and_is_not_out_of_sync() -> None:
+    room = Room("f", room_settings=RoomSettings(open_paths=True))
+
+    async def missing(source: str) -> str | None:
+        return f"{source} does not exist"
+
+    room.session.item_loader = missing
+    await room.start()
+    room.session.on_presence(presence(member("host", is_host=True, host_since=1), member("f")))
+    room.session.on_player_sample(paused_at(0.0, room.clock))
+    room.session.on_broadcast(events.ITEM_CHANGE, item_change("/srv/gone.mkv"))
+    await room.clock.advance(2.0)  # notices come one a second
+    beat = room.link.events(events.HEARTBEAT)[-1]
+    assert (beat["readiness"], beat["item_id"]) == ("cant_play", "item-9")
+    assert room.state.queue.problem == "/srv/gone.mkv does not exist"
+    assert any("Can't play /srv/gone.mkv: /srv/gone.mkv does not exist" in n for n in room.notices)
+    await room.stop()
+
+
+async def test_the_host_pauses_the_room_for_a_rebuffering_member_at_most_its_timeout() -> None:
+    room = await host_with_a_slow_member(timeout_s=60.0)
+    await room.session.submit(NextItem())
+    ready = {"user_id": "slow", "readiness": "ready", "item_id": "item-1", "last_update": 1}
+    room.session.on_broadcast(events.HEARTBEAT, ready)
+    await room.clock.advance(1.0)
+    assert room.player.did("play"), "started once everyone was ready"
+    room.session.on_player_sample(playing_at(0.5, room.clock))
+    await room.clock.advance(2.0)
+    pauses = len(room.player.did("pause"))
+
+    buffering = {**ready, "readiness": "buffering", "last_update": 2}
+    room.session.on_broadcast(events.HEARTBEAT, buffering)
+    await room.clock.advance(0.1)
+    assert len(room.player.did("pause")) == pauses + 1, "the room waits for the member"
+    waiting = room.state.queue.waiting
+    assert waiting is not None and waiting.names == ("slow",)
+    room.session.on_player_sample(paused_at(2.6, room.clock))
+    plays = len(room.player.did("play"))
+    await room.clock.advance(9.0)
+    assert len(room.player.did("play")) == plays, "still within the member's 10 s"
+    await room.clock.advance(2.0)
+    assert len(room.player.did("play")) == plays + 1, "went on without it after 10 s"
+    assert room.state.queue.waiting is None
+    await room.stop()
