@@ -27,6 +27,7 @@ from room.intents import (
     PreviousItem,
     RemoveFromQueue,
 )
+from room.notices import cant_play_notice, item_notice
 from room.queue.items import QueueItem, QueueItemRow, in_order, item_of, may_open
 from room.queue.settings import RoomSettings
 from room.queue.waiting import MemberReadiness, Readiness, rebuffer_holders, start_verdict
@@ -177,7 +178,7 @@ class RoomQueue:
             anime_id=model.anime_id,
             episode_number=model.episode_number,
         )
-        self.ctx.notices.notice(f"{model.username or 'The host'} moved on to {item.shown_title}")
+        self.ctx.notices.notice(item_notice(model.username, item.shown_title))
         self._enter(item)
 
     def on_room_row(self, row: RoomRow) -> None:
@@ -362,7 +363,7 @@ class RoomQueue:
         if self._current is not item:
             return  # the room moved on while we loaded
         if reason is not None:
-            self.ctx.notices.notice(f"Can't play {item.shown_title}: {reason}", force=True)
+            self.ctx.notices.notice(cant_play_notice(item.shown_title, reason), force=True)
             self._set_own(Readiness.CANT_PLAY, reason)
             return
         self._set_own(None, None)

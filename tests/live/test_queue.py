@@ -229,3 +229,28 @@ async def test_the_room_goes_on_without_a_stuck_member_after_its_timeout(
     finally:
         for member in reversed(members):
             await member.stop()
+
+
+async def test_a_member_that_vanishes_while_the_room_waits_is_not_waited_for(
+    hub: RunningHub, media: Path, episodes: list[Path]
+) -> None:
+    """Gone from presence (its app quit or its connection dropped): the room goes on at once,
+    not after the 60 s first-start timeout."""
+    ann, bob, cat = await three_members(hub, media)
+    members = (ann, bob, cat)
+    try:
+        watched = [watch(member) for member in members]
+        first = str(episodes[0])
+        stuck_on(cat, first)
+        await queue_up(ann, (bob, cat), episodes)
+        await ann.submit(NextItem())
+        await ann.until(lambda s: s.queue.waiting is not None and "cat" in s.queue.waiting.names)
+        vanished_at = time.monotonic()
+        await cat.stop()
+        for playing in watched[:2]:
+            await within(playing.started(first))
+        assert watched[0].starts[0][2] - vanished_at < WAIT_S  # long before 60 s
+        assert watched[0].starts[0][1] < MIDWAY_S and watched[1].starts[0][1] < MIDWAY_S
+    finally:
+        for member in (bob, ann):
+            await member.stop()

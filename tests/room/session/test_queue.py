@@ -66,8 +66,15 @@ async def test_hostile_sources_are_never_opened_and_the_member_says_so() -> None
         beat = room.link.events(events.HEARTBEAT)[-1]
         assert beat["readiness"] == Readiness.CANT_PLAY.value
         assert "open_paths" in (room.state.queue.problem or "")
+    room.session.on_broadcast(
+        events.ITEM_CHANGE,
+        item_change("file:///x", item_id="t", title="\x1b[2J\x1b]52;c;aGk=\x07[red]EP[/]"),
+    )
+    await room.clock.advance(10.0)  # notices come one a second
     assert loaded == []
     assert any("Can't play" in text for text in room.notices)
+    assert any("moved on to [red]EP[/]" in text for text in room.notices), room.notices
+    assert not any("\x1b" in text or "\x07" in text for text in room.notices)
     await room.stop()
 
 
