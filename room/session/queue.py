@@ -101,6 +101,8 @@ class RoomQueue:
         self._waiting: Waiting | None = None
         self._waiting_since_s: dict[str, float] = {}
         self._buffering_since_s: dict[str, float] = {}
+        self._entries = 0
+        """How many times we entered an item: a task for an earlier entry stops."""
         self._reported = asyncio.Event()
         self._go_on = False
         self._before: tuple[Readiness, str | None] = (Readiness.READY, None)
@@ -351,16 +353,22 @@ class RoomQueue:
         self._waiting_since_s = dict.fromkeys(self._reports.present, now)
         self._feed.switch_item(item.id)
         self._set_own(Readiness.LOADING, None)
-        self.ctx.tasks.spawn(self._load_and_start(item))
+        self._entries += 1
+        self.ctx.tasks.spawn(self._load_and_start(item, self._entries))
 
-    async def _load_and_start(self, item: QueueItem) -> None:
+    def _still_on(self, entry: int) -> bool:
+        """The room is still on the item we entered as ``entry`` (a row update of the same
+        item, its duration say, is no move; entering it again is)."""
+        return entry == self._entries
+
+    async def _load_and_start(self, item: QueueItem, entry: int) -> None:
         reason = may_open(item.source, open_paths=self.settings.open_paths)
         if reason is None and self.loader is None:
             reason = "this app cannot open media"
         if reason is None:
             assert self.loader is not None
             reason = await self.loader(item.source)
-        if self._current is not item:
+        if not self._still_on(entry):
             return  # the room moved on while we loaded
         if reason is not None:
             self.ctx.notices.notice(cant_play_notice(item.shown_title, reason), force=True)
@@ -370,7 +378,7 @@ class RoomQueue:
         self._playback.resync()
         if self._host.is_host and item.duration is None:
             self.ctx.tasks.spawn(self._note_duration(item))
-        await self._wait_until_started(item)
+        await self._wait_until_started(item, entry)
 
     async def _note_duration(self, item: QueueItem) -> None:
         """The host's player knows the item's length now: the queue shows it to everyone."""
@@ -387,11 +395,11 @@ class RoomQueue:
         self._reports.note_own_state(waited_for=readiness is not Readiness.LOADING)
         self._show()
 
-    async def _wait_until_started(self, item: QueueItem) -> None:
+    async def _wait_until_started(self, item: QueueItem, entry: int) -> None:
         """The host starts the item when the room is ready; a follower shows whom the room
         waits for, by the same rules on what it hears, until the host's start arrives."""
         clock = self.ctx.clock
-        while self._current is item and not self._started_by_host():
+        while self._still_on(entry) and not self._started_by_host():
             now_s = clock.monotonic_s()
             verdict = start_verdict(
                 self.settings.waiting,
@@ -406,7 +414,7 @@ class RoomQueue:
                 self._set_waiting(None)
                 if self._host.is_host:
                     self._start()
-                    self.ctx.tasks.spawn(self._hold_for_rebuffering(item))
+                    self.ctx.tasks.spawn(self._hold_for_rebuffering(item, entry))
                 return
             deadline_ms = None
             if verdict.deadline_s is not None:
@@ -417,12 +425,12 @@ class RoomQueue:
             await wait_for_event(clock, self._reported, max(0.01, wait_s))
         self._set_waiting(None)
 
-    async def _hold_for_rebuffering(self, item: QueueItem) -> None:
+    async def _hold_for_rebuffering(self, item: QueueItem, entry: int) -> None:
         """While the item plays, the host pauses the room for a member that re-buffers, each
         for at most ``room.rebuffer_timeout_s`` (Jellyfin PR #17349's 10 s), then resumes."""
         clock = self.ctx.clock
         held = False
-        while self._current is item and self._host.is_host:
+        while self._still_on(entry) and self._host.is_host:
             now_s = clock.monotonic_s()
             verdict = rebuffer_holders(
                 self.settings.waiting,
@@ -450,7 +458,7 @@ class RoomQueue:
             self._reported.clear()
             wait_s = verdict.deadline_s - now_s if verdict.deadline_s is not None else 5.0
             await wait_for_event(clock, self._reported, max(0.01, wait_s))
-        if self._current is item:
+        if self._still_on(entry):
             self._set_waiting(None)
 
     def _buffering_reports(self, now_s: float) -> list[MemberReadiness]:

@@ -139,10 +139,18 @@ async def test_the_host_starts_once_the_member_is_ready_or_on_w() -> None:
     await room.session.submit(NextItem())
     await room.clock.advance(1.0)
     assert room.state.queue.waiting is not None
+    # The item's row changes meanwhile (the host noted its duration): no move, still waiting.
+    noted = {**ITEM, "duration": 1420.0}
+    room.session.on_postgres_change(
+        {"data": {"table": "queue_items", "type": "UPDATE", "record": noted}}
+    )
+    await room.clock.advance(0.1)
+    assert room.state.queue.waiting is not None
     beat = {"user_id": "slow", "readiness": "ready", "item_id": "item-1", "last_update": 1}
     room.session.on_broadcast(events.HEARTBEAT, beat)
     await room.clock.advance(0.1)
     assert room.state.queue.waiting is None
+    assert room.player.did("play") or room.session.playback.driver.busy, "started"
 
     room2 = await host_with_a_slow_member(timeout_s=60.0)
     await room2.session.submit(NextItem())
