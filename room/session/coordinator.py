@@ -337,7 +337,9 @@ class RoomSession:
             self.following.on_playback(event, payload)
             return
         if event == events.ITEM_CHANGE:
-            self.queue.on_item_change(payload)
+            change = self.queue.on_item_change(payload)
+            if change is not None and change.sent_at is not None:
+                self.following.note_host_action(change.user_id, change.sent_at)
             return
         model = parse_broadcast(event, payload)
         if isinstance(model, HeartbeatEvent):

@@ -162,14 +162,15 @@ class RoomQueue:
                 self._current = item
         self._show()
 
-    def on_item_change(self, payload: object) -> None:
+    def on_item_change(self, payload: object) -> ItemChanged | None:
+        """The host's item change; returns it when we followed it (None: dropped)."""
         model = parse_broadcast(events.ITEM_CHANGE, payload)
         if not isinstance(model, ItemChanged) or model.user_id == self.ctx.user_id:
-            return
+            return None
         host = self._host.host_user_id
         if self._host.is_host or (host is not None and model.user_id != host):
             log.info("ignored item_change from %s: %s is the host", model.user_id, host)
-            return
+            return None
         anchor = model.anchor()
         if anchor is not None:  # stop where we are: the item starts for everyone at once
             self._playback.follow(anchor, host_action=True)
@@ -182,6 +183,7 @@ class RoomQueue:
         )
         self.ctx.notices.notice(item_notice(model.username, item.shown_title))
         self._enter(item)
+        return model
 
     def on_room_row(self, row: RoomRow) -> None:
         """The ``rooms`` row names the item: a member that missed the change catches up."""

@@ -189,7 +189,7 @@ async def test_three_members_play_the_queue_to_the_end_together(
         # Everyone started each item at about the same moment: no one ran ahead.
         for index in range(len(episodes)):
             moments = [playing.starts[index][2] for playing in watched]
-            assert max(moments) - min(moments) < 1.0, f"item {index + 1}: {moments}"
+            assert max(moments) - min(moments) < 1.0, describe(members, watched)
         # The host started item 2 only once bob had it open.
         (bob_loaded_at,) = [at for source, at in loaded_by_bob if source == ep2]
         assert watched[0].starts[1][2] > bob_loaded_at

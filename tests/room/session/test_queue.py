@@ -3,6 +3,7 @@ the host's wait for readiness with its per-member timeout."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from room import events
@@ -205,4 +206,27 @@ async def test_the_host_pauses_the_room_for_a_rebuffering_member_at_most_its_tim
     await room.clock.advance(2.0)
     assert len(room.player.did("play")) == plays + 1, "went on without it after 10 s"
     assert room.state.queue.waiting is None
+    await room.stop()
+
+
+async def test_a_late_rooms_row_of_the_last_items_play_does_not_start_the_new_item() -> None:
+    room, loaded = await follower(open_paths=True)
+    played_at = room.clock.wall_ms()
+    await room.clock.advance(1.0)
+    change = item_change("/srv/ep2.mkv", sent_at=room.clock.wall_ms())
+    room.session.on_broadcast(events.ITEM_CHANGE, change)
+    await room.clock.advance(0.5)
+    plays = len(room.player.did("play"))
+    # The host's rooms row for its play of the previous item, delivered only now.
+    late = {
+        "room_id": "r1",
+        "host_user_id": "host",
+        "current_time": 0.0,
+        "is_playing": True,
+        "updated_at": datetime.fromtimestamp(played_at / 1000, UTC).isoformat(),
+    }
+    room.session.on_postgres_change({"data": {"table": "rooms", "type": "UPDATE", "record": late}})
+    await room.clock.advance(2.0)
+    assert loaded == ["/srv/ep2.mkv"]
+    assert len(room.player.did("play")) == plays, "nobody plays the new item before the host"
     await room.stop()
