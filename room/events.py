@@ -29,6 +29,8 @@ SPEED: Final = "speed"
 new speed). Browsers ignore it and keep following positions from play/pause/seek."""
 HOST_CHANGED: Final = "host_changed"
 HOST_REQUEST: Final = "host_request"
+ITEM_CHANGE: Final = "item_change"
+"""The host moved the room to a queue item (room.wire.ItemChanged)."""
 
 PLAYBACK_EVENTS: Final = frozenset({PLAY, PAUSE, SEEK, SYNC_ANCHOR, SPEED})
 """The events that carry a playback command or anchor (one payload shape)."""

@@ -100,6 +100,55 @@ class HandOverHost:
     user_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class AddToQueue:
+    source: str
+    """A file path or an http(s) URL."""
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveFromQueue:
+    item_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MoveInQueue:
+    item_id: str
+    by: int
+    """-1: one place up (earlier), 1: one place down."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlayItem:
+    item_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class NextItem:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousItem:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class GoOnWithoutWaiting:
+    """Start the item now, without the members the room still waits for."""
+
+
+QUEUE_INTENTS = (
+    AddToQueue,
+    RemoveFromQueue,
+    MoveInQueue,
+    PlayItem,
+    NextItem,
+    PreviousItem,
+    GoOnWithoutWaiting,
+)
+
 Intent = (
     TogglePlay
     | SeekBy
@@ -114,6 +163,13 @@ Intent = (
     | ClaimHost
     | RequestHost
     | HandOverHost
+    | AddToQueue
+    | RemoveFromQueue
+    | MoveInQueue
+    | PlayItem
+    | NextItem
+    | PreviousItem
+    | GoOnWithoutWaiting
 )
 PLAYBACK_INTENTS = (TogglePlay, SeekBy, SeekTo, UndoSeek, SetSpeed, StepSpeed)
 
@@ -142,6 +198,26 @@ def refusal(state: RoomState, intent: Intent) -> str | None:
             return "Only the host can hand the host role over."
         if intent.user_id == state.self_user_id or state.member(intent.user_id) is None:
             return "Pick another member of the room to hand the host role to."
+    if isinstance(intent, QUEUE_INTENTS):
+        return _queue_refusal(state, intent)
     if isinstance(intent, RequestHost) and (host is None or state.is_self_host):
         return "There is no other host to ask: press h to take the role."
+    return None
+
+
+def _queue_refusal(state: RoomState, intent: Intent) -> str | None:
+    if not state.is_self_host:
+        who = f"{state.host.username} is the host" if state.host else "The room has no host"
+        return f"{who}: only the host changes the queue. Press h for the role."
+    queue = state.queue
+    if isinstance(intent, AddToQueue) and not intent.source.strip():
+        return "Type a file path or a URL to add."
+    if isinstance(intent, NextItem):
+        index = queue.current_index
+        if not queue.items or (index is not None and index + 1 >= len(queue.items)):
+            return "There is no next item in the queue."
+    if isinstance(intent, PreviousItem) and not queue.current_index:
+        return "There is no previous item in the queue."
+    if isinstance(intent, GoOnWithoutWaiting) and queue.waiting is None:
+        return "The room is not waiting for anyone."
     return None

@@ -335,6 +335,7 @@ class RoomLink:
         channel.on_postgres_changes(Change.Update, change, table="rooms", filter=room_filter)
         channel.on_postgres_changes(Change.All, change, table="room_members", filter=room_filter)
         channel.on_postgres_changes(Change.Insert, change, table="comments", filter=room_filter)
+        channel.on_postgres_changes(Change.All, change, table="queue_items", filter=room_filter)
 
 
 def rate_limit_reason(reason: str) -> str | None:

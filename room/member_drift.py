@@ -74,9 +74,8 @@ def own_off_reason(
     on_its_own: bool,
     cant_play: bool = False,
 ) -> OffReason | None:
-    """Our own reason, most telling first. ``cant_play`` is the hook for the member's
-    readiness ("can't play"), which the room's readiness field will set; nothing sets it
-    yet."""
+    """Our own reason, most telling first. ``cant_play``: our readiness for the queue's
+    item is "can't play" (the roster passes it from the queue's readiness)."""
     if cant_play:
         return OffReason.CANT_PLAY
     if buffering:

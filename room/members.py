@@ -60,6 +60,8 @@ def member_from(fields: PresenceFields, host_user_id: str | None) -> Member:
         drift_ms=fields.drift_ms,
         off_reason=fields.off_reason,
         offset_s=fields.offset_s,
+        readiness=fields.readiness,
+        item_id=fields.item_id,
     )
 
 

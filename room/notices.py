@@ -51,6 +51,15 @@ def left_notice(username: str) -> str:
     return f"{clean_name(username or 'Someone')} left the room"
 
 
+def item_notice(username: str, title: str) -> str:
+    """The host moved the room to a queue item (its title is anyone's text: cleaned)."""
+    return f"{clean_name(username or 'The host')} moved on to {clean_name(title, 120)}"
+
+
+def cant_play_notice(title: str, reason: str) -> str:
+    return f"Can't play {clean_name(title, 120)}: {clean_message(reason, 300)}"
+
+
 def comment_notice(username: str, message: str) -> str:
     return f"{clean_name(username or 'Someone')}: {clean_message(message, 120)}"
 

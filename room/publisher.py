@@ -84,7 +84,13 @@ def changed_in_kind(tracked: PresenceFields, fields: PresenceFields) -> bool:
     before, after = kind_of(tracked), kind_of(fields)
     if tracked.is_synced is None:
         before = (before[0], after[1], before[2])
-    return before != after
+    return before != after or changed_readiness(tracked, fields)
+
+
+def changed_readiness(tracked: PresenceFields, fields: PresenceFields) -> bool:
+    """Readiness for the queue's item is a change in kind too: late joiners and browsers
+    read it from presence (the host starts an item on the fresher heartbeats)."""
+    return (tracked.readiness, tracked.item_id) != (fields.readiness, fields.item_id)
 
 
 @dataclass

@@ -96,6 +96,30 @@ class RoomData:
             fields["media_url"] = media_url
         await self.tables.update_room(fields)
 
+    async def save_item(
+        self,
+        *,
+        host_user_id: str | None,
+        item_id: str,
+        anime_id: str | None,
+        episode_number: int | None,
+        media_url: str | None,
+        at_ms: int,
+    ) -> None:
+        """The room moved to a queue item: the row names it, paused at its start."""
+        fields: dict[str, Any] = {
+            "host_user_id": host_user_id,
+            "current_item_id": item_id,
+            "anime_id": anime_id,
+            "episode_number": episode_number,
+            "current_time": 0.0,
+            "is_playing": False,
+            "updated_at": datetime.fromtimestamp(at_ms / 1000, UTC).isoformat(),
+        }
+        if media_url is not None:
+            fields["media_url"] = media_url
+        await self.tables.update_room(fields)
+
     # --- comments -----------------------------------------------------------------------
 
     async def queue_comment(self, row: dict[str, Any]) -> None:

@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from room.member_drift import OffReason
+from room.queue.items import QueueItem
+from room.queue.waiting import Readiness
 
 COMMENT_WINDOW = 500
 """How many comments the room keeps in memory; the rest stay on the server, paged in on demand."""
@@ -54,6 +56,9 @@ class Member:
     """Why it is off the host's timeline, when it says."""
     offset_s: float | None = None
     """It keeps its player this far ahead of the host's timeline (another release)."""
+    readiness: Readiness | None = None
+    """How it stands for the queue item ``item_id`` (None: it does not say, e.g. a browser)."""
+    item_id: str | None = None
 
     def position_at(self, wall_ms: int | None) -> float:
         """Where the member is at ``wall_ms``: a playing member moves on from its report."""
@@ -101,6 +106,46 @@ class Connection:
     """Where we connect to, shown to the user (never with a key in it)."""
 
 
+def readiness_for_item(member: Member, item_id: str | None) -> Readiness | None:
+    """A member's readiness for the item ``item_id``: a report about another is loading."""
+    if member.readiness is None or item_id is None:
+        return member.readiness
+    return member.readiness if member.item_id == item_id else Readiness.LOADING
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """Whom the room waits for before it starts the current item, and until when."""
+
+    names: tuple[str, ...]
+    deadline_ms: int | None = None
+    """Our wall clock (ms since the epoch) at which the room goes on without them."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueState:
+    items: tuple[QueueItem, ...] = ()
+    """In queue order."""
+    current_item_id: str | None = None
+    waiting: Waiting | None = None
+    problem: str | None = None
+    """Why our own player can't play the current item, in plain words."""
+
+    @property
+    def current_index(self) -> int | None:
+        return next(
+            (i for i, item in enumerate(self.items) if item.id == self.current_item_id), None
+        )
+
+    @property
+    def current(self) -> QueueItem | None:
+        index = self.current_index
+        return None if index is None else self.items[index]
+
+    def readiness_of(self, member: Member) -> Readiness | None:
+        return readiness_for_item(member, self.current_item_id)
+
+
 @dataclass(frozen=True, slots=True)
 class RoomState:
     room_id: str
@@ -119,6 +164,7 @@ class RoomState:
     connection: Connection = field(default_factory=Connection)
     members_as_of_ms: int | None = None
     """When ``members`` was drawn up (ms since the epoch): positions are shown as of then."""
+    queue: QueueState = field(default_factory=QueueState)
 
     @property
     def host(self) -> Member | None:

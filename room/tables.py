@@ -17,13 +17,17 @@ from postgrest.types import ReturnMethod
 from pydantic import ValidationError
 from supabase import AsyncClient
 
-from room.wire import CommentRow
+from room.queue.items import QueueItem, parse_rows
+from room.wire import CommentRow, RoomRow
 
 log = logging.getLogger(__name__)
 
 MINIMAL = ReturnMethod.minimal
 PAGE_SIZE = 50
 MARKER_PAGE = 200
+QUEUE_LIMIT = 1000
+"""Supabase's default max_rows: a queue longer than that is not read past it."""
+ONLY_THE_HOST = "only the host can change the queue"
 
 T = TypeVar("T")
 
@@ -72,6 +76,8 @@ class RoomTables:
     def __init__(self, client: AsyncClient, room_id: str) -> None:
         self.client = client
         self.room_id = room_id
+        self.item_id: str | None = None
+        """The queue item whose comments are read (None: the comments of no item)."""
 
     # --- rooms ---------------------------------------------------------------------------
 
@@ -88,6 +94,16 @@ class RoomTables:
             .execute()
         )
         await _call("could not create the room", request)
+
+    async def room(self) -> RoomRow | None:
+        """The room's row (None when we may not read it, or it is not valid)."""
+        request = self.client.table("rooms").select("*").eq("room_id", self.room_id).execute()
+        data = (await _call("could not read the room", request)).data
+        try:
+            return RoomRow.model_validate(data[0]) if data else None
+        except ValidationError as error:
+            log.warning("dropped the room row the server sent: %s", error.errors()[:1])
+            return None
 
     async def update_room(self, fields: dict[str, Any]) -> None:
         """Write the room's row. Row-level security refuses by matching no row, not by an
@@ -127,7 +143,7 @@ class RoomTables:
 
     async def comments_before(self, seq: int | None, limit: int = PAGE_SIZE) -> CommentPage:
         """The page of comments just older than ``seq`` (the newest page when None)."""
-        query = self.client.table("comments").select("*").eq("room_id", self.room_id)
+        query = self._of_item(self.client.table("comments").select("*").eq("room_id", self.room_id))
         if seq is not None:
             query = query.lt("seq", seq)
         request = query.order("seq", desc=True).limit(limit + 1).execute()
@@ -137,9 +153,7 @@ class RoomTables:
 
     async def markers(self) -> list[CommentRow]:
         request = (
-            self.client.table("comments")
-            .select("*")
-            .eq("room_id", self.room_id)
+            self._of_item(self.client.table("comments").select("*").eq("room_id", self.room_id))
             .eq("is_anchor", True)
             .order("video_timestamp")
             .limit(MARKER_PAGE)
@@ -159,6 +173,51 @@ class RoomTables:
         response = await _call("could not send the comment", request)
         rows = _comments(response.data)
         return rows[0] if rows else None
+
+    def _of_item(self, query: Any) -> Any:
+        """Each queue item has its own feed and markers."""
+        if self.item_id is None:
+            return query.is_("item_id", "null")
+        return query.eq("item_id", self.item_id)
+
+    # --- queue_items ---------------------------------------------------------------------
+
+    async def queue(self) -> list[QueueItem]:
+        request = (
+            self.client.table("queue_items")
+            .select("*")
+            .eq("room_id", self.room_id)
+            .order("position")
+            .limit(QUEUE_LIMIT)
+            .execute()
+        )
+        return parse_rows((await _call("could not load the queue", request)).data)
+
+    async def add_item(self, row: dict[str, Any]) -> None:
+        request = self.client.table("queue_items").insert({**row, "room_id": self.room_id})
+        try:
+            await _call("could not add to the queue", request.execute())
+        except TableError as error:
+            cause = error.__cause__
+            if isinstance(cause, APIError) and cause.code == "42501":
+                raise TableError(f"the server refused: {ONLY_THE_HOST}", retryable=False) from cause
+            raise
+
+    async def update_item(self, item_id: str, fields: dict[str, Any]) -> None:
+        request = self.client.table("queue_items").update(fields).eq("id", item_id).execute()
+        response = await _call("could not change the queue", request)
+        if not response.data:
+            raise TableError(
+                f"the server did not change the queue ({ONLY_THE_HOST})", retryable=False
+            )
+
+    async def delete_item(self, item_id: str) -> None:
+        request = self.client.table("queue_items").delete().eq("id", item_id).execute()
+        response = await _call("could not remove from the queue", request)
+        if not response.data:
+            raise TableError(
+                f"the server did not change the queue ({ONLY_THE_HOST})", retryable=False
+            )
 
     # --- rpc -----------------------------------------------------------------------------
 

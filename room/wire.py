@@ -24,6 +24,7 @@ from pydantic import (
 
 from room import events
 from room.member_drift import DriftMs, OffsetS, Reason
+from room.queue.waiting import Readiness
 from room.sync.anchor import Anchor
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,27 @@ class MemberEvent(WireModel):
     is_host: StrictBool | None = None
 
 
-class PresenceFields(WireModel):
+def _readiness_or_none(value: Any) -> Readiness | None:
+    """A readiness we know, or none: a newer client's new state must not cost its heartbeat."""
+    try:
+        return Readiness(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+ItemId = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class ReadinessFields(WireModel):
+    """Ours (the queue): how a member stands for the room's current item. Browsers ignore
+    them; a member that sends none is not waited for."""
+
+    readiness: Annotated[Readiness | None, BeforeValidator(_readiness_or_none)] = None
+    item_id: ItemId | None = None
+    """The queue item ``readiness`` is about."""
+
+
+class PresenceFields(ReadinessFields):
     """What every member publishes about itself: tracked in presence and sent as heartbeat."""
 
     user_id: UserId
@@ -169,6 +190,8 @@ class CommentRow(WireModel):
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     seq: int | None = Field(default=None, ge=0)
     """The table's insert order (the paging cursor); absent in a ``new_comment`` broadcast."""
+    item_id: ItemId | None = None
+    """The queue item the comment is about (ours; the web client sends none)."""
 
 
 class RoomRow(WireModel):
@@ -180,6 +203,19 @@ class RoomRow(WireModel):
     is_playing: StrictBool = False
     media_url: Annotated[str | None, BeforeValidator(_media_url_or_none)] = None
     updated_at: datetime | None = None
+    current_item_id: ItemId | None = None
+
+
+class ItemChanged(PlaybackEvent):
+    """``item_change`` (ours): the host moved the room to a queue item. It carries the
+    host's anchor for the item's start (paused at 0), so followers stop where they are and
+    load the item before anything can start it."""
+
+    item_id: ItemId
+    source: Annotated[str, Field(min_length=1, max_length=2048)]
+    title: Annotated[str, _cut(512)] | None = None
+    anime_id: ShortText | None = None
+    episode_number: int | None = None
 
 
 class HostChanged(WireModel):
@@ -212,6 +248,7 @@ BROADCAST_MODELS: dict[str, type[WireModel]] = {
     events.NEW_COMMENT: CommentRow,
     events.HOST_CHANGED: HostChanged,
     events.HOST_REQUEST: HostRequested,
+    events.ITEM_CHANGE: ItemChanged,
 }
 
 

@@ -41,6 +41,20 @@ COMMENTS = [
     }
 ]
 
+ITEM_ID = "9e000000-0000-4000-8000-0000000000e1"
+QUEUE = [
+    {
+        "id": ITEM_ID,
+        "room_id": "room-a",
+        "position": 1.0,
+        "source": "https://example.com/ep1.mkv",
+        "added_by": ALICE,
+    }
+]
+
+SEED = (("rooms", ROOMS), ("room_members", MEMBERS), ("comments", COMMENTS), ("queue_items", QUEUE))
+"""Every case's starting rows, table by table in the order they can be inserted."""
+
 REFUSED = "refused"
 Outcome = int | Literal["refused"]
 Verb = Literal["select", "insert", "upsert", "update", "delete", "rpc"]
@@ -76,6 +90,16 @@ def _comment(user_id: str, *, system: bool = False, room_id: str = "room-a") -> 
         "username": "Someone",
         "message": "hi",
         "is_system_message": system,
+    }
+
+
+def _item(room_id: str = "room-a", added_by: str = ALICE) -> dict[str, Any]:
+    return {
+        "id": "9e000000-0000-4000-8000-0000000000e2",
+        "room_id": room_id,
+        "position": 2.0,
+        "source": "/srv/ep2.mkv",
+        "added_by": added_by,
     }
 
 
@@ -248,6 +272,66 @@ CASES = [
         REFUSED,
     ),
     Case("nobody deletes a comment", ALICE, Op("delete", "comments", {"id": COMMENT_ID}), REFUSED),
+    # --- the queue: members read it, only the host writes it ---------------------------------
+    Case("a member reads its room's queue", BOB, Op("select", "queue_items", ROOM_A), 1),
+    Case("an outsider reads no queue", CAROL, Op("select", "queue_items", ROOM_A), 0),
+    Case("the anon key alone reads no queue", ANON, Op("select", "queue_items"), REFUSED),
+    Case("the host adds to the queue", ALICE, Op("insert", "queue_items", values=_item()), 1),
+    Case(
+        "a member adds to the queue: refused",
+        BOB,
+        Op("insert", "queue_items", values=_item(added_by=BOB)),
+        REFUSED,
+    ),
+    Case(
+        "an outsider adds to the room's queue: refused",
+        CAROL,
+        Op("insert", "queue_items", values=_item(added_by=CAROL)),
+        REFUSED,
+    ),
+    Case(
+        "the host moves an item",
+        ALICE,
+        Op("update", "queue_items", {"id": ITEM_ID}, {"position": 5.0}),
+        1,
+    ),
+    Case(
+        "a member moves an item: nothing changes",
+        BOB,
+        Op("update", "queue_items", {"id": ITEM_ID}, {"position": 5.0}),
+        0,
+    ),
+    Case(
+        "the host moves an item into another room: refused",
+        ALICE,
+        Op("update", "queue_items", {"id": ITEM_ID}, {"room_id": "room-b"}),
+        REFUSED,
+    ),
+    Case("the host removes an item", ALICE, Op("delete", "queue_items", {"id": ITEM_ID}), 1),
+    Case(
+        "a member removes an item: nothing changes",
+        BOB,
+        Op("delete", "queue_items", {"id": ITEM_ID}),
+        0,
+    ),
+    Case(
+        "the host names the room's current item",
+        ALICE,
+        Op("update", "rooms", ROOM_A, {"current_item_id": ITEM_ID}),
+        1,
+    ),
+    Case(
+        "a member names the room's current item: nothing changes",
+        BOB,
+        Op("update", "rooms", ROOM_A, {"current_item_id": ITEM_ID}),
+        0,
+    ),
+    Case(
+        "a member comments on an item",
+        BOB,
+        Op("insert", "comments", values={**_comment(BOB), "item_id": ITEM_ID}),
+        1,
+    ),
     # --- broadcast_room_event: members only, as themselves -------------------------------------
     Case(
         "a member broadcasts to its room",

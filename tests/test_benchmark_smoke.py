@@ -233,3 +233,17 @@ def test_quick_hub_tls_compares_tls_with_plain_and_keeps_out_of_the_users_folder
             assert summary[f"{name}_{part}_p99_ms"] > 0
     assert summary["tls_vs_plain_fan_out_p50_ms"] is not None
     user.assert_untouched()  # the self-signed certificate was made in the run's own folder
+
+
+def test_quick_room_queue_prints_the_summary_last(tmp_path: Path) -> None:
+    user = UserFolders(tmp_path)
+    summary = run_benchmark("room_queue", user, "--quick", timeout=300)
+    for key in (
+        "item_change_all_playing_p95_ms",
+        "started_midway",
+        "naive_item_change_all_playing_p95_ms",
+    ):
+        assert key in summary, key
+    assert summary["item_change_timeouts"] == 0
+    assert summary["item_change_all_playing_p95_ms"] is not None
+    user.assert_untouched()

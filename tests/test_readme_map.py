@@ -31,7 +31,14 @@ def modules(package: Path) -> list[str]:
 
 @pytest.mark.parametrize(
     ("folder", "subpackage"),
-    [("room", ""), ("room", "session"), ("room", "sync"), ("player", ""), ("tui", "")],
+    [
+        ("room", ""),
+        ("room", "session"),
+        ("room", "sync"),
+        ("room", "queue"),
+        ("player", ""),
+        ("tui", ""),
+    ],
 )
 def test_the_map_names_every_module_under_its_own_folder(folder: str, subpackage: str) -> None:
     text = readme_map()[folder]

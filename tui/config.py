@@ -24,6 +24,7 @@ from pydantic_settings import (
 
 from hub.settings import DEFAULT_PORT
 from player.settings import PlayerSettings
+from room.queue.settings import RoomSettings
 from room.session.budget import BudgetSettings
 from room.sync.settings import SyncSettings
 from room.tls import parse_pin
@@ -156,6 +157,8 @@ class Settings(BaseSettings):
     """Following the host."""
     presence: PresenceSettings = PresenceSettings()
     """Publishing your state to the room."""
+    room: RoomSettings = RoomSettings()
+    """The room's queue: starting items together."""
     ui: UiSettings = UiSettings()
     """Keys and notifications."""
 

@@ -100,6 +100,26 @@ ROOM_KEYS: tuple[Key, ...] = (
         "Larger video: hide the members and comments (status and bar stay)",
         show_in_footer=False,
     ),
+    Key("l", "l", "toggle_queue", "Queue", "Show or hide the room's queue"),
+    Key("n", "n", "next_item", "Next", "Move the room to the next queue item", "host"),
+    Key(
+        "p",
+        "p",
+        "previous_item",
+        "Previous",
+        "Move the room to the previous queue item",
+        "host",
+        False,
+    ),
+    Key(
+        "w",
+        "w",
+        "go_on",
+        "Go on",
+        "Start the item without the members the room waits for",
+        "host",
+        False,
+    ),
     Key("question_mark", "?", "help", "Help", "Show this list of keys"),
     Key("q", "q", "quit", "Quit", "Leave the room and quit"),
 )
@@ -118,6 +138,18 @@ FEED_KEYS: tuple[Key, ...] = (
     Key("escape", "Esc", "leave", "Back", "Back to the room (and clear the mark)"),
 )
 """Keys in the comment list, bound by the feed itself (Home, PgUp, PgDn and End work too)."""
+
+QUEUE_KEYS: tuple[Key, ...] = (
+    Key("up", "↑", "cursor(-1)", "Up", "Previous item", show_in_footer=False),
+    Key("down,j", "↓", "cursor(1)", "Down", "Next item", show_in_footer=False),
+    Key("a", "a", "add", "Add", "Add a file path or URL at the end", "host"),
+    Key("x,delete", "x", "remove", "Remove", "Remove the highlighted item", "host"),
+    Key("shift+up", "Shift+↑", "move(-1)", "Move up", "Move the highlighted item up", "host"),
+    Key("shift+down", "Shift+↓", "move(1)", "Move down", "Move the highlighted item down", "host"),
+    Key("enter", "Enter", "play", "Play", "Move the room to the highlighted item", "host"),
+    Key("escape,l", "Esc", "close", "Close", "Back to the comments"),
+)
+"""Keys in the queue view, bound by the view itself."""
 
 APP_KEYS: tuple[Key, ...] = (
     Key("ctrl+p", "Ctrl+P", "command_palette", "Commands", "Open the command palette"),

@@ -135,11 +135,13 @@ class LiveRoom:
             claim_host=self.claim_host,
             notices=self.settings.ui.notifications,
             data=data,
+            room_settings=self.settings.room,
         )
         self.session = session
         remembered = self._offsets.get(self._source) if self._source else None
         if remembered is not None:
             session.playback.set_offset(remembered)
+        session.item_loader = self._load_item
         if not self.settings.player.media:
             session.on_media_announced = self._load_announced
         media = self._media(player.state)
@@ -168,6 +170,18 @@ class LiveRoom:
             return
         self._title, self._source = url, url
         self.session.resync()
+
+    async def _load_item(self, source: str) -> str | None:
+        """A queue item, paused at 0 (the room starts it); why not, in words, if it fails."""
+        if self.player is None:
+            return "the player is not open"
+        try:
+            await self.player.load(source, paused=True)
+        except PlayerError as error:
+            return str(error)
+        self._title = Path(source).name if "://" not in source else source
+        self._source = source
+        return None
 
     async def submit(self, intent: Intent) -> None:
         if self.session is not None:

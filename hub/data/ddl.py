@@ -12,9 +12,53 @@ and empties it in the same transaction, so a change exists exactly when its comm
 
 from __future__ import annotations
 
-from hub.data.schema import MAX_COMMENT_CHARS, TABLES, Table
+from hub.data.schema import (
+    MAX_COMMENT_CHARS,
+    MAX_SOURCE_CHARS,
+    MAX_TITLE_CHARS,
+    TABLES,
+    Table,
+)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: rooms, room_members, comments. 2: the queue (queue_items, rooms.current_item_id,
+comments.item_id); a version 1 file is upgraded in place (``UPGRADES``)."""
+
+QUEUE_SQL = (
+    """
+CREATE TABLE IF NOT EXISTS "queue_items" (
+  "id" TEXT NOT NULL PRIMARY KEY,
+  "room_id" TEXT NOT NULL
+    CONSTRAINT "queue_items_room_id_fkey" REFERENCES "rooms" ("room_id") ON DELETE CASCADE,
+  "position" REAL NOT NULL DEFAULT 0,
+  "source" TEXT NOT NULL
+    CONSTRAINT "queue_items_source_check" CHECK (length("source") BETWEEN 1 AND """
+    + str(MAX_SOURCE_CHARS)
+    + """),
+  "title" TEXT
+    CONSTRAINT "queue_items_title_check" CHECK (length("title") <= """
+    + str(MAX_TITLE_CHARS)
+    + """),
+  "duration" REAL
+    CONSTRAINT "queue_items_duration_check" CHECK ("duration" >= 0),
+  "anime_id" TEXT,
+  "episode_number" INTEGER,
+  "added_by" TEXT NOT NULL,
+  "created_at" TEXT NOT NULL
+) STRICT;
+
+-- The queue in order.
+CREATE INDEX IF NOT EXISTS "queue_items_room_id_position_idx"
+  ON "queue_items" ("room_id", "position");
+"""
+)
+
+UPGRADES: dict[int, str] = {
+    1: 'ALTER TABLE "rooms" ADD COLUMN "current_item_id" TEXT;\n'
+    'ALTER TABLE "comments" ADD COLUMN "item_id" TEXT;\n' + QUEUE_SQL,
+}
+"""The script that takes a file from version N to N + 1 (columns added at the end, as
+PostgreSQL's ALTER TABLE ADD COLUMN does, so the `columns` order stays docs/data.md's)."""
 
 TABLES_SQL = (
     """
@@ -29,7 +73,8 @@ CREATE TABLE IF NOT EXISTS "rooms" (
   "anime_id" TEXT,
   "episode_number" INTEGER,
   "created_at" TEXT NOT NULL,
-  "updated_at" TEXT NOT NULL
+  "updated_at" TEXT NOT NULL,
+  "current_item_id" TEXT
 ) STRICT;
 
 CREATE TABLE IF NOT EXISTS "room_members" (
@@ -70,9 +115,12 @@ CREATE TABLE IF NOT EXISTS "comments" (
     CONSTRAINT "comments_video_timestamp_check" CHECK ("video_timestamp" >= 0),
   "is_anchor" INTEGER NOT NULL DEFAULT 0 CHECK ("is_anchor" IN (0, 1)),
   "is_system_message" INTEGER NOT NULL DEFAULT 0 CHECK ("is_system_message" IN (0, 1)),
-  "created_at" TEXT NOT NULL
+  "created_at" TEXT NOT NULL,
+  "item_id" TEXT
 ) STRICT;
-
+"""
+    + QUEUE_SQL
+    + """
 -- The comment feed's page: newest first per room.
 CREATE INDEX IF NOT EXISTS "comments_room_id_seq_idx" ON "comments" ("room_id", "seq" DESC);
 -- The anchors of a room in video order.

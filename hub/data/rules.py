@@ -10,6 +10,8 @@ The same semantics, statement by statement (tests/rules_table.py drives both bac
   an error, they are not there (an update of someone else's row changes 0 rows).
 - INSERT and UPDATE check each new row against WITH CHECK: a row that fails it aborts the
   statement with 42501 'new row violates row-level security policy for table "X"'.
+- queue_items: members read their room's queue; only its host inserts, updates or deletes
+  (20261201150000_queue.sql, "members read the queue" / "the host writes the queue").
 - `last_heartbeat` of a member row is the server's time of the write (the migration's
   stamp_heartbeat trigger), so a client clock cannot keep a vanished host alive.
 
@@ -37,6 +39,7 @@ _PRIVILEGES: dict[str, frozenset[Command]] = {
     "rooms": frozenset({"SELECT", "INSERT", "UPDATE"}),
     "room_members": frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"}),
     "comments": frozenset({"SELECT", "INSERT"}),
+    "queue_items": frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"}),
 }
 
 
@@ -109,7 +112,14 @@ def visible(caller: Caller, table: Table, command: Command, now: datetime) -> Cl
         if command == "SELECT":
             return Clause(f"({name}.user_id = ? OR {_member_of(f'{name}.room_id')})", (uid, uid))
         return Clause(f"{name}.user_id = ?", (uid,))
+    if table.name == "queue_items" and command != "SELECT":
+        return Clause(_hosted_by(f"{name}.room_id"), (uid,))
     return Clause(_member_of(f"{name}.room_id"), (uid,))
+
+
+def _hosted_by(room_column: str) -> str:
+    """``room_column`` names a room the caller hosts (is_room_host in the migration)."""
+    return f"{room_column} IN (SELECT r.room_id FROM rooms AS r WHERE r.host_user_id = ?)"
 
 
 def check_new_row(
@@ -134,6 +144,8 @@ def _passes(
         return host is None or _is_member(conn, row["room_id"], host)
     if table.name == "room_members":
         return bool(row.get("user_id") == uid)
+    if table.name == "queue_items":
+        return _is_host(conn, row["room_id"], uid)
     # comments: as themselves, in a room they are in; system messages only from its host.
     if row.get("user_id") != uid or not _is_member(conn, row["room_id"], uid):
         return False

@@ -115,6 +115,7 @@ ROOMS = Table(
         Column("episode_number", INT4, nullable=True),
         Column("created_at", TIMESTAMPTZ, default=Generated.NOW),
         Column("updated_at", TIMESTAMPTZ, default=Generated.NOW),
+        Column("current_item_id", UUID, nullable=True),
     ),
     primary_key=("room_id",),
 )
@@ -155,6 +156,7 @@ COMMENTS = Table(
         Column("is_anchor", BOOL, default=False),
         Column("is_system_message", BOOL, default=False),
         Column("created_at", TIMESTAMPTZ, default=Generated.NOW),
+        Column("item_id", UUID, nullable=True),
     ),
     primary_key=("id",),
     foreign_keys=(
@@ -163,5 +165,28 @@ COMMENTS = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {table.name: table for table in (ROOMS, ROOM_MEMBERS, COMMENTS)}
+MAX_SOURCE_CHARS = 2048
+MAX_TITLE_CHARS = 512
+
+QUEUE_ITEMS = Table(
+    "queue_items",
+    (
+        Column("id", UUID, default=Generated.RANDOM_UUID),
+        Column("room_id", TEXT),
+        Column("position", FLOAT8, default=0.0),
+        Column("source", TEXT, min_length=1, max_length=MAX_SOURCE_CHARS),
+        Column("title", TEXT, nullable=True, max_length=MAX_TITLE_CHARS),
+        Column("duration", FLOAT8, nullable=True, non_negative=True),
+        Column("anime_id", TEXT, nullable=True),
+        Column("episode_number", INT4, nullable=True),
+        Column("added_by", TEXT),
+        Column("created_at", TIMESTAMPTZ, default=Generated.NOW),
+    ),
+    primary_key=("id",),
+    foreign_keys=(ForeignKey("room_id", "rooms", "room_id", "CASCADE"),),
+)
+
+TABLES: dict[str, Table] = {
+    table.name: table for table in (ROOMS, ROOM_MEMBERS, COMMENTS, QUEUE_ITEMS)
+}
 SCHEMA = "public"

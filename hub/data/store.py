@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from hub.data.changes import Change, make_change
-from hub.data.ddl import CAPTURE_WIDTH, SCHEMA_VERSION, TABLES_SQL, capture_sql
+from hub.data.ddl import CAPTURE_WIDTH, SCHEMA_VERSION, TABLES_SQL, UPGRADES, capture_sql
 from hub.data.errors import DataError
 from hub.data.ops import ReadResult, Select, Write
 from hub.data.reads import run_select
@@ -107,6 +107,13 @@ class Store:
                     f"BEGIN IMMEDIATE; {TABLES_SQL} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 )
             version = conn.execute("PRAGMA user_version").fetchone()[0]
+            while version in UPGRADES and version < SCHEMA_VERSION:
+                conn.executescript(
+                    f"BEGIN IMMEDIATE; {UPGRADES[version]} PRAGMA user_version = {version + 1};"
+                    " COMMIT;"
+                )
+                log.info("%s: upgraded the schema to version %d", self.path, version + 1)
+                version += 1
             if version != SCHEMA_VERSION:
                 raise StoreOpenError(
                     f"{self.path} has schema version {version}; this hub knows {SCHEMA_VERSION}"

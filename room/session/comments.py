@@ -58,10 +58,14 @@ class Comments:
         self._data = data
         self._outbox_kick = asyncio.Event()
         self._paging = False
+        self.item_id: str | None = None
+        """The queue item whose feed is shown: each item has its own comments and markers."""
 
     # --- arrivals -----------------------------------------------------------------------
 
     def on_comment(self, row: CommentRow, *, pending: bool = False) -> None:
+        if row.item_id is not None and row.item_id != self.item_id:
+            return  # another item's feed (a browser's comment, with none, shows everywhere)
         store = self.ctx.store
         comment = comment_of(row, pending=pending)
         shown = next((c for c in store.state.comments if c.id == comment.id), None)
@@ -85,6 +89,29 @@ class Comments:
         store = self.ctx.store
         store.set(store.state.with_markers(tuple(comment_of(row) for row in markers)))
         self._outbox_kick.set()
+
+    def switch_item(self, item_id: str | None) -> None:
+        """The room moved to another queue item: show its feed and markers."""
+        if item_id == self.item_id:
+            return
+        self.item_id = item_id
+        store = self.ctx.store
+        store.set(replace(store.state, comments=(), markers=(), has_older=False, has_newer=False))
+        if self._data is not None:
+            self._data.tables.item_id = item_id
+            self.ctx.tasks.spawn(self._reload())
+
+    async def _reload(self) -> None:
+        assert self._data is not None
+        try:
+            page = await self._data.newest()
+            markers = await self._data.tables.markers()
+        except TableError as error:
+            self.ctx.notices.notice(f"This item's comments are unavailable: {error}", force=True)
+            return
+        self._show_page(page, newest=True)
+        store = self.ctx.store
+        store.set(store.state.with_markers(tuple(comment_of(row) for row in markers)))
 
     def _show_page(self, page: CommentPage, *, newest: bool) -> None:
         store = self.ctx.store
@@ -126,6 +153,7 @@ class Comments:
             video_timestamp=self._stamp(intent.video_timestamp),
             is_anchor=intent.is_marker,
             created_at=datetime.now(UTC),
+            item_id=self.item_id,
         )
         if self._data is None:
             self.on_comment(row)

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from room import events
 from room.controller import NoticeSink, StateSink
 from room.intents import (
+    QUEUE_INTENTS,
     ClaimHost,
     HandOverHost,
     Intent,
@@ -37,6 +38,7 @@ from room.intents import (
 from room.link import LinkStatus
 from room.notices import format_offset, format_rate
 from room.publisher import PresencePublisher
+from room.queue.settings import RoomSettings
 from room.roomdata import RoomData
 from room.session.budget import BudgetSettings, RoomBudget, jitter
 from room.session.clock_sync import ClockSyncer, new_estimator
@@ -53,6 +55,7 @@ from room.session.context import (
 from room.session.following import HostFollowing
 from room.session.host_role import HostChange, HostRole
 from room.session.playback import LocalPlayback, MediaInfo, PlayerControls
+from room.session.queue import ItemLoader, RoomQueue
 from room.session.roster import Roster
 from room.state import Connection, ConnectionStatus, RoomState
 from room.sync.clock import ClockSync
@@ -107,6 +110,7 @@ class RoomSession:
         notices: bool = True,
         data: RoomData | None = None,
         clock: Clock | None = None,
+        room_settings: RoomSettings | None = None,
     ) -> None:
         self.link = link_factory(self)
         self.data = data
@@ -150,6 +154,17 @@ class RoomSession:
         self.following = HostFollowing(ctx, self.playback, self.host, name_of=self._name_of)
         self.clock_sync = ClockSyncer(ctx, self.host, estimator, self.budget, lead=lead)
         self.comments = Comments(ctx, self.playback, data)
+        self.queue = RoomQueue(
+            ctx,
+            self.playback,
+            self.host,
+            self.roster,
+            self.budget,
+            self.comments,
+            data=data,
+            settings=room_settings,
+        )
+        self.roster.readiness = self.queue.own_readiness
 
     # --- what the app and the tests read -------------------------------------------------
 
@@ -174,6 +189,15 @@ class RoomSession:
     def on_media_announced(self, load: MediaLoader | None) -> None:
         """Set by an app that opened no media itself: it loads the host's URL."""
         self.following.on_media_announced = load
+
+    @property
+    def item_loader(self) -> ItemLoader | None:
+        return self.queue.loader
+
+    @item_loader.setter
+    def item_loader(self, load: ItemLoader | None) -> None:
+        """Set by the app: how our player opens a queue item (paused at 0)."""
+        self.queue.loader = load
 
     # --- RoomController -----------------------------------------------------------------
 
@@ -239,6 +263,8 @@ class RoomSession:
             await self.host.set_host(intent.user_id, announce=True)
         elif isinstance(intent, RequestHost):
             await self.host.request()
+        elif isinstance(intent, QUEUE_INTENTS):
+            await self.queue.submit(intent)
 
     # --- what the app feeds -------------------------------------------------------------
 
@@ -246,6 +272,7 @@ class RoomSession:
         """Feed every player state (on the event loop)."""
         self.playback.on_player_sample(sample, media)
         self.roster.note_own_state()
+        self.queue.on_sample()
 
     def notice(self, text: str) -> None:
         """Tell the user something (throttled with the room's other notices)."""
@@ -291,12 +318,18 @@ class RoomSession:
             # our share, so the clock pings that follow wait their turn in a big room.
             self.budget.charge(self.ctx.clock.monotonic_s(), JOIN_SENDS)
         if self.data is not None:
-            self.ctx.tasks.spawn(self.comments.load(self.roster.member_row()))
+            self.ctx.tasks.spawn(self._load_tables())
+
+    async def _load_tables(self) -> None:
+        await self.comments.load(self.roster.member_row())
+        await self.queue.load()  # after our member row: the queue is for members
 
     def on_presence(self, state: dict[str, list[dict[str, Any]]]) -> None:
         self.roster.on_presence(state)
         self.host.on_presence(self.roster.present)
         self.roster.refresh()
+        for user_id in self.roster.present:
+            self.queue.on_report(user_id)
 
     def on_postgres_change(self, payload: dict[str, Any]) -> None:
         data = payload.get("data")
@@ -307,7 +340,11 @@ class RoomSession:
             if table == "comments" and kind == "INSERT":
                 self.comments.on_comment(CommentRow.model_validate(record))
             elif table == "rooms" and kind == "UPDATE":
-                self.following.on_room_row(RoomRow.model_validate(record))
+                row = RoomRow.model_validate(record)
+                self.following.on_room_row(row)
+                self.queue.on_room_row(row)
+            elif table == "queue_items":
+                self.queue.on_change(kind, record, data.get("old_record"))
             else:  # room_members: presence and heartbeats already tell us who is here
                 log.debug("%s %s", kind, table)
         except ValidationError as error:
@@ -324,11 +361,17 @@ class RoomSession:
         if event in events.PLAYBACK_EVENTS:
             self.following.on_playback(event, payload)
             return
+        if event == events.ITEM_CHANGE:
+            change = self.queue.on_item_change(payload)
+            if change is not None and change.sent_at is not None:
+                self.following.note_host_action(change.user_id, change.sent_at)
+            return
         model = parse_broadcast(event, payload)
         if isinstance(model, HeartbeatEvent):
             if model.user_id != self.ctx.user_id:
                 self.roster.on_heartbeat(model)
                 self.host.consider_claim(model)
+                self.queue.on_report(model.user_id)
         elif isinstance(model, MemberEvent):
             if model.user_id != self.ctx.user_id:
                 self.roster.on_member_event(event, model)

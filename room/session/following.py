@@ -100,6 +100,14 @@ class HostFollowing:
         self._check_same_media(model)
         self._playback.refresh_pane(force=True)
 
+    def note_host_action(self, user_id: str, sent_at: int) -> None:
+        """A host action that reached us another way (a queue item change): a ``rooms`` row
+        written before it is stale, and must not move the player (a late row of the last
+        item's play would start the new item early)."""
+        last = self._host_action_at
+        if last is None or last[0] != user_id or sent_at > last[1]:
+            self._host_action_at = (user_id, sent_at)
+
     def on_room_row(self, row: RoomRow) -> None:
         """The web client syncs from ``rooms`` UPDATEs; so do we, once per host action.
 

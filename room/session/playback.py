@@ -145,9 +145,12 @@ class LocalPlayback:
             return None
         return self.follower.measured_drift_ms(self.ctx.clock.monotonic_ms())
 
-    def off_reason(self) -> OffReason | None:
-        """Why we are off the host's timeline, if we are (never as the host)."""
+    def off_reason(self, *, cant_play: bool = False) -> OffReason | None:
+        """Why we are off the host's timeline, if we are (never as the host, but for
+        ``cant_play``: the queue's item would not open here)."""
         if self._host.drives_playback or self.follower.anchor is None:
+            if cant_play:
+                return OffReason.CANT_PLAY
             return OffReason.BUFFERING if self.buffering else None
         follower = self.follower
         return own_off_reason(
@@ -155,6 +158,7 @@ class LocalPlayback:
             seeking=follower.repositioning,
             gave_up=follower.gave_up,
             on_its_own=follower.detached,
+            cant_play=cant_play,
         )
 
     def is_synced(self) -> bool | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -20,6 +21,7 @@ from room.member_drift import OffReason
 from room.members import merge_members, presence_members
 from room.notices import joined_notice, left_notice
 from room.publisher import Kind, PresencePublisher, kind, kind_of
+from room.queue.waiting import Readiness
 from room.roomdata import RoomData
 from room.session.budget import KEPT_FOR_CHANGES, SLACK_SPREAD_S, RoomBudget, jitter
 from room.session.context import RoomContext, wait_for_event
@@ -64,8 +66,9 @@ class OwnPlayback(Protocol):
         """Our drift from the host as last measured, for the member list."""
         ...
 
-    def off_reason(self) -> OffReason | None:
-        """Why we are off the host's timeline, if we are."""
+    def off_reason(self, *, cant_play: bool = False) -> OffReason | None:
+        """Why we are off the host's timeline, if we are (``cant_play``: the queue's item
+        would not open here)."""
         ...
 
     @property
@@ -125,6 +128,9 @@ class Roster:
         self._slack_at_s: float | None = None
         """When our held change may look at the room's slack (spread: see SLACK_SPREAD_S)."""
         self._fresh_join = True
+        self.readiness: Callable[[], tuple[Readiness | None, str | None]] = lambda: (None, None)
+        """Our readiness for the queue's current item and its id (set by the queue)."""
+        self._sent_readiness: tuple[Readiness | None, str | None] = (None, None)
 
     # --- what the room tells us ---------------------------------------------------------
 
@@ -164,6 +170,7 @@ class Roster:
     def own_fields(self) -> PresenceFields:
         host = self._host
         position = self._playback.position_now()
+        readiness, item_id = self.readiness()
         return PresenceFields(
             user_id=self.ctx.user_id,
             username=self.ctx.username,
@@ -175,13 +182,20 @@ class Roster:
             is_synced=self._playback.is_synced(),
             buffering=self._playback.buffering,
             drift_ms=self._playback.drift_ms(),
-            off_reason=self._playback.off_reason(),
+            off_reason=self._playback.off_reason(cant_play=readiness is Readiness.CANT_PLAY),
             offset_s=self._playback.offset_s or None,
+            readiness=readiness,
+            item_id=item_id,
         )
 
-    def note_own_state(self) -> None:
-        """Our player moved on: if our state changed in kind, the room should hear soon."""
+    def note_own_state(self, *, waited_for: bool = False) -> None:
+        """Our player moved on: if our state changed in kind, the room should hear soon.
+
+        ``waited_for``: the room is waiting for this news (we are ready for the queue's
+        item), so it skips the coalescing wait; it still needs the budget's leave."""
         if self._kind_unsent():
+            if waited_for:
+                self._change_seen_s = self.ctx.clock.monotonic_s() - COALESCE_S
             self._changed.set()
         else:  # undone before it was told: a new change waits its own settling time
             self._change_seen_s = self._slack_at_s = None
@@ -212,6 +226,7 @@ class Roster:
         if not link.is_joined:
             return
         self._sent_kind = kind_of(fields)
+        self._sent_readiness = (fields.readiness, fields.item_id)
         await link.send(
             events.HEARTBEAT, {**fields.model_dump(), "is_synced": bool(fields.is_synced)}
         )
@@ -251,7 +266,9 @@ class Roster:
 
     def _kind_unsent(self) -> bool:
         """Our state differs in kind from what the room last heard from us."""
-        return self._sent_kind is not None and self._kind_now() != self._sent_kind
+        if self._sent_kind is None:
+            return False
+        return self._kind_now() != self._sent_kind or self.readiness() != self._sent_readiness
 
     def _only_verdict_changed(self) -> bool:
         """All that changed since we last told the room is a sync verdict it already had
@@ -259,7 +276,8 @@ class Roster:
         sent, now = self._sent_kind, self._kind_now()
         if sent is None or sent[1] is None or now[1] is None:
             return False
-        return (sent[0], sent[2]) == (now[0], now[2])
+        same_readiness = self.readiness() == self._sent_readiness
+        return (sent[0], sent[2]) == (now[0], now[2]) and same_readiness
 
     async def run(self) -> None:
         """Heartbeat every interval the budget sets; a change in kind goes soon after it

@@ -166,6 +166,17 @@ class HostAnchorPublisher:
             return False, None
         return True, self._publish_now(events.SYNC_ANCHOR, sample, now_ms, playing)
 
+    def plan_new_item(self, now_ms: float) -> AnchorUpdate:
+        """The room moves to a new queue item: an anchor paused at 0, which the item change
+        carries, so followers stop at once and nobody plays the new item before the start.
+        Our own player's load (a pause and a jump to 0) is then expected, not a new intent."""
+        self._guard.expect(IntentKind.PAUSE, now_ms)
+        self._guard.expect(IntentKind.SEEK, now_ms, position_s=0.0)
+        self._planned_seek = None
+        self._scheduled_start_ms = None
+        self._published_at_ms = now_ms
+        return self._publish(events.PAUSE, 0.0, now_ms, False, 1.0)
+
     def on_player_state(self, sample: PlaybackSample, now_ms: float) -> AnchorUpdate | None:
         intents = self._guard.observe(sample, now_ms)
         if sample.seeking:

@@ -103,7 +103,8 @@ def test_order_spells_out_postgresql_null_placement_only_where_it_differs() -> N
 
 def test_the_tables_are_the_contracts() -> None:
     assert {name: len(table.columns) for name, table in TABLES.items()} == {
-        "rooms": 9,
+        "rooms": 10,
         "room_members": 10,
-        "comments": 14,
+        "comments": 15,
+        "queue_items": 10,
     }

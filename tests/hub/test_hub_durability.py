@@ -15,6 +15,8 @@ import pytest
 from datakit import comment, ensure_room, post_comment
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
 
+from hub.data.ddl import SCHEMA_VERSION, TABLES_SQL
+from hub.data.schema import TABLES
 from hub.tokens import Tokens
 
 pytestmark = pytest.mark.slow
@@ -118,6 +120,26 @@ async def test_the_database_file_is_in_wal_mode(tmp_path: Path, make_hub) -> Non
     await make_hub(db_path=db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-    assert {"rooms", "room_members", "comments"} <= set(names)
+    assert {"rooms", "room_members", "comments", "queue_items"} <= set(names)
+
+
+async def test_a_version_1_file_gets_the_queue_and_keeps_its_rows(tmp_path: Path, make_hub) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "hub.sqlite3"
+    with sqlite3.connect(db) as conn:  # the file as the hub before the queue left it
+        conn.executescript(TABLES_SQL)
+        conn.executescript(
+            'DROP TABLE "queue_items"; ALTER TABLE "rooms" DROP COLUMN "current_item_id";'
+            ' ALTER TABLE "comments" DROP COLUMN "item_id"; PRAGMA user_version = 1;'
+        )
+        conn.execute("INSERT INTO rooms (room_id, created_at, updated_at) VALUES ('old', 'x', 'x')")
+    await make_hub(db_path=db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("SELECT room_id, current_item_id FROM rooms").fetchall() == [
+            ("old", None)
+        ]
+        for table in TABLES.values():
+            found = tuple(row[1] for row in conn.execute(f'PRAGMA table_info("{table.name}")'))
+            assert found == table.names

@@ -68,6 +68,7 @@ async def test_room_row_upsert_ignores_a_duplicate_then_update_and_select(
         "episode_number",
         "created_at",
         "updated_at",
+        "current_item_id",
     ]
 
 

@@ -17,10 +17,8 @@ from tests.rules_table import (
     ANON,
     CASE_IDS,
     CASES,
-    COMMENTS,
-    MEMBERS,
     REFUSED,
-    ROOMS,
+    SEED,
     Case,
     Outcome,
 )
@@ -28,7 +26,7 @@ from tests.rules_table import (
 
 async def arrange(hub: RunningHub, rest: RestFactory, *, host_silent: bool) -> None:
     service = await rest()
-    for table, rows in (("rooms", ROOMS), ("room_members", MEMBERS), ("comments", COMMENTS)):
+    for table, rows in SEED:
         for row in rows:
             await service.table(table).insert(row).execute()
     if host_silent:

@@ -13,10 +13,9 @@ from tests.rules_table import (
     ANON,
     CASE_IDS,
     CASES,
-    COMMENTS,
-    MEMBERS,
     REFUSED,
     ROOMS,
+    SEED,
     Case,
     Op,
     Outcome,
@@ -26,7 +25,7 @@ from tests.supabase.dbkit import Db
 
 def arrange(db: Db, *, host_silent: bool) -> None:
     db.as_owner()
-    for table, rows in (("rooms", ROOMS), ("room_members", MEMBERS), ("comments", COMMENTS)):
+    for table, rows in SEED:
         for row in rows:
             db.rows(
                 sql.SQL("insert into {} ({}) values ({})").format(

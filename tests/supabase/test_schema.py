@@ -13,7 +13,7 @@ from room.wire import MAX_COMMENT_CHARS
 from tests.supabase.dbkit import ROOT, Db, apply_migrations
 from tests.supabase.pgserver import Server
 
-TABLES = ["rooms", "room_members", "comments"]
+TABLES = ["rooms", "room_members", "comments", "queue_items"]
 OUR_SCHEMAS = "('public', 'watchparty_private')"
 
 

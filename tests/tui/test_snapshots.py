@@ -15,7 +15,17 @@ from textual.widget import Widget
 
 import tui
 from room.member_drift import OffReason
-from room.state import Comment, Connection, ConnectionStatus, Member, Playback, SyncStatus
+from room.state import (
+    Comment,
+    Connection,
+    ConnectionStatus,
+    Member,
+    Playback,
+    QueueState,
+    RoomState,
+    SyncStatus,
+    Waiting,
+)
 from tests.rooms import SELF_ID, T0, busy_room, empty_room
 from tests.tui.conftest import AppFactory
 from tui.widgets.comment_feed import CommentFeed
@@ -25,6 +35,7 @@ from tui.widgets.playback_pane import PlaybackPane
 
 SYNCED = SyncStatus.SYNCED
 NARROW = (80, 24)
+T0_MS = int(T0.timestamp() * 1000)
 WIDE = (160, 40)
 
 
@@ -228,3 +239,30 @@ def test_member_list_drift_and_why_off(snap_compare) -> None:  # type: ignore[no
         Member(SELF_ID, "you", is_playing=True, current_time=754.2, sync=SYNCED, drift_ms=-3.0),
     )
     assert snap_compare(PaneApp(member_list(members)), terminal_size=(48, 11))
+
+
+def _queued_room() -> RoomState:
+    from room.queue.items import QueueItem
+    from room.queue.waiting import Readiness
+
+    items = (
+        QueueItem("i1", "/srv/ep1.mkv", 1.0, "Episode 1", 1420.0),
+        QueueItem("i2", "https://example.com/ep2.mkv", 2.0, None, None),
+        QueueItem("i3", "/srv/ep3.mkv", 3.0, "[bold red]Episode 3[/] \x1b[31mred", 1405.0),
+    )
+    room = busy_room(self_is_host=True)
+    ready = {"u-alice": Readiness.READY, "u-bob": Readiness.LOADING, "u-carol": Readiness.CANT_PLAY}
+    members = tuple(
+        replace(m, readiness=ready.get(m.user_id, Readiness.READY), item_id="i2")
+        for m in room.members
+    )
+    waiting = Waiting(("bob",), deadline_ms=T0_MS + 42_000)
+    return replace(room, members=members, queue=QueueState(items, "i2", waiting))
+
+
+def test_app_queue_view_while_waiting(snap_compare, make_app: AppFactory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The host's queue (hostile title shown as text), readiness in the member list, and
+    the countdown of the member the room waits for."""
+    app, _ = make_app(_queued_room())
+    monkeypatch.setattr(PlaybackPane, "wall_ms", staticmethod(lambda: T0_MS))
+    assert snap_compare(app, terminal_size=WIDE, press=["l", "down"])

@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.keys import APP_KEYS, FEED_KEYS, ROOM_KEYS
+from tui.keys import APP_KEYS, FEED_KEYS, QUEUE_KEYS, ROOM_KEYS
 
 NEEDS = {"host": "host", "connection": "online", "": ""}
 
@@ -20,7 +20,12 @@ def keys_table(small_step_s: float, large_step_s: float) -> Table:
     table.add_column("Key", no_wrap=True, min_width=6)
     table.add_column("Does", ratio=1)
     table.add_column("Needs", style="dim", no_wrap=True)
-    sections = (("", ROOM_KEYS), ("In the comment list", FEED_KEYS), ("Anywhere", APP_KEYS))
+    sections = (
+        ("", ROOM_KEYS),
+        ("In the comment list", FEED_KEYS),
+        ("In the queue (l)", QUEUE_KEYS),
+        ("Anywhere", APP_KEYS),
+    )
     for title, keys in sections:
         if title:
             table.add_row("", Text(title, style="bold"), "")

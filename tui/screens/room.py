@@ -14,12 +14,16 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from room.intents import (
+    AddToQueue,
     ClaimHost,
+    GoOnWithoutWaiting,
     HandOverHost,
     Intent,
     LoadNewestComments,
     LoadOlderComments,
+    NextItem,
     PostComment,
+    PreviousItem,
     RequestHost,
     SeekBy,
     SeekTo,
@@ -33,6 +37,7 @@ from room.intents import (
 from room.state import Comment, Playback, RoomState
 from room.timefmt import format_time
 from tui.keys import ROOM_KEYS, bindings
+from tui.screens.add_item import AddItemScreen
 from tui.screens.compose_comment import CommentScreen, Draft
 from tui.screens.hand_over import HandOverScreen
 from tui.screens.help import HelpScreen
@@ -43,6 +48,7 @@ from tui.widgets.comment_feed import CommentFeed
 from tui.widgets.comment_lines import CommentWindow
 from tui.widgets.member_list import MemberList
 from tui.widgets.playback_pane import PlaybackPane
+from tui.widgets.queue_view import QueueView
 from tui.widgets.video_view import VideoView
 
 
@@ -86,6 +92,7 @@ class RoomScreen(Screen[None]):
         with Horizontal(id="body"):
             yield MemberList(id="members")
             yield CommentFeed(tz=self.tz, id="comments")
+            yield QueueView(id="queue")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -134,7 +141,14 @@ class RoomScreen(Screen[None]):
         members = self.query_one(MemberList)
         members.self_user_id = room.self_user_id
         members.as_of_ms = room.members_as_of_ms
+        queue = room.queue
+        waiting_for = queue.waiting.names if queue.waiting else ()
+        members.current_item_id = queue.current_item_id
+        members.waiting_for = waiting_for
         members.members = room.members
+        view = self.query_one(QueueView)
+        view.is_host = room.is_self_host
+        view.queue = queue
         self.query_one(CommentFeed).window = CommentWindow(
             room.comments, room.has_older, room.has_newer
         )
@@ -144,6 +158,7 @@ class RoomScreen(Screen[None]):
         pane.host_name = host.username if host else None
         pane.is_self_host = room.is_self_host
         pane.connection = room.connection
+        pane.waiting = queue.waiting
         pane.marker_times = tuple(
             marker.video_timestamp for marker in room.markers if marker.video_timestamp is not None
         )
@@ -286,6 +301,45 @@ class RoomScreen(Screen[None]):
     @on(CommentFeed.ChoiceCleared)
     def clear_mark(self) -> None:
         self.query_one(PlaybackPane).marked_time = None
+
+    # --- the queue ----------------------------------------------------------------------
+
+    def action_toggle_queue(self) -> None:
+        shown = not self.has_class("-queue")
+        self.set_class(shown, "-queue")
+        if shown:
+            self.query_one(QueueView).focus()
+        else:
+            self.set_focus(None)
+
+    @on(QueueView.CloseWanted)
+    def close_queue(self) -> None:
+        self.remove_class("-queue")
+        self.set_focus(None)
+
+    def action_next_item(self) -> None:
+        self.request(NextItem())
+
+    def action_previous_item(self) -> None:
+        self.request(PreviousItem())
+
+    def action_go_on(self) -> None:
+        self.request(GoOnWithoutWaiting())
+
+    @on(QueueView.Requested)
+    def queue_requested(self, message: QueueView.Requested) -> None:
+        self.request(message.intent)
+
+    @on(QueueView.AddWanted)
+    def add_to_queue(self) -> None:
+        if self._refused(AddToQueue("probe")):
+            return
+
+        def add(source: str | None) -> None:
+            if source is not None:
+                self.request(AddToQueue(source))
+
+        self.app.push_screen(AddItemScreen(), add)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.small_step_s, self.large_step_s))

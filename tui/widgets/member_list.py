@@ -10,7 +10,8 @@ from textual.widget import Widget
 
 from room.member_drift import OffReason
 from room.notices import format_offset
-from room.state import Member, SyncStatus
+from room.queue.waiting import Readiness
+from room.state import Member, SyncStatus, readiness_for_item
 from room.text import clean_name
 from room.timefmt import format_time
 
@@ -31,6 +32,13 @@ REASON_LABELS: dict[OffReason, tuple[str, str]] = {
     OffReason.CANT_PLAY: ("✗ can't play", "red"),
 }
 """Why a member is off, shown instead of its sync mark (stale reports excepted)."""
+READINESS_LABELS: dict[Readiness, tuple[str, str]] = {
+    Readiness.LOADING: ("… load", "yellow"),
+    Readiness.BUFFERING: ("… buf", "yellow"),
+    Readiness.CANT_PLAY: ("✗ can't play", "magenta"),
+}
+"""Shown instead of the sync state while a member is not ready for the queue's item: a
+member that can't play it is not out of sync."""
 
 PAUSED = "‖"
 
@@ -51,9 +59,14 @@ DRIFT_OK_MS = 80.0
 """Drift shown dim up to this (the engine's in-sync threshold), red beyond."""
 
 
-def status_text(member: Member) -> Text:
+def status_text(member: Member, current_item_id: str | None = None) -> Text:
+    """Readiness for the queue's item while the member is not ready for it (a member that
+    can't play it is not out of sync), else why it is off, else its sync state."""
+    readiness = readiness_for_item(member, current_item_id)
     reason = member.off_reason
-    if reason is not None and member.sync is not SyncStatus.STALE and not member.is_host:
+    if readiness in READINESS_LABELS:
+        label, colour = READINESS_LABELS[readiness]
+    elif reason is not None and member.sync is not SyncStatus.STALE and not member.is_host:
         label, colour = REASON_LABELS[reason]
     else:
         label, colour = SYNC_LABELS[member.sync]
@@ -73,6 +86,10 @@ class MemberList(Widget):
     self_user_id: reactive[str] = reactive("")
     as_of_ms: reactive[int | None] = reactive(None)
     """When the list was drawn up: a playing member's position is shown as of then."""
+    current_item_id: reactive[str | None] = reactive(None)
+    """The queue item the room is on: readiness is about it."""
+    waiting_for: reactive[tuple[str, ...]] = reactive(())
+    """Names of the members the room waits for (marked ◷)."""
 
     def watch_members(self, members: tuple[Member, ...]) -> None:
         self.border_title = f"Members ({len(members)})"
@@ -105,5 +122,8 @@ class MemberList(Widget):
             ]
             if show_drift:  # a column only once someone has measured theirs
                 cells.append(drift)
-            table.add_row(*cells, status_text(member))
+            status = status_text(member, self.current_item_id)
+            if member.username in self.waiting_for:
+                status = Text("◷").append_text(status)
+            table.add_row(*cells, status)
         return table

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -9,7 +12,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from room.notices import format_rate
-from room.state import Connection, ConnectionStatus, Playback
+from room.state import Connection, ConnectionStatus, Playback, Waiting
 from room.text import clean_name
 from room.timefmt import format_time
 from tui.widgets.progress_bar import progress_bar
@@ -47,9 +50,31 @@ class PlaybackPane(Widget):
     """Video times of the room's marker comments, drawn on the progress bar."""
     marked_time: reactive[float | None] = reactive(None)
     """The video time of the comment a follower picked, drawn as its own marker."""
+    waiting: reactive[Waiting | None] = reactive(None)
+    """Whom the room waits for before it starts the queue item, and until when."""
+    wall_ms: Callable[[], int] = staticmethod(lambda: int(time.time() * 1000))
+    """The clock the countdown reads (snapshot tests pin it)."""
 
     def on_mount(self) -> None:
         self.border_title = "Playback"
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        if self.waiting is not None and self.waiting.deadline_ms is not None:
+            self.refresh()
+
+    def waiting_text(self, waiting: Waiting) -> Text:
+        names = ", ".join(clean_name(name) for name in waiting.names[:3])
+        if len(waiting.names) > 3:
+            names += f" and {len(waiting.names) - 3} more"
+        text = Text("◷ Waiting for ", style="yellow")
+        text.append(names, style="bold yellow")
+        if waiting.deadline_ms is not None:
+            left_s = max(0.0, (waiting.deadline_ms - self.wall_ms()) / 1000)
+            text.append(f" · {format_time(left_s)}", style="yellow")
+        if self.is_self_host:
+            text.append(" (w: go on)", style="dim")
+        return text
 
     def render(self) -> RenderableType:
         playback = self.playback
@@ -71,7 +96,9 @@ class PlaybackPane(Widget):
         )
         second = Text.assemble(times, bar)
 
-        if self.host_name is None:
+        if self.waiting is not None:
+            host = self.waiting_text(self.waiting)
+        elif self.host_name is None:
             host = Text("No host: anyone may play, pause and seek", style="dim")
         else:
             host = Text("Host: ")
