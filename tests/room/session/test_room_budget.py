@@ -114,21 +114,30 @@ async def test_three_members_stalling_every_12_s_keep_a_room_of_24_under_the_cei
         await player.close()
 
 
+async def playing_room(
+    size: int,
+) -> tuple[FakeClock, FakeChannel, list[tuple[RoomSession, SimPlayer]]]:
+    """A room of ``size`` that gathered one newcomer a second while the host played, then
+    settled for two minutes (the joins' cost aged out, everyone in sync)."""
+    clock = FakeClock()
+    channel = FakeChannel(clock)
+    members: list[tuple[RoomSession, SimPlayer]] = [await join(channel, "m00", claim_host=True)]
+    await clock.advance(3.0)
+    await members[0][0].submit(TogglePlay())
+    while len(members) < size:
+        members.append(await join(channel, f"m{len(members):02d}"))
+        await clock.advance(1.0)
+    await clock.advance(120.0)
+    return clock, channel, members
+
+
 async def test_a_hiccup_that_knocks_the_whole_room_off_for_a_moment_costs_next_to_nothing() -> None:
     """Every follower's player falls 0.15 s behind at the same instant (the host's stream
     hiccups, a shared machine stalls) and the engine brings each back within a report or
     two. Each verdict flips off and on again: told by every member at once, that is two
     broadcasts from each of 40, 3280 messages in two seconds, over half the Free plan's
     minute. A flip undone within a moment is no news for the member list."""
-    clock = FakeClock()
-    channel = FakeChannel(clock)
-    members: list[tuple[RoomSession, SimPlayer]] = [await join(channel, "m00", claim_host=True)]
-    await clock.advance(3.0)
-    await members[0][0].submit(TogglePlay())
-    while len(members) < 40:
-        members.append(await join(channel, f"m{len(members):02d}"))
-        await clock.advance(1.0)
-    await clock.advance(120.0)
+    clock, channel, members = await playing_room(40)
     followers = members[1:]
     assert all(session.playback.is_synced() for session, _ in followers)
     links = [channel.links[session.ctx.user_id] for session, _ in followers]
@@ -163,15 +172,7 @@ async def test_a_member_that_stays_off_is_shown_off_within_seconds_in_a_room_of_
     behind and cannot be brought back (it ignores the engine's seeks and speed) is shown
     out of sync in every list within a few seconds, though its share of a room of 40 is one
     heartbeat every 43 s."""
-    clock = FakeClock()
-    channel = FakeChannel(clock)
-    members: list[tuple[RoomSession, SimPlayer]] = [await join(channel, "m00", claim_host=True)]
-    await clock.advance(3.0)
-    await members[0][0].submit(TogglePlay())
-    while len(members) < 40:
-        members.append(await join(channel, f"m{len(members):02d}"))
-        await clock.advance(1.0)
-    await clock.advance(120.0)
+    clock, _, members = await playing_room(40)
     stuck_session, stuck = members[-1]
     who = stuck_session.ctx.user_id
     watchers = [session for session, _ in members[:-1]]
