@@ -68,15 +68,17 @@ class ClockSyncer:
         self._budget = budget
         self._pings: list[tuple[SyncPing, float]] = []
         self._join_pings: list[tuple[SyncPing, float]] = []
+        """Newcomers' first pings (on their member_joined), answered with the welcome."""
         self._early_pongs: list[tuple[SyncPong, float]] = []
         """Pongs to us that came while we did not know who hosts (see ``reset``)."""
-        """Newcomers' first pings (on their member_joined), answered with the welcome."""
         self._wake = asyncio.Event()
 
     def reset(self, host_user_id: str) -> None:
-        """A new host: its clock is another clock. Answers that came before we knew who
-        hosts (a newcomer's first, to the ping on its member_joined) are taken now."""
-        self.estimator.reset(host_user_id)
+        """A new host: its clock is another clock (the estimator may follow it already:
+        the ping loop saw it first). Answers that came before we knew who hosts (a
+        newcomer's first, to the ping on its member_joined) are taken now."""
+        if self.estimator.host_user_id != host_user_id:
+            self.estimator.reset(host_user_id)
         early, self._early_pongs = self._early_pongs, []
         for pong, received in early:
             self.estimator.on_pong(pong, received)
