@@ -171,7 +171,8 @@ class ClockSyncer:
         if self._host.is_host:
             return None
         self._follow_host()
-        return self.estimator.make_ping(self.ctx.clock.monotonic_ms()).model_dump()
+        now_ms = self.ctx.clock.monotonic_ms()
+        return self.estimator.make_ping(now_ms, offset_only=True).model_dump()
 
     def _follow_host(self) -> None:
         """The estimator learns the clock of the member we know as host."""

@@ -91,12 +91,16 @@ class ClockSync:
         self.user_id = user_id
         self.host_user_id = host_user_id
         self._samples: deque[ClockSample] = deque(maxlen=window)
+        self._trips: deque[float] = deque(maxlen=window)
+        """Round trips of the samples that measure the link (for ``one_way_ms``)."""
         self._warmup_samples = warmup_samples
         self._warmup_interval_ms = warmup_interval_ms
         self._refresh_interval_ms = refresh_interval_ms
         self._ping_timeout_ms = ping_timeout_ms
         self._next_ping_id = 0
         self._outstanding: dict[int, float] = {}
+        self._offset_only: set[int] = set()
+        """Pings whose trip says nothing of the link (see ``make_ping``)."""
         self._last_ping_ms: float | None = None
 
     def set_intervals(self, *, warmup_ms: float, refresh_ms: float) -> None:
@@ -111,8 +115,10 @@ class ClockSync:
         first_host = not self.host_user_id
         self.host_user_id = host_user_id
         self._samples.clear()
+        self._trips.clear()
         if not first_host:
             self._outstanding.clear()
+            self._offset_only.clear()
             self._last_ping_ms = None
 
     @property
@@ -141,9 +147,9 @@ class ClockSync:
         quickest way out seen. (Half of each trip has the right mean but not the spread:
         over 20-80 ms links, follow_latency's plays then often arrived too late to start
         on time.) None before the first sample."""
-        if not self._samples:
+        if not self._trips:
             return None
-        trips = sorted(sample.rtt_ms for sample in self._samples)
+        trips = sorted(self._trips)
         long_trip = trips[-2] if len(trips) >= OUTLIER_FROM_SAMPLES else trips[-1]
         return long_trip - trips[0] / 2
 
@@ -162,15 +168,21 @@ class ClockSync:
     def ping_due(self, now_ms: float) -> bool:
         return self.next_ping_in_ms(now_ms) <= 0
 
-    def make_ping(self, now_ms: float) -> SyncPing:
+    def make_ping(self, now_ms: float, *, offset_only: bool = False) -> SyncPing:
+        """``offset_only``: the answer sets our clock offset but its trip is not a measure
+        of the link (a newcomer's first ping, whose answer lands while its app is still
+        starting up: counted as latency, it put the room's start lead at 47 ms, not 7)."""
         self._outstanding = {
             ping_id: sent
             for ping_id, sent in self._outstanding.items()
             if now_ms - sent < self._ping_timeout_ms
         }
+        self._offset_only &= self._outstanding.keys()
         ping_id = self._next_ping_id
         self._next_ping_id += 1
         self._outstanding[ping_id] = now_ms
+        if offset_only:
+            self._offset_only.add(ping_id)
         self._last_ping_ms = now_ms
         return SyncPing(
             from_user=self.user_id,
@@ -189,4 +201,8 @@ class ClockSync:
             return None
         sample = clock_sample(pong, now_ms)
         self._samples.append(sample)
+        if pong.ping_id in self._offset_only:
+            self._offset_only.discard(pong.ping_id)
+        else:
+            self._trips.append(sample.rtt_ms)
         return sample

@@ -62,3 +62,16 @@ def test_pongs_for_someone_else_or_replayed_are_ignored() -> None:
     assert clock.on_pong(pong, 2) is not None
     assert clock.on_pong(pong, 3) is None, "a replayed pong is not a new sample"
     assert not ClockSync("me", "host").ready
+
+
+def test_a_join_pings_slow_trip_sets_the_offset_but_not_the_links_latency() -> None:
+    """A newcomer's first ping is answered while its app is still starting up: its trip
+    (here 200 ms) says nothing of the link, and counted as latency it raised the room's
+    start lead from 7 to 47 ms. Its offset is still the first the follower has."""
+    clock = ClockSync("me", "host")
+    join = clock.make_ping(0, offset_only=True)
+    clock.on_pong(answer_ping(join, received_at=1100, sent_at=1100), 200)
+    assert clock.offset_ms == 1000 and clock.one_way_ms() is None
+    quick = clock.make_ping(1000)
+    clock.on_pong(answer_ping(quick, received_at=2010, sent_at=2010), 1020)
+    assert clock.one_way_ms() == 10.0, "the link's trips only: 20 less half of 20"
