@@ -8,7 +8,7 @@ is trusted, because queueing delay only ever adds to a trip and is rarely symmet
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -62,6 +62,8 @@ class ClockSample:
     """host clock - local clock"""
     rtt_ms: float
     taken_at_ms: float
+    measures_link: bool = True
+    """False for an offset-only ping's answer (see ``ClockSync.make_ping``)."""
 
 
 def clock_sample(pong: SyncPong, received_at_ms: float) -> ClockSample:
@@ -91,8 +93,6 @@ class ClockSync:
         self.user_id = user_id
         self.host_user_id = host_user_id
         self._samples: deque[ClockSample] = deque(maxlen=window)
-        self._trips: deque[float] = deque(maxlen=window)
-        """Round trips of the samples that measure the link (for ``one_way_ms``)."""
         self._warmup_samples = warmup_samples
         self._warmup_interval_ms = warmup_interval_ms
         self._refresh_interval_ms = refresh_interval_ms
@@ -115,7 +115,6 @@ class ClockSync:
         first_host = not self.host_user_id
         self.host_user_id = host_user_id
         self._samples.clear()
-        self._trips.clear()
         if not first_host:
             self._outstanding.clear()
             self._offset_only.clear()
@@ -147,9 +146,9 @@ class ClockSync:
         quickest way out seen. (Half of each trip has the right mean but not the spread:
         over 20-80 ms links, follow_latency's plays then often arrived too late to start
         on time.) None before the first sample."""
-        if not self._trips:
+        trips = sorted(sample.rtt_ms for sample in self._samples if sample.measures_link)
+        if not trips:
             return None
-        trips = sorted(self._trips)
         long_trip = trips[-2] if len(trips) >= OUTLIER_FROM_SAMPLES else trips[-1]
         return long_trip - trips[0] / 2
 
@@ -200,9 +199,8 @@ class ClockSync:
         if sent is None or sent != pong.ping_sent_at or pong.sent_at < pong.received_at:
             return None
         sample = clock_sample(pong, now_ms)
-        self._samples.append(sample)
         if pong.ping_id in self._offset_only:
             self._offset_only.discard(pong.ping_id)
-        else:
-            self._trips.append(sample.rtt_ms)
+            sample = replace(sample, measures_link=False)
+        self._samples.append(sample)
         return sample
