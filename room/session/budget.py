@@ -45,6 +45,9 @@ seconds after its start, is not held back for most of a heartbeat interval in a 
 SLACK_SHARE = 0.9
 """A change past our share goes only while the room, as we saw it, is under this part of its
 budget: the rest is margin for members that decided in the same moment."""
+BUSY_STRETCH = 0.8
+"""While the room is over its budget (``RoomBudget.room_busy``) a routine heartbeat waits up
+to this part of an interval longer: well inside the lists' overdue mark (2.5 intervals)."""
 SLACK_SPREAD_S = 2.0
 """A change that must wait for the room's slack first waits a random moment of up to this
 long, so that a room whose members all changed at once sees the first of them spend it."""
@@ -217,9 +220,11 @@ class RoomLoad:
         watched_s = now_s - self._since_s if self._since_s is not None else 0.0
         return min(PRESENCE_WINDOW_S, max(PRESENCE_MIN_WINDOW_S, watched_s))
 
-    def may_spend(self, now_s: float, cost: int) -> bool:
+    def may_spend(self, now_s: float, cost: int, limit_per_s: float | None = None) -> bool:
+        """Whether ``cost`` more keeps the room within ``limit_per_s`` (our own by default)."""
         own = cost / self._window_s(now_s)
-        return self.rate_per_s(now_s) + own <= self.limit_per_s
+        limit = self.limit_per_s if limit_per_s is None else limit_per_s
+        return self.rate_per_s(now_s) + own <= limit
 
 
 def jitter(spread_s: float, rng: random.Random | None = None) -> float:
@@ -275,6 +280,16 @@ class RoomBudget:
             self.bucket.charge(now_s)
             return True
         return False
+
+    def room_busy(self, now_s: float) -> bool:
+        """Whether one more broadcast would take the room, as we saw it over the last
+        minute, past its whole budget. Periodic sends (routine heartbeats, clock pings) give
+        way then, within limits (``BUSY_STRETCH``), to what cannot wait: while a party
+        gathers, every arrival's announcement, first report, clock answer and welcome reach
+        the whole room, and a room of 50 gathering in two minutes spent 80 % of a Free
+        project's minute with its members heartbeating as if nobody was arriving."""
+        cost = broadcast_cost(self.room_size)
+        return not self.messages.may_spend(now_s, cost, self.settings.messages_per_s)
 
     def change_wait_s(self, now_s: float) -> float:
         """How long until a change in kind may go on our own bucket alone."""

@@ -191,8 +191,13 @@ class ClockSyncer:
             refresh_ms=budget.clock_refresh_interval_s(REFRESH_FLOOR_S) * 1000,
         )
         now = self.ctx.clock.monotonic_ms()
-        if self.estimator.ping_due(now) and budget.try_send(
-            self.ctx.clock.monotonic_s(), PING_SENDS, keep=KEPT_FOR_CHANGES
+        now_s = self.ctx.clock.monotonic_s()
+        # A ping (and the host's answer) waits while the room is over its budget: our
+        # estimate holds meanwhile (the first, on our member_joined, set the offset).
+        if (
+            self.estimator.ping_due(now)
+            and not budget.room_busy(now_s)
+            and budget.try_send(now_s, PING_SENDS, keep=KEPT_FOR_CHANGES)
         ):
             await self.ctx.link.send(events.SYNC_PING, self.estimator.make_ping(now).model_dump())
 

@@ -80,8 +80,8 @@ LEAVE_TIMEOUT_S = 2.0
 """How long leaving waits to remove our member row."""
 JOIN_PING_FIELD = "sync_ping"
 """The field of our member_joined that carries our first clock ping (browsers ignore it)."""
-JOIN_SENDS = 2.0
-"""What joining sends at once: our first heartbeat and ``member_joined``."""
+JOIN_SENDS = 1.0
+"""What joining sends at once: ``member_joined`` (our first heartbeat waits for a verdict)."""
 WELCOME_FLOOR_S = 0.5
 """The host's anchors for newcomers go at most this often, however small the room."""
 
@@ -309,13 +309,13 @@ class RoomSession:
             self.roster.rejoined()
             self.host.joined()
             self._joined_before = True
-            await self.roster.publish()
+            await self.roster.arrive()
             joined: dict[str, Any] = dict(self.ctx.member_payload())
             if (ping := self.clock_sync.join_ping()) is not None:
                 joined[JOIN_PING_FIELD] = ping
             await self.link.send(events.MEMBER_JOINED, joined)
-            # Our first report and the announcement went out regardless: they count against
-            # our share, so the clock pings that follow wait their turn in a big room.
+            # The announcement went out regardless: it counts against our share, so the
+            # clock pings that follow wait their turn in a big room.
             self.budget.charge(self.ctx.clock.monotonic_s(), JOIN_SENDS)
         if self.data is not None:
             self.ctx.tasks.spawn(self._load_tables())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
@@ -23,7 +24,13 @@ from room.notices import joined_notice, left_notice
 from room.publisher import Kind, PresencePublisher, kind, kind_of
 from room.queue.waiting import Readiness
 from room.roomdata import RoomData
-from room.session.budget import KEPT_FOR_CHANGES, SLACK_SPREAD_S, RoomBudget, jitter
+from room.session.budget import (
+    BUSY_STRETCH,
+    KEPT_FOR_CHANGES,
+    SLACK_SPREAD_S,
+    RoomBudget,
+    jitter,
+)
 from room.session.context import RoomContext, wait_for_event
 from room.state import Member, SyncStatus
 from room.tables import TableError
@@ -41,6 +48,8 @@ both flips cost a room of 50 over 5000 messages in two seconds, most of a Free p
 minute. Buffering and the host's role are told at once."""
 CHANGE_RETRY_S = 1.0
 """A change the budget held back looks again this often (the room's unused part may free)."""
+BUSY_RETRY_S = 1.0
+"""A heartbeat giving way to a busy room looks again about this often (jittered)."""
 MIN_WAIT_S = 0.01
 """The shortest wait between two looks, so rounding never makes the loop spin."""
 MEMBER_CLOCK_S = 1.0
@@ -128,6 +137,8 @@ class Roster:
         self._slack_at_s: float | None = None
         """When our held change may look at the room's slack (spread: see SLACK_SPREAD_S)."""
         self._fresh_join = True
+        self._listening_since_ms = ctx.clock.wall_ms()
+        """Since when we have been in the room to hear reports (this join's start)."""
         self.readiness: Callable[[], tuple[Readiness | None, str | None]] = lambda: (None, None)
         """Our readiness for the queue's current item and its id (set by the queue)."""
         self._sent_readiness: tuple[Readiness | None, str | None] = (None, None)
@@ -216,6 +227,7 @@ class Roster:
         self.publisher.rejoined()
         self._fresh_join = True
         self._last_beat_s = self.ctx.clock.monotonic_s() + first_report_in_s
+        self._listening_since_ms = self.ctx.clock.wall_ms()
 
     async def publish(self) -> None:
         """A heartbeat broadcast, and presence too when the publisher says so."""
@@ -230,13 +242,25 @@ class Roster:
         await link.send(
             events.HEARTBEAT, {**fields.model_dump(), "is_synced": bool(fields.is_synced)}
         )
+        await self._track_if_due(fields, now)
+
+    async def arrive(self) -> None:
+        """A first join: presence only. Our first heartbeat waits for news to put in it (a
+        first sync verdict, a second or so away once the host's welcome arrives): sent at
+        once, it would tell every list "not in sync" and be followed by the verdict, two
+        broadcasts to the whole room per arrival where one does (the announcement, sent
+        beside this, says we are here)."""
+        if self.ctx.link.is_joined:
+            await self._track_if_due(self.own_fields(), self.ctx.clock.monotonic_s())
+
+    async def _track_if_due(self, fields: PresenceFields, now: float) -> None:
         if self.publisher.should_track(
             fields,
             now,
             refresh_s=self.budget.presence_interval_s,
             room_allows=self.budget.may_track(now),
         ):
-            await link.track(fields.model_dump())
+            await self.ctx.link.track(fields.model_dump())
 
     async def publish_now(self) -> None:
         """Publish a change that must not wait (the host changed): it still counts."""
@@ -265,9 +289,15 @@ class Roster:
         return kind(self._host.is_host, self._playback.is_synced(), self._playback.buffering)
 
     def _kind_unsent(self) -> bool:
-        """Our state differs in kind from what the room last heard from us."""
+        """Our state differs in kind from what the room last heard from us (before our first
+        heartbeat: we have news for the room's lists, a sync verdict, a buffering spell, the
+        host's role, or an item we are still loading or cannot play; being ready is what a
+        newcomer is taken to be, and its verdict follows a moment later)."""
         if self._sent_kind is None:
-            return False
+            is_host, synced, buffering = self._kind_now()
+            readiness, _ = self.readiness()
+            held_up = readiness not in (None, Readiness.READY)
+            return is_host or synced is not None or buffering or held_up
         return self._kind_now() != self._sent_kind or self.readiness() != self._sent_readiness
 
     def _only_verdict_changed(self) -> bool:
@@ -303,7 +333,9 @@ class Roster:
                 change_at = now + max(MIN_WAIT_S, retry_in)
                 beat_at = max(beat_at, change_at)  # a heartbeat now could not be paid either
             elif beat_at <= now:
-                if self.budget.try_send(now, keep=KEPT_FOR_CHANGES):
+                if self._gives_way(now):
+                    beat_at = now + BUSY_RETRY_S * (0.5 + random.random())
+                elif self.budget.try_send(now, keep=KEPT_FOR_CHANGES):
                     await self.beat()
                     continue
                 wait_s = self.budget.send_wait_s(now, keep=KEPT_FOR_CHANGES)
@@ -313,6 +345,13 @@ class Roster:
                 continue
             self._changed.clear()
             await wait_for_event(clock, self._changed, beat_at - now)
+
+    def _gives_way(self, now_s: float) -> bool:
+        """A routine heartbeat waits while the room is over its budget, until it is
+        ``BUSY_STRETCH`` of an interval late."""
+        interval_s = self.budget.heartbeat_interval_s
+        latest_s = self._last_beat_s + interval_s * (1 + BUSY_STRETCH)
+        return now_s < latest_s and self.budget.room_busy(now_s)
 
     def _change_due_s(self, now_s: float) -> float | None:
         """When our untold change in kind may go (None when there is none): once it has
@@ -347,7 +386,11 @@ class Roster:
     def _as_seen(self, member: Member, now_ms: int) -> Member:
         if member.user_id == self.ctx.user_id:
             return member
-        if member.last_update_ms is not None and now_ms - member.last_update_ms > (
+        # Overdue counts from when we could have heard the member's last report: presence
+        # hands a newcomer (or a member back from a lost link) reports a minute old in a
+        # big room, and the member's next heartbeat is simply not due yet.
+        heard_since_ms = max(member.last_update_ms or 0, self._listening_since_ms)
+        if member.last_update_ms is not None and now_ms - heard_since_ms > (
             self.budget.overdue_after_s * 1000
         ):
             return replace(member, sync=SyncStatus.STALE)

@@ -78,9 +78,11 @@ async def test_a_newcomer_to_a_room_of_50_knows_the_hosts_clock_with_no_ping_of_
     await clock.advance(host.budget.anchor_refresh_interval_s(0.5) + 1.0)
     for session, _ in newcomers:
         assert session.clock.ready, f"{session.ctx.user_id} has no clock sample"
-    new = [(event, cost) for _, cost, event in channel.messages[sent_before:]]
-    assert [e for e, _ in new].count("sync_ping") == 0
-    assert [e for e, _ in new].count("sync_pongs") <= 2, "answered together"
+    pinged = [s.ctx.user_id for s, _ in newcomers if "sync_ping" in dict(s.ctx.link.sent)]
+    assert pinged == []
+    new = [event for _, _, event in channel.messages[sent_before:]]
+    # The welcome's answers, and perhaps one batch for an old member's routine refresh.
+    assert new.count("sync_pongs") <= 2, "answered together"
     for session, player in [*members, *newcomers]:
         await session.stop()
         await player.close()

@@ -189,3 +189,50 @@ async def test_a_member_that_stays_off_is_shown_off_within_seconds_in_a_room_of_
     for session, player in members:
         await session.stop()
         await player.close()
+
+
+async def test_fifty_people_arriving_over_two_minutes_keep_the_room_under_the_ceiling() -> None:
+    """A party gathering: 50 members join one every 2.4 s while the host plays. Each join
+    costs the whole room (its announcement, its first report, the host's clock answer and
+    welcome reach everyone), on top of the heartbeats of those already there; over every
+    minute, the gathering's own included, the room stays under the ceiling; the heartbeats
+    that give way to the arrivals never leave a member shown as stale, and once gathered
+    everyone is in every list."""
+    clock = FakeClock()
+    channel = FakeChannel(clock)
+    members: list[tuple[RoomSession, SimPlayer]] = [await join(channel, "m00", claim_host=True)]
+    await clock.advance(3.0)
+    await members[0][0].submit(TogglePlay())
+    started = clock.now_s
+    stale: list[tuple[float, str, str]] = []
+
+    def note_stale() -> None:
+        stale.extend(
+            (clock.now_s - started, session.ctx.user_id, member.user_id)
+            for session, _ in members
+            for member in session.state.members
+            if member.sync is SyncStatus.STALE
+        )
+
+    while len(members) < 50:
+        members.append(await join(channel, f"m{len(members):02d}"))
+        await clock.advance(2.4)
+        note_stale()
+    for _ in range(60):
+        await clock.advance(2.0)
+        note_stale()
+    assert stale == [], f"shown stale (when, in whose list, who): {stale[:5]}"
+    worst = max(
+        (channel.rate(at, at + 60.0), at)
+        for at in (started + step for step in range(0, int(clock.now_s - started - 60) + 1, 5))
+    )
+    by_event = channel.rate_by_event(worst[1], worst[1] + 60.0)
+    assert worst[0] <= CEILING_MSGS_PER_S, (round(worst[0], 1), worst[1] - started, by_event)
+    everyone = {session.ctx.user_id for session, _ in members}
+    missing = [
+        s.ctx.user_id for s, _ in members if {m.user_id for m in s.state.members} != everyone
+    ]
+    assert missing == [], "lists without the whole room"
+    for session, player in members:
+        await session.stop()
+        await player.close()
