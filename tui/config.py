@@ -7,11 +7,13 @@ Every field's docstring is its documentation: ``config.example.toml`` is rendere
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -52,6 +54,7 @@ class UserSettings(Section):
 class ServerSettings(Section):
     url: str | None = Field(default=None, pattern=r"^(https?|wss?)://[^\s]+$")
     """Supabase project URL (https://<ref>.supabase.co) or a hub's http://HOST:PORT.
+    A realtime address (wss://HOST/realtime/v1) is taken as its server's https://HOST.
     Unset: the embedded hub on 127.0.0.1, started in-process when none answers."""
     key: SecretStr | None = None
     """The project's anon key (or the hub's --key). Never printed or logged."""
@@ -74,6 +77,26 @@ class ServerSettings(Section):
     @classmethod
     def _fingerprint(cls, value: str | None) -> str | None:
         return parse_pin(value) if value is not None else None
+
+    @field_validator("url")
+    @classmethod
+    def _server_address(cls, value: str | None) -> str | None:
+        return server_address(value) if value is not None else None
+
+
+REALTIME_PATH = re.compile(r"/realtime/v1(/websocket)?/?$")
+
+
+def server_address(url: str) -> str:
+    """The server's own http(s) address for ``url``: supabase-py derives the realtime
+    socket from it and refuses a ws:// or wss:// address as invalid, which is what a user
+    copying the realtime endpoint from a browser's network panel has."""
+    parts = urlsplit(url)
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme)
+    if scheme is None:
+        return url
+    path = REALTIME_PATH.sub("", parts.path)
+    return urlunsplit((scheme, parts.netloc, path, "", ""))
 
 
 class EmbeddedHubSettings(Section):

@@ -178,3 +178,21 @@ def test_identity_prefers_settings_then_generated_id_and_login_name(tmp_path: Pa
     user_id, name = resolve_identity(Settings(), tmp_path)
     assert user_id == stable_user_id(tmp_path)
     assert name
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("wss://abc.supabase.co/realtime/v1", "https://abc.supabase.co"),
+        ("wss://abc.supabase.co/realtime/v1/websocket", "https://abc.supabase.co"),
+        ("ws://127.0.0.1:54321", "http://127.0.0.1:54321"),
+        ("ws://hub.lan:54321/realtime/v1/", "http://hub.lan:54321"),
+        ("https://abc.supabase.co", "https://abc.supabase.co"),
+        ("http://127.0.0.1:54321", "http://127.0.0.1:54321"),
+    ],
+)
+def test_a_realtime_address_is_taken_as_its_servers_address(given: str, used: str) -> None:
+    """supabase-py refuses ws:// and wss:// addresses ("Invalid URL") and derives the
+    realtime socket from the server's http(s) address itself."""
+    settings, _ = load_settings({"server": {"url": given}})
+    assert settings.server.url == used
