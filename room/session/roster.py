@@ -405,6 +405,12 @@ class Roster:
             and member.last_update_ms < acted_ms
             and member.sync is not SyncStatus.BUFFERING
         )
+        # A report with no verdict was made on joining, before the member had a timeline to
+        # follow (presence keeps it until the member's next routine re-track, a minute or
+        # more in a big room): it is following the host's now, as every newcomer does. Its
+        # status stays unknown; only its position is the host's, not "paused at 0:00".
+        joining = member.sync is SyncStatus.UNKNOWN and member.user_id in self.present
+        followed = followed or joining
         on_hosts_timeline = member.is_host or member.sync is SyncStatus.SYNCED or followed
         if timeline is None or self._host.host_user_id is None or not on_hosts_timeline:
             return member

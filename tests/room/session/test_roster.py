@@ -114,3 +114,34 @@ async def test_a_follower_heard_from_before_the_hosts_play_is_shown_on_the_hosts
     host_then = 30.25 + (state.members_as_of_ms - played_at_ms) / 1000
     assert abs(bob.position_at(state.members_as_of_ms) - host_then) < 0.05
     await room.stop()
+
+
+async def test_a_member_known_only_from_its_joining_presence_is_shown_where_the_host_is() -> None:
+    """A newcomer to a big room knows the others from presence: each entry was tracked when
+    that member joined, with no verdict yet and its player still at 0:00 (a first verdict is
+    no news for presence), and its next heartbeat may be a minute away. The list shows such
+    a member on the host's timeline, its status unknown, not paused at 0:00."""
+    room = Room("host")
+    await room.start()
+    await room.session.submit(ClaimHost())
+    await room.clock.advance(0)
+    room.session.on_player_sample(paused_at(30.0, room.clock))
+    await room.session.submit(TogglePlay())
+    await room.clock.advance(0.5)
+    room.session.on_player_sample(playing_at(30.25, room.clock))
+    played_at_ms = room.clock.wall_ms()
+    await room.clock.advance(5.0)
+    joined_after_the_play = room.clock.wall_ms() - 3_000
+    bob = member(
+        "bob", current_time=0.0, is_playing=False, is_synced=None, last_update=joined_after_the_play
+    )
+    room.session.on_presence(presence(member("host"), bob))
+    await room.clock.advance(1.0)
+    state = room.state
+    assert state.members_as_of_ms is not None
+    shown = next(m for m in state.members if m.user_id == "bob")
+    assert shown.sync is SyncStatus.UNKNOWN
+    assert shown.is_playing
+    host_then = 30.25 + (state.members_as_of_ms - played_at_ms) / 1000
+    assert abs(shown.position_at(state.members_as_of_ms) - host_then) < 0.05
+    await room.stop()
