@@ -15,6 +15,7 @@ from pathlib import Path
 
 from hub import HubConfigError, HubSettings
 from hub.local import LocalHub, ensure_local_hub
+from player.base import Chapter as PlayerChapter
 from player.base import PlayerState
 from player.errors import PlayerError
 from player.mpv_player import MpvPlayer
@@ -22,6 +23,7 @@ from player.settings import PlayerSettings
 from player.sources import render_demo_file
 from room.backend import Backend, BackendError, open_backend
 from room.backoff import Backoff
+from room.chapters import Chapter
 from room.controller import NoticeSink, StateSink
 from room.intents import Intent, SetOffset
 from room.link import RoomLink
@@ -157,7 +159,19 @@ class LiveRoom:
             if self._source and self._source.startswith(("http://", "https://"))
             else None
         )
-        return MediaInfo(self._title, state.duration, url)
+        return MediaInfo(self._title, state.duration, url, self._chapters(state))
+
+    def _chapters(self, state: PlayerState) -> tuple[Chapter, ...]:
+        """The player's chapters as the room's, converted once per new list."""
+        if state.chapters is not self._player_chapters:
+            self._player_chapters = state.chapters
+            self._room_chapters = tuple(
+                Chapter(chapter.start, chapter.title) for chapter in state.chapters
+            )
+        return self._room_chapters
+
+    _player_chapters: tuple[PlayerChapter, ...] = ()
+    _room_chapters: tuple[Chapter, ...] = ()
 
     async def _load_announced(self, url: str) -> None:
         """We opened nothing ourselves: play what the host announced."""
