@@ -36,7 +36,7 @@ def chapter_notice(choice: ChapterChoice, chapters: Sequence[Chapter]) -> str:
         return f"Back to the start, before chapter 1 of {len(chapters)}"
     text = f"Chapter {choice.index + 1}/{len(chapters)}"
     title = chapters[choice.index].title
-    return f"{text}: {clean_name(title, 80)}" if title.strip() else text
+    return f"{text}: {clean_name(title[:400], 80)}" if title.strip() else text
 
 
 NO_CHAPTERS = "This media has no chapters."
