@@ -20,7 +20,7 @@ from player.base import PlayerState
 from player.errors import PlayerError
 from player.mpv_player import MpvPlayer
 from player.settings import PlayerSettings
-from player.sources import render_demo_file
+from player.sources import demo_chapters, render_demo_file
 from room.backend import Backend, BackendError, open_backend
 from room.backoff import Backoff
 from room.chapters import Chapter
@@ -268,7 +268,11 @@ class LiveRoom:
         else:
             self._offline_status("preparing the demo video (first run only)")
             path = await asyncio.to_thread(
-                render_demo_file, demo_file(), duration_s=300.0, size="320x180"
+                render_demo_file,
+                demo_file(),
+                duration_s=300.0,
+                size="320x180",
+                chapters=demo_chapters(300.0),  # so PgUp/PgDn can be tried
             )
             self._title, source = DEMO_TITLE, str(path)
         try:

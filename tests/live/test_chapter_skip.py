@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import tui.live
 from hub import RunningHub
 from player.sources import demo_chapters, render_demo_file
 from room.chapters import Chapter, chapter_choice
@@ -93,3 +94,20 @@ async def test_the_hosts_next_chapter_takes_the_room_there_and_undo_brings_it_ba
             assert position_of(ann) < target
         finally:
             await cara.stop()
+
+
+@pytest.mark.slow
+async def test_the_demo_room_has_chapters_to_try(
+    hub: RunningHub, other_media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The demo as `watchparty-tui demo --host` opens it, from a short render of the test's.
+    monkeypatch.setattr(tui.live, "demo_file", lambda: other_media)
+    ann = await start_member(hub.url, None, "u-ann", "ann", claim_host=True)
+    try:
+        state = await ann.until(lambda s: len(s.playback.chapters) == len(demo_chapters(300.0)))
+        assert state.playback.chapters[1] == Chapter(30.0, "Part one")
+        await ann.until(lambda s: s.is_self_host)
+        await ann.submit(SkipChapter(1))
+        await within(player_of(ann).wait_for(lambda s: (s.position or 0) >= 15.0))
+    finally:
+        await ann.stop()
