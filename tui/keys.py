@@ -42,7 +42,7 @@ ROOM_KEYS: tuple[Key, ...] = (
         "PgDn",
         "chapter(-1)",
         "Previous chapter",
-        "Previous chapter for the room (over 5 s in: back to its start)",
+        "Previous chapter; over 5 s in, this one's start",
         "host",
         False,
     ),

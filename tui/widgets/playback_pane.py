@@ -102,12 +102,12 @@ class PlaybackPane(Widget):
             state.append(f" {format_rate(playback.speed)}", style="bold")
         title = Text(clean_name(playback.media_title or "Nothing loaded", 200), style="bold")
         first: RenderableType = Text.assemble(state, "  ", title, no_wrap=True, overflow="ellipsis")
-        chapter = chapter_text(playback)
-        if chapter:
+        playing_chapter = chapter_text(playback)
+        if playing_chapter:
             first = Table.grid(expand=True)
             first.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
             first.add_column(justify="right", no_wrap=True, overflow="ellipsis", max_width=48)
-            first.add_row(Text.assemble(state, "  ", title), chapter)
+            first.add_row(Text.assemble(state, "  ", title), playing_chapter)
 
         times = Text(f"{format_time(playback.position)} / {format_time(playback.duration)}  ")
         bar_width = max(self.size.width - times.cell_len, 0)
@@ -117,7 +117,7 @@ class PlaybackPane(Widget):
             bar_width,
             self.marker_times,
             self.marked_time,
-            (chapter.start_s for chapter in playback.chapters),
+            (part.start_s for part in playback.chapters),
         )
         second = Text.assemble(times, bar)
 
