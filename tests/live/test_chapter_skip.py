@@ -17,7 +17,13 @@ from player.sources import demo_chapters, render_demo_file
 from room.chapters import Chapter, chapter_choice
 from room.intents import SetOffset, SkipChapter, TogglePlay, UndoSeek
 from room.timefmt import format_time
-from tests.live.harness import LiveMember, host_and_follower, start_member, within
+from tests.live.harness import (
+    LiveMember,
+    host_and_follower,
+    start_browser,
+    start_member,
+    within,
+)
 from tests.live.test_member_offset import OFFSET_S, until_offset_within
 from tests.live.test_two_members import FRAME_S, player_of, until_within
 
@@ -46,6 +52,7 @@ async def test_the_hosts_next_chapter_takes_the_room_there_and_undo_brings_it_ba
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # cara's offset stays in this test
     async with host_and_follower(hub.url, chaptered_media) as (ann, bob):
         cara = await start_member(hub.url, chaptered_media, "u-cara", "cara")
+        web = await start_browser(hub.url, "u-web", "web")  # the room's web client
         try:
             await cara.joined()
             await cara.until(lambda s: s.host is not None and s.host.user_id == "u-ann")
@@ -75,6 +82,12 @@ async def test_the_hosts_next_chapter_takes_the_room_there_and_undo_brings_it_ba
             assert landed.position is not None
             assert abs(landed.position - target) <= FRAME_S, "the host lands on the chapter"
             await bob.noticed(f"ann seeked to {format_time(target)}")
+            # A browser hears an ordinary seek to the chapter's start, in the web's fields.
+            _, seek = await web.heard(
+                lambda event, payload: event == "seek" and payload.get("user_id") == "u-ann"
+            )
+            assert seek["current_time"] == pytest.approx(target)
+            assert seek["username"] == "ann"
 
             await within(player_of(bob).wait_for(lambda s: (s.position or 0) >= target))
             await within(player_of(cara).wait_for(lambda s: (s.position or 0) >= target + OFFSET_S))
@@ -93,6 +106,7 @@ async def test_the_hosts_next_chapter_takes_the_room_there_and_undo_brings_it_ba
             await until_offset_within(ann, cara)
             assert position_of(ann) < target
         finally:
+            await web.stop()
             await cara.stop()
 
 
