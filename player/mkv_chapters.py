@@ -200,6 +200,10 @@ def with_chapters(plain: Path, chapters: Sequence[tuple[float, str]], duration_s
         return path
     partial = path.with_suffix(path.suffix + ".part")
     shutil.copyfile(plain, partial)
-    write_chapters(partial, chapters, duration_s)
+    try:
+        write_chapters(partial, chapters, duration_s)
+    except ChapterWriteError:
+        partial.unlink()
+        raise
     partial.rename(path)
     return path

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 def demo_source(*, fps: int = 25, size: str = "640x360", tone_hz: int = 440) -> str:
@@ -97,7 +100,7 @@ def render_demo_file(
     from player.mpv_player import import_mpv
 
     if chapters:
-        from player.mkv_chapters import with_chapters
+        from player.mkv_chapters import ChapterWriteError, with_chapters
 
         plain = render_demo_file(
             path,
@@ -108,7 +111,11 @@ def render_demo_file(
             video_codec=video_codec,
             source=source,
         )
-        return with_chapters(plain, chapters, duration_s)
+        try:
+            return with_chapters(plain, chapters, duration_s)
+        except ChapterWriteError as error:  # another muxer's layout: the video still plays
+            log.warning("could not write chapters into %s: %s", plain.name, error)
+            return plain
 
     versioned = f".r{RENDER_VERSION}"
     if not path.stem.endswith(versioned):  # a path this function returned is taken as is

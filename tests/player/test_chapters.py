@@ -116,3 +116,19 @@ def test_a_truncated_file_is_refused_in_words(tmp_path: Path) -> None:
     stub.write_bytes(b"\x1a\x45\xdf\xa3\x84")
     with pytest.raises(ChapterWriteError, match="ends too soon"):
         write_chapters(stub, ((1.0, "x"),), 20.0)
+
+
+def test_a_file_the_writer_cannot_patch_still_plays_without_chapters(
+    demo_file: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import player.mkv_chapters
+
+    def refuse(path: Path, chapters: object, duration_s: float) -> None:
+        raise ChapterWriteError(f"{path.name}: no room reserved after the SeekHead")
+
+    monkeypatch.setattr(player.mkv_chapters, "write_chapters", refuse)
+    chapters = ((0.0, "never written"),)
+    rendered = render_demo_file(demo_file, duration_s=20, fps=100, size="160x90", chapters=chapters)
+    assert rendered == demo_file  # the plain render, which plays
+    assert "could not write chapters" in caplog.text and "no room reserved" in caplog.text
+    assert not list(demo_file.parent.glob("*.part")), "no half-written copy left behind"
