@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,10 @@ import pytest
 from player.base import Chapter
 from player.mkv_chapters import ChapterWriteError, write_chapters
 from player.mpv_player import MpvPlayer, parse_chapter_list
+from player.settings import PlayerSettings
 from player.sources import render_demo_file
+from room.chapters import Chapter as RoomChapter
+from room.chapters import chapter_choice
 from tests.player.conftest import seek_within, wait_within
 
 HOSTILE = "\x1b]0;pwned\x07[b]bold[/b] \x1b[31mred " + "x" * 5000
@@ -132,3 +136,45 @@ def test_a_file_the_writer_cannot_patch_still_plays_without_chapters(
     assert rendered == demo_file  # the plain render, which plays
     assert "could not write chapters" in caplog.text and "no room reserved" in caplog.text
     assert not list(demo_file.parent.glob("*.part")), "no half-written copy left behind"
+
+
+@pytest.fixture
+async def mpv_with_keys() -> AsyncIterator[MpvPlayer]:
+    """A headless player with mpv's own key bindings, to press its PgUp and PgDn."""
+    instance = MpvPlayer(
+        settings=PlayerSettings(vo="null", ao="null"),
+        mpv_options={"input_default_bindings": "yes"},
+    )
+    yield instance
+    instance.close()
+
+
+@pytest.mark.parametrize(
+    ("position", "key"),
+    [
+        (0.5, "PGUP"),
+        (3.0, "PGUP"),
+        (4.2, "PGUP"),
+        (9.5, "PGUP"),
+        (3.0, "PGDWN"),
+        (8.0, "PGDWN"),  # 4 s into "Part one": the chapter before
+        (9.5, "PGDWN"),  # 5.5 s into it: its own start
+        (15.0, "PGDWN"),
+        (17.0, "PGDWN"),
+    ],
+)
+async def test_the_rooms_chapter_rule_lands_where_mpvs_own_keys_do(
+    mpv_with_keys: MpvPlayer, chaptered_file: Path, position: float, key: str
+) -> None:
+    """room.chapters against the real thing: mpv's PgUp/PgDn from the same position (past
+    the last chapter they differ on purpose; see room/chapters.py)."""
+    player = mpv_with_keys
+    await player.load(str(chaptered_file))
+    await seek_within(player, position)
+    restarts = player.state.restarts
+    player._mpv.command("keypress", key)  # mpv's key, as in its window
+    landed = await wait_within(player, lambda s: s.restarts > restarts and not s.seeking)
+    chapters = [RoomChapter(start, title) for start, title in CHAPTERS]
+    choice = chapter_choice(position, chapters, 1 if key == "PGUP" else -1)
+    assert choice is not None
+    assert landed.position == pytest.approx(choice.start_s, abs=0.011)  # a frame at 100 fps
