@@ -1,7 +1,9 @@
 """Chapters of the media, and mpv's rule for which chapter a chapter key goes to (pure).
 
 The keys are mpv's own: PgUp goes to the next chapter, PgDn to the previous one (mpv's
-etc/input.conf, lines 67-68, v0.35.1: ``PGUP add chapter 1``, ``PGDWN add chapter -1``).
+etc/input.conf, lines 67-68, v0.35.1, built into the binary as its default bindings:
+``PGUP add chapter 1``, ``PGDWN add chapter -1``; tests/player/test_chapters.py checks this
+rule against real libmpv's own keys).
 Going back more than ``chapter-seek-threshold`` seconds (5 by default: options/options.c
 line 996) into a chapter goes to the start of that chapter instead of the one before
 (player/command.c, ``mp_property_chapter``, lines 876-918; the current chapter is the last
