@@ -94,3 +94,17 @@ async def test_a_follower_is_refused_like_any_other_host_action() -> None:
     assert room.player.did("seek") == []
     assert "ANN is the host and controls playback. Press h to ask for the role." in room.notices
     await room.stop()
+
+
+async def test_in_a_room_without_a_host_anyone_skips_as_they_seek() -> None:
+    room = Room("me")
+    await room.start()
+    room.session.on_presence(presence(member("me"), member("ann")))
+    room.session.on_player_sample(paused_at(12.0, room.clock), MEDIA)
+    await room.clock.advance(0)
+    await room.session.submit(SkipChapter(1))
+    await room.clock.advance(0)
+    assert room.player.did("seek") == [36.0]
+    seek = room.link.events("seek")[-1]
+    assert seek["current_time"] == 36.0 and "seq" not in seek  # the web client's plain seek
+    await room.stop()
