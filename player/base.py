@@ -8,6 +8,15 @@ from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
+class Chapter:
+    """A chapter of the loaded media: where it starts (seconds) and its title as the file
+    gives it (untrusted text: shown as plain text, cut to fit)."""
+
+    start: float
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PlayerState:
     """One consistent snapshot of the player, as last reported by the backend.
 
@@ -29,6 +38,10 @@ class PlayerState:
     eof: bool = False
     restarts: int = 0
     error: str | None = None
+    chapters: tuple[Chapter, ...] = ()
+    """The media's chapters in order of start (mpv's `chapter-list`); none: no chapters."""
+    chapter: int | None = None
+    """The current chapter's index (mpv's `chapter`): -1 before the first, None without any."""
 
     @property
     def advancing(self) -> bool:

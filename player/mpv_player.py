@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -21,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from player.base import Player, PlayerState, StateListener
+from player.base import Chapter, Player, PlayerState, StateListener
 from player.errors import LibmpvMissingError, MediaLoadError, MediaNotFoundError, PlayerError
 from player.frames import FrameRenderer, FrameSink
 from player.render_api import SoftwareRenderContext
@@ -38,6 +39,11 @@ OBSERVED_PROPERTIES = (
     "paused-for-cache",
     "eof-reached",
 )
+CHAPTER_PROPERTIES = ("chapter-list", "chapter")
+MAX_CHAPTERS = 1000
+"""A file may say anything: beyond this many chapters the rest are dropped."""
+MAX_CHAPTER_TITLE = 500
+"""Characters of a chapter title kept (the panes cut it further to fit)."""
 
 # libmpv's numeric ids (mpv_event_id, mpv_end_file_reason), stable across versions.
 _EVENT_SHUTDOWN = 1
@@ -103,6 +109,8 @@ class MpvPlayer:
         self._buffering = False
         self._buffering_timer: asyncio.TimerHandle | None = None
         self._state = PlayerState()
+        self._chapters_seen: object = None
+        self._chapters: tuple[Chapter, ...] = ()
 
         self.video_place: VideoPlace = resolve_video(self._settings)
         self._renderer: FrameRenderer | None = None
@@ -130,7 +138,7 @@ class MpvPlayer:
             self._mpv = mpv.MPV(log_handler=self._on_log, loglevel="error", **options)
         except (OSError, SystemError, AttributeError, TypeError) as error:
             raise PlayerError(f"libmpv could not start: {error}") from None
-        for name in OBSERVED_PROPERTIES:
+        for name in (*OBSERVED_PROPERTIES, *CHAPTER_PROPERTIES):
             self._mpv.observe_property(name, self._on_property)
         self._mpv.register_event_callback(self._on_event)
 
@@ -185,6 +193,8 @@ class MpvPlayer:
             self._source = source
             # Forget the old file's values; pause and speed carry over (mpv keeps them too).
             for name in ("time-pos", "duration", "eof-reached", "seeking", "paused-for-cache"):
+                self._raw.pop(name, None)
+            for name in CHAPTER_PROPERTIES:
                 self._raw.pop(name, None)
             restarts_before = self._restarts
         self._schedule_delivery()
@@ -387,9 +397,18 @@ class MpvPlayer:
                 eof=bool(raw.get("eof-reached")),
                 restarts=self._restarts,
                 error=self._error,
+                chapters=self._chapters_of(raw.get("chapter-list")),
+                chapter=raw.get("chapter") if isinstance(raw.get("chapter"), int) else None,
             )
         self._update_buffering(bool(raw.get("paused-for-cache")))
         self._publish(replace(state, buffering=self._buffering))
+
+    def _chapters_of(self, chapter_list: object) -> tuple[Chapter, ...]:
+        """mpv's `chapter-list`, checked: parsed once per new list, not per delivery."""
+        if chapter_list is not self._chapters_seen:
+            self._chapters_seen = chapter_list
+            self._chapters = parse_chapter_list(chapter_list)
+        return self._chapters
 
     def _update_buffering(self, waiting_for_cache: bool) -> None:
         if not waiting_for_cache:
@@ -416,6 +435,25 @@ class MpvPlayer:
                 listener(state)
             except Exception:  # one broken listener must not starve the others
                 log.exception("player state listener failed")
+
+
+def parse_chapter_list(value: object) -> tuple[Chapter, ...]:
+    """Chapters from mpv's `chapter-list` node (`[{"title": ..., "time": ...}, ...]`), in
+    order of start; entries without a finite, non-negative time are dropped."""
+    if not isinstance(value, list):
+        return ()
+    chapters = []
+    for entry in value[:MAX_CHAPTERS]:
+        if not isinstance(entry, dict):
+            continue
+        start, title = entry.get("time"), entry.get("title")
+        if isinstance(start, bool) or not isinstance(start, int | float):
+            continue
+        if not math.isfinite(start) or start < 0:
+            continue
+        text = title if isinstance(title, str) else ""
+        chapters.append(Chapter(float(start), text[:MAX_CHAPTER_TITLE]))
+    return tuple(sorted(chapters, key=lambda chapter: chapter.start))
 
 
 def _as_float(value: Any) -> float | None:

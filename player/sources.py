@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 def demo_source(*, fps: int = 25, size: str = "640x360", tone_hz: int = 440) -> str:
@@ -56,6 +60,15 @@ def read_clock(left: tuple[int, int, int], right: tuple[int, int, int]) -> int:
     return sum(d * 6**place for place, d in enumerate(digits))
 
 
+def demo_chapters(duration_s: float) -> tuple[tuple[float, str], ...]:
+    """Chapters for a rendered demo of ``duration_s``: an opening, three parts, credits."""
+    marks = ((0.0, "Opening"), (0.1, "Part one"), (0.4, "Part two"), (0.7, "Part three"))
+    return (
+        *((round(duration_s * at, 3), title) for at, title in marks),
+        (round(duration_s * 0.95, 3), "Credits"),
+    )
+
+
 RENDER_VERSION = 2
 """Part of every rendered file's name: bumped whenever what the renderer writes changes, so a
 file cached by an older renderer is never reused. (Version 1 files carried AAC audio timed
@@ -72,6 +85,7 @@ def render_demo_file(
     keyframe_every_s: float = 1.0,
     video_codec: str = "mpeg4",
     source: str | None = None,
+    chapters: Sequence[tuple[float, str]] = (),
 ) -> Path:
     """Render `demo_source` into a seekable file with libmpv's own encoder (no ffmpeg CLI).
 
@@ -80,9 +94,28 @@ def render_demo_file(
     intervals keep exact seeks cheap;
     ``video_codec="libx264"`` with a keyframe every 10 s is encoded as films are, where an
     exact seek decodes up to 10 s of frames. `source` replaces the demo's lavfi graph (say
-    `clock_source(...)`); `size` is then ignored.
+    `clock_source(...)`); `size` is then ignored. `chapters` (start seconds, title; say
+    `demo_chapters(duration_s)`) go into a copy of the render (`player.mkv_chapters`).
     """
     from player.mpv_player import import_mpv
+
+    if chapters:
+        from player.mkv_chapters import ChapterWriteError, with_chapters
+
+        plain = render_demo_file(
+            path,
+            duration_s=duration_s,
+            fps=fps,
+            size=size,
+            keyframe_every_s=keyframe_every_s,
+            video_codec=video_codec,
+            source=source,
+        )
+        try:
+            return with_chapters(plain, chapters, duration_s)
+        except ChapterWriteError as error:  # another muxer's layout: the video still plays
+            log.warning("could not write chapters into %s: %s", plain.name, error)
+            return plain
 
     versioned = f".r{RENDER_VERSION}"
     if not path.stem.endswith(versioned):  # a path this function returned is taken as is

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from room.notices import NO_CHAPTERS
 from room.state import RoomState
 
 
@@ -32,6 +33,14 @@ class SetOffset:
 @dataclass(frozen=True, slots=True)
 class UndoSeek:
     """Back to where the room was before the last seek (again: forward to where it went)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SkipChapter:
+    """To the next chapter (``direction`` 1, PgUp) or the previous one (-1, PgDn), by
+    mpv's rule (``room.chapters``): a seek like any other."""
+
+    direction: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +163,7 @@ Intent = (
     | SeekBy
     | SeekTo
     | UndoSeek
+    | SkipChapter
     | SetOffset
     | SetSpeed
     | StepSpeed
@@ -171,7 +181,7 @@ Intent = (
     | PreviousItem
     | GoOnWithoutWaiting
 )
-PLAYBACK_INTENTS = (TogglePlay, SeekBy, SeekTo, UndoSeek, SetSpeed, StepSpeed)
+PLAYBACK_INTENTS = (TogglePlay, SeekBy, SeekTo, UndoSeek, SkipChapter, SetSpeed, StepSpeed)
 
 
 def refusal(state: RoomState, intent: Intent) -> str | None:
@@ -189,6 +199,8 @@ def refusal(state: RoomState, intent: Intent) -> str | None:
     if isinstance(intent, PLAYBACK_INTENTS) and not state.may_control_playback:
         assert host is not None
         return f"{host.username} is the host and controls playback. Press h to ask for the role."
+    if isinstance(intent, SkipChapter) and not state.playback.chapters:
+        return NO_CHAPTERS
     if isinstance(intent, SetSpeed | StepSpeed) and host is None:
         return "The room's speed is the host's to set: press h to take the role."
     if isinstance(intent, ClaimHost) and host is not None and not state.is_self_host:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from room import events
+from room.chapters import Chapter, ChapterChoice
 from room.text import clean_message, clean_name
 from room.timefmt import format_time
 
@@ -25,6 +27,23 @@ def playback_notice(event: str, username: str, current_time: float) -> str:
 def undo_notice(username: str, current_time: float) -> str:
     name = clean_name(username or "Someone")
     return f"{name} undid the last seek: back to {format_time(current_time)}"
+
+
+def chapter_notice(choice: ChapterChoice, chapters: Sequence[Chapter]) -> str:
+    """Where a chapter key took the room: "Chapter 2/5: Part one" (titles come from the
+    media file: cleaned and cut)."""
+    if choice.index < 0:
+        return f"Back to the start, before chapter 1 of {len(chapters)}"
+    text = f"Chapter {choice.index + 1}/{len(chapters)}"
+    title = chapters[choice.index].title
+    return f"{text}: {clean_name(title[:400], 80)}" if title.strip() else text
+
+
+NO_CHAPTERS = "This media has no chapters."
+
+
+def no_chapter_notice(direction: int) -> str:
+    return "This is the last chapter." if direction > 0 else "There is no chapter before this."
 
 
 def format_offset(offset_s: float) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+from room.chapters import Chapter
 from room.member_drift import OffReason
 from room.queue.items import QueueItem
 from room.queue.waiting import Readiness
@@ -94,6 +95,8 @@ class Playback:
     buffering: bool = False
     speed: float = 1.0
     """The room's playback speed (the host's; a follower's own nudges are not shown)."""
+    chapters: tuple[Chapter, ...] = ()
+    """The chapters of the media our own player has open (in order of start)."""
 
 
 @dataclass(frozen=True, slots=True)

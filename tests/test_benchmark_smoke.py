@@ -247,3 +247,13 @@ def test_quick_room_queue_prints_the_summary_last(tmp_path: Path) -> None:
     assert summary["item_change_timeouts"] == 0
     assert summary["item_change_all_playing_p95_ms"] is not None
     user.assert_untouched()
+
+
+@pytest.mark.slow
+def test_chapter_skip_benchmark_measures_both_kinds_and_keeps_out(tmp_path: Path) -> None:
+    user = UserFolders(tmp_path)
+    summary = run_benchmark("chapter_skip", user, "--rounds", "2", timeout=180)
+    assert summary["chapter_aligned_p50_ms"] is not None, summary
+    assert summary["seek_aligned_p50_ms"] is not None, summary
+    assert summary["rounds"] == 2
+    user.assert_untouched()

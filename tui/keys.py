@@ -29,6 +29,24 @@ ROOM_KEYS: tuple[Key, ...] = (
         "up", "↑", "seek_large(1)", "Forward more", "Seek forward by the large step", "host", False
     ),
     Key(
+        "pageup",
+        "PgUp",
+        "chapter(1)",
+        "Next chapter",
+        "Next chapter for the room (mpv's PgUp)",
+        "host",
+        False,
+    ),
+    Key(
+        "pagedown",
+        "PgDn",
+        "chapter(-1)",
+        "Previous chapter",
+        "Previous chapter; over 5 s in, this one's start",
+        "host",
+        False,
+    ),
+    Key(
         "u",
         "u",
         "undo_seek",

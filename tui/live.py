@@ -15,13 +15,15 @@ from pathlib import Path
 
 from hub import HubConfigError, HubSettings
 from hub.local import LocalHub, ensure_local_hub
+from player.base import Chapter as PlayerChapter
 from player.base import PlayerState
 from player.errors import PlayerError
 from player.mpv_player import MpvPlayer
 from player.settings import PlayerSettings
-from player.sources import render_demo_file
+from player.sources import demo_chapters, render_demo_file
 from room.backend import Backend, BackendError, open_backend
 from room.backoff import Backoff
+from room.chapters import Chapter
 from room.controller import NoticeSink, StateSink
 from room.intents import Intent, SetOffset
 from room.link import RoomLink
@@ -157,7 +159,19 @@ class LiveRoom:
             if self._source and self._source.startswith(("http://", "https://"))
             else None
         )
-        return MediaInfo(self._title, state.duration, url)
+        return MediaInfo(self._title, state.duration, url, self._chapters(state))
+
+    def _chapters(self, state: PlayerState) -> tuple[Chapter, ...]:
+        """The player's chapters as the room's, converted once per new list."""
+        if state.chapters is not self._player_chapters:
+            self._player_chapters = state.chapters
+            self._room_chapters = tuple(
+                Chapter(chapter.start, chapter.title) for chapter in state.chapters
+            )
+        return self._room_chapters
+
+    _player_chapters: tuple[PlayerChapter, ...] = ()
+    _room_chapters: tuple[Chapter, ...] = ()
 
     async def _load_announced(self, url: str) -> None:
         """We opened nothing ourselves: play what the host announced."""
@@ -254,7 +268,11 @@ class LiveRoom:
         else:
             self._offline_status("preparing the demo video (first run only)")
             path = await asyncio.to_thread(
-                render_demo_file, demo_file(), duration_s=300.0, size="320x180"
+                render_demo_file,
+                demo_file(),
+                duration_s=300.0,
+                size="320x180",
+                chapters=demo_chapters(300.0),  # so PgUp/PgDn can be tried
             )
             self._title, source = DEMO_TITLE, str(path)
         try:

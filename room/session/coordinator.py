@@ -30,13 +30,20 @@ from room.intents import (
     SeekTo,
     SetOffset,
     SetSpeed,
+    SkipChapter,
     StepSpeed,
     TogglePlay,
     UndoSeek,
     refusal,
 )
 from room.link import LinkStatus
-from room.notices import format_offset, format_rate
+from room.notices import (
+    NO_CHAPTERS,
+    chapter_notice,
+    format_offset,
+    format_rate,
+    no_chapter_notice,
+)
 from room.publisher import PresencePublisher
 from room.queue.settings import RoomSettings
 from room.roomdata import RoomData
@@ -249,6 +256,14 @@ class RoomSession:
                 self.ctx.notices.notice("There is no seek to undo.", force=True)
             else:
                 self.ctx.notices.notice(f"Back to {format_time(target)}", force=True)
+        elif isinstance(intent, SkipChapter):
+            choice = self.playback.skip_chapter(intent.direction)
+            chapters = self.playback.media.chapters
+            if choice is None:
+                text = no_chapter_notice(intent.direction) if chapters else NO_CHAPTERS
+                self.ctx.notices.notice(text, force=True)
+            else:
+                self.ctx.notices.notice(chapter_notice(choice, chapters), force=True)
         elif isinstance(intent, SetSpeed | StepSpeed):
             rate = self.playback.set_speed(intent)
             if rate is not None:

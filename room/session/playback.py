@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from room import events
+from room.chapters import Chapter, ChapterChoice, chapter_choice
 from room.intents import SeekBy, SeekTo, SetSpeed, StepSpeed, clamped_speed, stepped_speed
 from room.member_drift import OffReason, own_off_reason
 from room.roomdata import RoomData
@@ -51,6 +52,7 @@ class MediaInfo:
     duration: float | None = None
     url: str | None = None
     """Set when the media is an http(s) URL: the host announces it to the room."""
+    chapters: tuple[Chapter, ...] = ()
 
 
 class HostView(Protocol):
@@ -270,6 +272,19 @@ class LocalPlayback:
         self.seek(SeekTo(target), undo=True)
         return target
 
+    def skip_chapter(self, direction: int) -> ChapterChoice | None:
+        """To the next (1) or previous (-1) chapter of our media by mpv's rule, as a seek
+        (the host's goes to the room as a seek anchor, undone by ``undo_seek``); where to, or
+        None: no such chapter."""
+        sample = self.sample
+        if sample is None:
+            return None
+        position = sample.position_at(self.ctx.clock.monotonic_ms())
+        choice = chapter_choice(position, self.media.chapters, direction)
+        if choice is not None:
+            self.seek(SeekTo(choice.start_s))
+        return choice
+
     def seek(self, intent: SeekBy | SeekTo, *, undo: bool = False) -> None:
         sample = self.sample
         if sample is None:
@@ -409,6 +424,7 @@ class LocalPlayback:
             shown.is_playing != is_playing
             or shown.buffering != self.buffering
             or shown.speed != speed
+            or shown.chapters != self.media.chapters
         )
         if not (force or changed) and now_s - self._pane_shown_s < STATE_PUBLISH_INTERVAL_S:
             return
@@ -421,5 +437,6 @@ class LocalPlayback:
             is_playing=is_playing,
             buffering=self.buffering,
             speed=speed,
+            chapters=self.media.chapters,
         )
         store.set(store.state.with_playback(playback))

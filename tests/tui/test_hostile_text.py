@@ -53,3 +53,27 @@ def test_feed_lines_are_built_from_plain_text_only() -> None:
     text = comment_text(Comment("x", "u", MARKUP_NAME, "[i]not italic[/i]", T0, 61.0), 0, UTC)
     assert text.plain.startswith("[bold red]boss[/] 20:15 ▸1:01\n[i]not italic[/i]")
     assert all(span.style in ("bold", "dim", "cyan") for span in text.spans)
+
+
+async def test_a_hostile_chapter_title_from_a_media_file_renders_plain_and_cut(
+    make_app: AppFactory,
+) -> None:
+    from dataclasses import replace
+
+    from room.chapters import Chapter
+
+    title = "\x1b]0;pwned\x07[bold red]boss[/] \x1b[2J" + "chapter " * 100_000
+    room = busy_room()
+    room = replace(
+        room,
+        playback=replace(
+            room.playback, position=10.0, chapters=(Chapter(0.0, "a"), Chapter(5.0, title))
+        ),
+    )
+    app, _ = make_app(room)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.pause()
+        playback = screen_text(app.screen.query_one(PlaybackPane))
+    assert "2/2 [bold red]boss[/]" in playback  # markup as typed, the escapes gone
+    assert "pwned" not in playback and "\x1b" not in playback
+    assert playback.count("chapter") < 10 and "…" in playback

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import pytest
 
+from room.chapters import Chapter
 from room.intents import (
     ClaimHost,
     HandOverHost,
@@ -19,17 +20,19 @@ from room.intents import (
     SeekTo,
     SetOffset,
     SetSpeed,
+    SkipChapter,
     StepSpeed,
     TogglePlay,
     UndoSeek,
 )
-from room.state import Connection, ConnectionStatus, Member, RoomState
-from tests.rooms import RecordingRoom, busy_room, empty_room
+from room.state import Comment, Connection, ConnectionStatus, Member, RoomState
+from tests.rooms import T0, RecordingRoom, busy_room, empty_room
 from tests.tui.conftest import AppFactory
 from tests.tui.helpers import notices, press
 from tui.app import WatchPartyApp
 from tui.config import Settings
 from tui.screens.help import HelpScreen
+from tui.widgets.comment_feed import CommentFeed
 
 
 @pytest.mark.parametrize(
@@ -235,3 +238,61 @@ async def test_keys_keep_working_while_the_network_is_slow_and_intents_keep_thei
         await app.workers.wait_for_complete()
         await pilot.pause()
     assert controller.intents == [TogglePlay(), SeekBy(5.0)]
+
+
+CHAPTERS = (Chapter(0.0, "Opening"), Chapter(300.0, "Part one"), Chapter(1500.0, "Part two"))
+
+
+def with_chapters(room: RoomState, chapters: tuple[Chapter, ...] = CHAPTERS) -> RoomState:
+    return replace(room, playback=replace(room.playback, chapters=chapters))
+
+
+@pytest.mark.parametrize(("key", "direction"), [("pageup", 1), ("pagedown", -1)])
+async def test_the_hosts_chapter_keys_post_a_chapter_skip(
+    make_app: AppFactory, key: str, direction: int
+) -> None:
+    app, room = make_app(with_chapters(busy_room(self_is_host=True)))
+    async with app.run_test() as pilot:
+        await press(pilot, key)
+    assert room.intents == [SkipChapter(direction)]
+
+
+@pytest.mark.parametrize("key", ["pageup", "pagedown"])
+async def test_a_followers_chapter_keys_say_who_controls(make_app: AppFactory, key: str) -> None:
+    app, room = make_app(with_chapters(busy_room(self_is_host=False)))
+    async with app.run_test() as pilot:
+        await press(pilot, key)
+        assert room.intents == []
+        assert any("alice is the host" in text for text in notices(app))
+
+
+async def test_without_chapters_the_keys_say_so_and_send_nothing(make_app: AppFactory) -> None:
+    app, room = make_app(with_chapters(busy_room(self_is_host=True), ()))
+    async with app.run_test() as pilot:
+        await press(pilot, "pageup")
+        assert room.intents == []
+        assert "This media has no chapters." in notices(app)
+
+
+async def test_in_the_comment_list_pgup_and_pgdn_page_the_list_not_the_room(
+    make_app: AppFactory,
+) -> None:
+    comments = tuple(
+        Comment(f"m{n}", "u-bob", "bob", f"message {n}", T0 + timedelta(seconds=n), float(n))
+        for n in range(60)
+    )
+    app, room = make_app(with_chapters(replace(busy_room(self_is_host=True), comments=comments)))
+    async with app.run_test() as pilot:
+        feed = app.screen.query_one(CommentFeed)
+        await press(pilot, "tab", "home")
+        top = feed.highlighted
+        assert top is not None
+        await press(pilot, "pagedown")
+        paged_to = feed.highlighted
+        assert paged_to is not None and paged_to > top + 1, "a page down the list"
+        await press(pilot, "pageup")
+        assert feed.highlighted is not None and feed.highlighted < paged_to
+        assert room.intents == []
+        # Back out of the list, the same keys are the room's again.
+        await press(pilot, "escape", "pageup")
+    assert room.intents == [SkipChapter(1)]

@@ -6,7 +6,15 @@ import math
 
 import pytest
 
-from tui.widgets.progress_bar import HEAD, MARK, MARKER, cell_of, marker_cells, progress_bar
+from tui.widgets.progress_bar import (
+    CHAPTER,
+    HEAD,
+    MARK,
+    MARKER,
+    cell_of,
+    marker_cells,
+    progress_bar,
+)
 
 
 @pytest.mark.parametrize(
@@ -65,3 +73,21 @@ def test_marker_styles_differ_from_the_track() -> None:
     assert styles[MARK[0]] == MARK[1]
     assert styles[HEAD[0]] == HEAD[1]
     assert len({MARKER[1], MARK[1], HEAD[1]}) == 3
+
+
+def test_chapter_starts_are_ticks_on_the_track_but_not_at_zero() -> None:
+    bar = progress_bar(55.0, 100.0, 10, chapters=[0.0, 20.0, 70.0, 150.0])
+    assert bar.plain == "━━┃━━●─┃─┃"  # 150 s is past the end: clamped to the last cell
+    styles = {bar.plain[span.start]: str(span.style) for span in bar.spans}
+    assert styles[CHAPTER[0]] == CHAPTER[1]
+    assert CHAPTER[1] not in (MARKER[1], MARK[1], HEAD[1])
+
+
+def test_the_head_the_mark_and_markers_win_over_a_chapter_tick() -> None:
+    bar = progress_bar(55.0, 100.0, 10, [12.0], 75.0, chapters=[10.0, 50.0, 70.0, 80.0])
+    assert bar.plain == "━◆━━━●─▼┃─"
+
+
+def test_bad_chapter_times_draw_nothing() -> None:
+    bar = progress_bar(0.0, 100.0, 10, chapters=[math.nan, -3.0, math.inf])
+    assert bar.plain == "●─────────"

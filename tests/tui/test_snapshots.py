@@ -14,6 +14,7 @@ from textual.app import App, ComposeResult
 from textual.widget import Widget
 
 import tui
+from room.chapters import Chapter
 from room.member_drift import OffReason
 from room.state import (
     Comment,
@@ -34,6 +35,13 @@ from tui.widgets.member_list import MemberList
 from tui.widgets.playback_pane import PlaybackPane
 
 SYNCED = SyncStatus.SYNCED
+CHAPTERS = (
+    Chapter(0.0, "Opening"),
+    Chapter(300.0, "Part one"),
+    Chapter(1500.0, "\x1b[31m[b]Part two[/b] " + "the long middle " * 40),
+    Chapter(3000.0, "Part three"),
+    Chapter(5100.0, "Credits"),
+)
 NARROW = (80, 24)
 T0_MS = int(T0.timestamp() * 1000)
 WIDE = (160, 40)
@@ -130,6 +138,15 @@ def test_comment_feed_empty(snap_compare) -> None:  # type: ignore[no-untyped-de
             False,
             busy_room().connection,
         ),
+        (
+            # A tick at each chapter start but the one at 0; a marker wins a shared cell; the
+            # chapter playing is named, its title from the file shown literally and cut.
+            "chapters",
+            Playback("Movie", 2000.0, 5400.0, True, chapters=CHAPTERS),
+            "alice",
+            False,
+            busy_room().connection,
+        ),
     ],
 )
 def test_playback_pane(snap_compare, name, playback, host_name, is_self_host, connection) -> None:  # type: ignore[no-untyped-def]
@@ -138,6 +155,8 @@ def test_playback_pane(snap_compare, name, playback, host_name, is_self_host, co
     pane.host_name = host_name
     pane.is_self_host = is_self_host
     pane.connection = connection
+    if name == "chapters":
+        pane.marker_times = (3000.0,)
     if name == "anchors_and_a_follower_mark":
         # Two anchors share a cell, one sits under the head, one is past the end of the media.
         pane.marker_times = (300.0, 320.0, 1810.0, 4000.0, 9000.0)

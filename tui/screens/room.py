@@ -29,6 +29,7 @@ from room.intents import (
     SeekTo,
     SetOffset,
     SetSpeed,
+    SkipChapter,
     StepSpeed,
     TogglePlay,
     UndoSeek,
@@ -197,6 +198,9 @@ class RoomScreen(Screen[None]):
                 self.request(SetOffset(offset_s))
 
         self.app.push_screen(OffsetScreen(current), set_offset)
+
+    def action_chapter(self, direction: int) -> None:
+        self.request(SkipChapter(direction))
 
     def action_undo_seek(self) -> None:
         self.request(UndoSeek())

@@ -11,11 +11,12 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from room.chapters import current_chapter
 from room.notices import format_rate
 from room.state import Connection, ConnectionStatus, Playback, Waiting
 from room.text import clean_name
 from room.timefmt import format_time
-from tui.widgets.progress_bar import progress_bar
+from tui.widgets.progress_bar import CHAPTER, progress_bar
 
 CONNECTION_LABELS: dict[ConnectionStatus, tuple[str, str]] = {
     ConnectionStatus.CONNECTING: ("◌ Connecting", "yellow"),
@@ -34,6 +35,19 @@ def connection_text(connection: Connection) -> Text:
         text.append(f" · {connection.server}", style="dim")
     if connection.detail:
         text.append(f": {connection.detail}", style="dim")
+    return text
+
+
+def chapter_text(playback: Playback) -> Text:
+    """The chapter playing, "┃ 2/5 Part one" (its title from the media file: cleaned, cut);
+    empty without chapters or before the first."""
+    index = current_chapter(playback.position, playback.chapters)
+    if index < 0:
+        return Text()
+    text = Text(f"{CHAPTER[0]} {index + 1}/{len(playback.chapters)}", style=CHAPTER[1])
+    title = playback.chapters[index].title
+    if title.strip():
+        text.append(f" {clean_name(title[:400], 40)}", style="green")  # cut before cleaning it
     return text
 
 
@@ -87,12 +101,23 @@ class PlaybackPane(Widget):
         if playback.speed != 1.0:
             state.append(f" {format_rate(playback.speed)}", style="bold")
         title = Text(clean_name(playback.media_title or "Nothing loaded", 200), style="bold")
-        first = Text.assemble(state, "  ", title, no_wrap=True, overflow="ellipsis")
+        first: RenderableType = Text.assemble(state, "  ", title, no_wrap=True, overflow="ellipsis")
+        playing_chapter = chapter_text(playback)
+        if playing_chapter:
+            first = Table.grid(expand=True)
+            first.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
+            first.add_column(justify="right", no_wrap=True, overflow="ellipsis", max_width=48)
+            first.add_row(Text.assemble(state, "  ", title), playing_chapter)
 
         times = Text(f"{format_time(playback.position)} / {format_time(playback.duration)}  ")
         bar_width = max(self.size.width - times.cell_len, 0)
         bar = progress_bar(
-            playback.position, playback.duration, bar_width, self.marker_times, self.marked_time
+            playback.position,
+            playback.duration,
+            bar_width,
+            self.marker_times,
+            self.marked_time,
+            (part.start_s for part in playback.chapters),
         )
         second = Text.assemble(times, bar)
 

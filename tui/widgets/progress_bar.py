@@ -1,4 +1,4 @@
-"""The playback pane's progress bar: played part, play head, the room's marked moments."""
+"""The playback pane's progress bar: played part, play head, chapters, marked moments."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ MARK = ("▼", "bold yellow")
 """The comment a follower picked, to show where it is."""
 MARKER = ("◆", "magenta")
 """A moment someone marked on the timeline (a marker comment)."""
+CHAPTER = ("┃", "bold green")
+"""Where a chapter of the media starts (not drawn for one at 0: the bar starts there)."""
 PLAYED = ("━", "bold cyan")
 UNPLAYED = ("─", "dim bold cyan")
 
@@ -42,16 +44,20 @@ def progress_bar(
     width: int,
     markers: Iterable[float] = (),
     mark: float | None = None,
+    chapters: Iterable[float] = (),
 ) -> Text:
-    """A one-line bar with a marker per time in ``markers`` and one for ``mark``.
+    """A one-line bar with a marker per time in ``markers``, one for ``mark`` and a tick at
+    each chapter start in ``chapters``.
 
-    The play head wins its cell, then the mark, then markers. Unknown duration: an empty track.
+    The play head wins its cell, then the mark, then markers, then chapters. Unknown
+    duration: an empty track.
     """
     head = cell_of(position, duration, width)
     if head is None:
         return Text("─" * max(width, 0), style="dim")
     mark_cell = None if mark is None else cell_of(mark, duration, width)
     marked_cells = marker_cells(markers, duration, width)
+    chapter_cells = marker_cells((start for start in chapters if start > 0), duration, width)
 
     def glyph(cell: int) -> tuple[str, str]:
         if cell == head:
@@ -60,6 +66,8 @@ def progress_bar(
             return MARK
         if cell in marked_cells:
             return MARKER
+        if cell in chapter_cells:
+            return CHAPTER
         return PLAYED if cell < head else UNPLAYED
 
     bar = Text()
