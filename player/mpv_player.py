@@ -106,6 +106,9 @@ class MpvPlayer:
         self._seek_pending = False
         self._refreshes = 0
         self._loaded = False
+        self._file_pending = False
+        """A load was asked for and mpv has not reported the new file loaded: a restart
+        meanwhile (a seek on the file before) does not mean the new file is ready."""
         self._error: str | None = None
         self._source: str | None = None
         self._delivery_scheduled = False
@@ -197,6 +200,7 @@ class MpvPlayer:
         timeout = self._settings.load_timeout_s
         with self._lock:
             self._loaded = False
+            self._file_pending = True
             self._error = None
             self._source = source
             # Forget the old file's values; pause and speed carry over (mpv keeps them too).
@@ -368,10 +372,11 @@ class MpvPlayer:
                 self._seek_pending = False
                 # mpv queues the `seeking` change after this event; the seek is over now.
                 self._raw["seeking"] = False
-                self._loaded = True
+                self._loaded = not self._file_pending
         elif event_id == _EVENT_FILE_LOADED:
             with self._lock:
                 self._error = None
+                self._file_pending = False
         elif event_id == _EVENT_END_FILE:
             data = event.data
             if data is not None and data.reason == _END_FILE_ERROR:

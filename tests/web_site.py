@@ -33,6 +33,17 @@ class WebSite:
     """(path, User-Agent) of every request the site served."""
     outside_requests: list[str] = field(default_factory=list)
     """The first line of every request that tried to leave 127.0.0.1 (through the trap)."""
+    _served: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def note(self, path: str, agent: str) -> None:
+        self.requests.append((path, agent))
+        self._served.set()
+
+    async def requested(self, path: str, agent: str) -> None:
+        """Wait until ``path`` has been asked for by a client whose User-Agent is ``agent``."""
+        while (path, agent) not in self.requests:
+            self._served.clear()
+            await self._served.wait()
 
     @property
     def page(self) -> str:
@@ -62,7 +73,7 @@ async def serve_site(media: Path) -> AsyncIterator[WebSite]:
     @web.middleware
     async def note(request: web.Request, handler: web.Handler) -> web.StreamResponse:
         assert site is not None
-        site.requests.append((request.path, request.headers.get("User-Agent", "")))
+        site.note(request.path, request.headers.get("User-Agent", ""))
         return await handler(request)
 
     async def page(request: web.Request) -> web.Response:

@@ -51,6 +51,8 @@ class MediaInfo:
     duration: float | None = None
     url: str | None = None
     """Set when the media is an http(s) URL: the host announces it to the room."""
+    source: str | None = None
+    """What the player opened (a path or URL), so a title is known to be this media's."""
 
 
 class HostView(Protocol):

@@ -28,7 +28,7 @@ from room.intents import (
     RemoveFromQueue,
 )
 from room.notices import cant_play_notice, item_notice
-from room.queue.items import QueueItem, QueueItemRow, in_order, item_of, may_open
+from room.queue.items import QueueItem, QueueItemRow, in_order, item_of, loaded_title, may_open
 from room.queue.settings import RoomSettings
 from room.queue.waiting import MemberReadiness, Readiness, rebuffer_holders, start_verdict
 from room.roomdata import RoomData
@@ -378,19 +378,28 @@ class RoomQueue:
             return
         self._set_own(None, None)
         self._playback.resync()
-        if self._host.is_host and item.duration is None:
-            self.ctx.tasks.spawn(self._note_duration(item))
+        if self._host.is_host and (item.duration is None or item.title is None):
+            self.ctx.tasks.spawn(self._note_details(item))
         await self._wait_until_started(item, entry)
 
-    async def _note_duration(self, item: QueueItem) -> None:
-        """The host's player knows the item's length now: the queue shows it to everyone."""
+    async def _note_details(self, item: QueueItem) -> None:
+        """The host's player knows the item's length and title now (mpv's ``media-title``:
+        a page's title as yt-dlp read it, or the file's name): the queue shows them to
+        everyone. A title the host typed is kept."""
+        details: dict[str, object] = {}
         duration = self._playback.duration
-        if self._data is None or duration is None:
+        if item.duration is None and duration is not None:
+            details["duration"] = duration
+        media = self._playback.media
+        title = loaded_title(media.title, item.source) if media.source == item.source else None
+        if item.title is None and title is not None:
+            details["title"] = title
+        if self._data is None or not details:
             return
         try:
-            await self._data.tables.update_item(item.id, {"duration": duration})
+            await self._data.tables.update_item(item.id, details)
         except TableError as error:
-            log.info("could not note the item's duration: %s", error)
+            log.info("could not note the item's duration and title: %s", error)
 
     def _set_own(self, readiness: Readiness | None, problem: str | None) -> None:
         self._own, self._problem = readiness, problem
