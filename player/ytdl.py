@@ -79,13 +79,10 @@ def load_failure_reason(log_lines: Sequence[str], *, ytdl_missing: bool = False)
     opened = not any(line.startswith(_STREAM_FAILED) for line in lines)
     if ytdl_missing or any(line.startswith(_NOT_STARTED) for line in hook):
         if opened:
-            return (
-                "it is a web page, not a media file, and yt-dlp (which finds the video in "
-                f"a page) is not installed: {YTDL_EXTRA_HINT}"
-            )
+            return f"a web page needs yt-dlp, which is not installed ({YTDL_EXTRA_HINT})"
         return (
-            "the address could not be opened, and yt-dlp (which plays web pages) is not "
-            f"installed: {YTDL_EXTRA_HINT}"
+            "the address did not open, and yt-dlp (for web pages) is not installed "
+            f"({YTDL_EXTRA_HINT})"
         )
     for line in hook:
         match = _YTDL_ERROR.match(line)

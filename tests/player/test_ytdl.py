@@ -36,16 +36,15 @@ REASONS = [
     (
         ["ytdl_hook: ", f"ytdl_hook: {NOT_FOUND}", "cplayer: Failed to recognize file format."],
         False,
-        "it is a web page, not a media file, and yt-dlp (which finds the video in a page) is "
-        "not installed: pip install 'watchparty-tui[ytdl]'",
+        "a web page needs yt-dlp, which is not installed (pip install 'watchparty-tui[ytdl]')",
     ),
     # The hook's lines had not arrived yet (libmpv delivers log lines after the end of the
     # file), but its yt-dlp is known to be missing.
     (
         [STREAM_FAILED],
         True,
-        "the address could not be opened, and yt-dlp (which plays web pages) is not "
-        "installed: pip install 'watchparty-tui[ytdl]'",
+        "the address did not open, and yt-dlp (for web pages) is not installed "
+        "(pip install 'watchparty-tui[ytdl]')",
     ),
     (
         ["ytdl_hook: ERROR: Unsupported URL: http://127.0.0.1:8000/x"],
