@@ -51,6 +51,17 @@ class PlayerSettings(BaseModel):
     """Options for yt-dlp, as mpv's `ytdl-raw-options`: `name=value` pairs separated by
     commas, an empty value for a flag (say `cookies-from-browser=firefox,ignore-config=`)."""
 
+    @field_validator("ytdl_raw_options")
+    @classmethod
+    def _raw_options(cls, options: str) -> str:
+        # libmpv refuses anything else at start (a key-value list), and would not say which
+        # setting was wrong.
+        for pair in options.split(",") if options else ():
+            name, equals, _ = pair.partition("=")
+            if not equals or not name or not all(c.isalnum() or c == "-" for c in name):
+                raise ValueError(f"expected name=value pairs separated by commas, got {pair!r}")
+        return options
+
     @field_validator("ytdl_path")
     @classmethod
     def _one_path(cls, path: str | None) -> str | None:

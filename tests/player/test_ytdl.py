@@ -89,6 +89,12 @@ def test_a_ytdl_path_the_hook_would_split_is_refused() -> None:
         PlayerSettings(ytdl_path="/a/yt-dlp:/b/yt-dlp")
 
 
+@pytest.mark.parametrize("options", ["ignore-config", "a=b,,c", "=x", "a b=c", "a=1,b"])
+def test_yt_dlp_options_mpv_would_refuse_are_a_config_error(options: str) -> None:
+    with pytest.raises(ValidationError, match="name=value pairs"):
+        PlayerSettings(ytdl_raw_options=options)
+
+
 @pytest.fixture
 async def site(demo_file: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[WebSite]:
     async with offline_site(demo_file, monkeypatch) as served:
