@@ -124,7 +124,8 @@ class StandInPlayer:
         self._source, self._paused = source, paused
         self._position, self._position_at = 0.0, now()
         self._restarts += 1
-        self._ticker = asyncio.get_running_loop().create_task(self._tick())
+        if self._ticker is None or self._ticker.done():  # one ticker whatever it plays
+            self._ticker = asyncio.get_running_loop().create_task(self._tick())
         self._publish()
 
     def play(self) -> None:
