@@ -266,3 +266,21 @@ async def test_a_hosts_rules_that_are_not_rules_leave_the_followers_own() -> Non
         assert isinstance(waiting, Waiting) and waiting.deadline_ms is not None, bad
         assert abs(waiting.deadline_ms - (changed_at_ms + 30_000)) <= 1_000, bad
         await room.stop()
+
+
+async def test_a_browsers_comment_belongs_to_the_item_playing_when_it_arrives() -> None:
+    """The web client knows no queue, so its comments carry no ``item_id``; its user wrote
+    about what the room was playing, so that item's feed shows it, and no other's."""
+    room, _ = await follower(open_paths=True)
+    room.session.on_broadcast(events.ITEM_CHANGE, item_change("/srv/ep1.mkv"))
+    await room.clock.advance(1.0)
+    browser = {"id": "c1", "user_id": "web", "username": "web", "message": "this episode!"}
+    elsewhere = {"id": "c2", "user_id": "bob", "username": "bob", "message": "x", "item_id": "i2"}
+    room.session.on_broadcast("new_comment", browser)
+    room.session.on_broadcast("new_comment", elsewhere)
+    assert [c.id for c in room.state.comments] == ["c1"]
+    room.session.on_broadcast(events.ITEM_CHANGE, item_change("/srv/ep2.mkv", item_id="i2"))
+    await room.clock.advance(1.0)
+    assert room.state.queue.current_item_id == "i2"
+    assert "c1" not in [c.id for c in room.state.comments], "not carried to the next item"
+    await room.stop()
