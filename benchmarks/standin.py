@@ -105,6 +105,10 @@ class StandInPlayer:
             if self.advancing:
                 self._publish()
 
+    def mpv_property(self, name: str) -> Any:
+        """No mpv here: every property is absent (`MpvPlayer.mpv_property`'s None)."""
+        return None
+
     def add_listener(self, listener: StateListener) -> None:
         self._listeners.append(listener)
 

@@ -57,7 +57,7 @@ def sample_of(state: PlayerState) -> PlaybackSample:
     )
 
 
-def loaded_title(source: str, media_title: object) -> str:
+def title_of_loaded(source: str, media_title: object) -> str:
     """What mpv calls what it opened (a page's title, from yt-dlp), else the file's name."""
     if isinstance(media_title, str) and media_title.strip() and media_title != source:
         return media_title
@@ -189,7 +189,7 @@ class LiveRoom:
             return error.reason
         except PlayerError as error:
             return str(error)
-        self._title = loaded_title(source, player.mpv_property("media-title"))
+        self._title = title_of_loaded(source, player.mpv_property("media-title"))
         self._source = source
         if self.session is not None:  # the room hears the title now, not at the next frame
             self.session.on_player_sample(sample_of(player.state), self._media(player.state))

@@ -17,7 +17,7 @@ from player.mpv_player import MpvPlayer
 from room.intents import AddToQueue, ClaimHost, NextItem
 from room.queue.waiting import Readiness
 from room.state import RoomState
-from tests.live.harness import LiveMember, start_member, within
+from tests.live.harness import LiveMember, start_member, watch_tables, within
 from tests.web_site import YTDL_OFFLINE_OPTIONS, WebSite, offline_site
 
 pytestmark = pytest.mark.slow
@@ -37,13 +37,25 @@ async def host_and_follower(
     hub: RunningHub, media: Path, *, bob_player: dict[str, object] | None = None
 ) -> tuple[LiveMember, LiveMember]:
     player = {"ytdl_raw_options": YTDL_OFFLINE_OPTIONS}
-    ann = await start_member(hub.url, media, "u-ann", "ann", player=player)
-    bob = await start_member(
-        hub.url, media, "u-bob", "bob", player={**player, **(bob_player or {})}
-    )
-    for member in (ann, bob):
-        await member.joined()
-    await ann.submit(ClaimHost())
+    tables = await watch_tables(hub.url)
+    try:
+        ann = await start_member(hub.url, media, "u-ann", "ann", player=player)
+        bob = await start_member(
+            hub.url, media, "u-bob", "bob", player={**player, **(bob_player or {})}
+        )
+        for member in (ann, bob):
+            await member.joined()
+        # The hub lets only a member of the room claim it: wait for ann's member row (on a
+        # busy machine it can come after the join), then for the rooms row naming her.
+        await tables.change(
+            lambda d: d["table"] == "room_members" and d["record"].get("user_id") == "u-ann"
+        )
+        await ann.submit(ClaimHost())
+        await tables.change(
+            lambda d: d["table"] == "rooms" and d["record"].get("host_user_id") == "u-ann"
+        )
+    finally:
+        await tables.stop()
     await bob.until(lambda s: s.host is not None and s.host.user_id == "u-ann")
     return ann, bob
 
