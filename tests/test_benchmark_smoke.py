@@ -247,3 +247,11 @@ def test_quick_room_queue_prints_the_summary_last(tmp_path: Path) -> None:
     assert summary["item_change_timeouts"] == 0
     assert summary["item_change_all_playing_p95_ms"] is not None
     user.assert_untouched()
+
+
+def test_quick_ytdl_load_compares_a_page_with_its_direct_url(tmp_path: Path) -> None:
+    user = UserFolders(tmp_path)
+    summary = run_benchmark("ytdl_load", user, "--quick", timeout=180)
+    assert summary["loads"] == 3
+    assert summary["page_load_p50_ms"] > 0 and summary["direct_load_p50_ms"] > 0
+    user.assert_untouched()
