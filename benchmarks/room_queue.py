@@ -66,8 +66,6 @@ class LoadingStandIn(StandInPlayer):
     async def load(self, source: str, *, paused: bool = True) -> None:
         if self._source is not None:
             await asyncio.sleep(self._rng.uniform(*self._load_s))
-        if self._ticker is not None:
-            self._ticker.cancel()
         await super().load(source, paused=paused)
 
 

@@ -105,6 +105,10 @@ class StandInPlayer:
             if self.advancing:
                 self._publish()
 
+    def mpv_property(self, name: str) -> Any:
+        """No mpv here: every property is absent (`MpvPlayer.mpv_property`'s None)."""
+        return None
+
     def add_listener(self, listener: StateListener) -> None:
         self._listeners.append(listener)
 
@@ -124,7 +128,8 @@ class StandInPlayer:
         self._source, self._paused = source, paused
         self._position, self._position_at = 0.0, now()
         self._restarts += 1
-        self._ticker = asyncio.get_running_loop().create_task(self._tick())
+        if self._ticker is None or self._ticker.done():  # one ticker whatever it plays
+            self._ticker = asyncio.get_running_loop().create_task(self._tick())
         self._publish()
 
     def play(self) -> None:

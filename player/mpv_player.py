@@ -27,6 +27,13 @@ from player.errors import LibmpvMissingError, MediaLoadError, MediaNotFoundError
 from player.frames import FrameRenderer, FrameSink
 from player.render_api import SoftwareRenderContext
 from player.settings import PlayerSettings, VideoPlace, resolve_outputs, resolve_video
+from player.ytdl import (
+    hook_finished,
+    hook_runs_for,
+    load_failure_reason,
+    ytdl_missing,
+    ytdl_options,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,10 @@ _EVENT_END_FILE = 7
 _EVENT_FILE_LOADED = 8
 _EVENT_PLAYBACK_RESTART = 21
 _END_FILE_ERROR = 4
+
+HOOK_LOG_WAIT_S = 2.0
+"""How long a failed web address waits for the ytdl hook's last log line (it is logged
+just before the end of the file, so it is usually there within milliseconds)."""
 
 
 def import_mpv() -> ModuleType:
@@ -101,11 +112,18 @@ class MpvPlayer:
         self._seek_pending = False
         self._refreshes = 0
         self._loaded = False
+        self._file_pending = False
+        """A load was asked for and mpv has not reported the new file loaded: a restart
+        meanwhile (a seek on the file before) does not mean the new file is ready."""
         self._error: str | None = None
         self._source: str | None = None
         self._delivery_scheduled = False
         self._closed = False
-        self._recent_errors: deque[str] = deque(maxlen=5)
+        self._recent_errors: deque[str] = deque(maxlen=12)
+        """The error lines mpv logged since the last load (yt-dlp's stderr among them)."""
+        self._hook_failed = asyncio.Event()
+        """The ytdl hook logged its last line about a failed yt-dlp."""
+        self._ytdl_missing = ytdl_missing(self._settings)
         self._buffering = False
         self._buffering_timer: asyncio.TimerHandle | None = None
         self._state = PlayerState()
@@ -133,6 +151,7 @@ class MpvPlayer:
         if outputs.get("vo") != "null":
             # A window: let the host use mpv's own keys; the adapter reports what they do.
             options.update(input_default_bindings="yes", input_vo_keyboard="yes", osc="yes")
+        options.update(ytdl_options(self._settings))
         options.update(mpv_options or {})
         try:
             self._mpv = mpv.MPV(log_handler=self._on_log, loglevel="error", **options)
@@ -189,6 +208,7 @@ class MpvPlayer:
         timeout = self._settings.load_timeout_s
         with self._lock:
             self._loaded = False
+            self._file_pending = True
             self._error = None
             self._source = source
             # Forget the old file's values; pause and speed carry over (mpv keeps them too).
@@ -197,6 +217,10 @@ class MpvPlayer:
             for name in CHAPTER_PROPERTIES:
                 self._raw.pop(name, None)
             restarts_before = self._restarts
+        self._recent_errors.clear()
+        self._hook_failed.clear()
+        # The last file's failure must not answer for this one before the next delivery.
+        self._state = replace(self._state, loaded=False, error=None)
         self._schedule_delivery()
         self._mpv.pause = paused
         self._mpv.loadfile(path)
@@ -208,7 +232,17 @@ class MpvPlayer:
         except TimeoutError:
             raise MediaLoadError(source, f"no picture or sound after {timeout:g} s") from None
         if state.error is not None:
-            raise MediaLoadError(source, state.error)
+            raise MediaLoadError(source, await self._failure_reason(source))
+
+    async def _failure_reason(self, source: str) -> str:
+        """Why ``source`` failed, in words. libmpv delivers log lines after other events,
+        so the hook's account of yt-dlp's failure may arrive after the end of the file."""
+        missing = self._ytdl_missing and hook_runs_for(source)
+        if self._settings.ytdl and hook_runs_for(source) and not missing:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(HOOK_LOG_WAIT_S):
+                    await self._hook_failed.wait()
+        return load_failure_reason(list(self._recent_errors), ytdl_missing=missing)
 
     def play(self) -> None:
         self._mpv.pause = False
@@ -348,14 +382,16 @@ class MpvPlayer:
                 self._seek_pending = False
                 # mpv queues the `seeking` change after this event; the seek is over now.
                 self._raw["seeking"] = False
-                self._loaded = True
+                self._loaded = not self._file_pending
         elif event_id == _EVENT_FILE_LOADED:
             with self._lock:
                 self._error = None
+                self._file_pending = False
         elif event_id == _EVENT_END_FILE:
             data = event.data
             if data is not None and data.reason == _END_FILE_ERROR:
-                reason = self._recent_errors[-1] if self._recent_errors else "unsupported media"
+                missing = self._ytdl_missing and hook_runs_for(self._source or "")
+                reason = load_failure_reason(list(self._recent_errors), ytdl_missing=missing)
                 with self._lock:
                     self._error = reason
                     self._loaded = False
@@ -367,7 +403,11 @@ class MpvPlayer:
         self._schedule_delivery()
 
     def _on_log(self, level: str, prefix: str, text: str) -> None:
-        self._recent_errors.append(f"{prefix}: {text.strip()}")
+        line = f"{prefix}: {text.strip()}"
+        self._recent_errors.append(line)
+        if hook_finished(line):
+            with contextlib.suppress(RuntimeError):  # the loop closed
+                self._loop.call_soon_threadsafe(self._hook_failed.set)
 
     def _schedule_delivery(self) -> None:
         with self._lock:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 VideoSetting = Literal["auto", "terminal", "window", "off"]
 VideoPlace = Literal["terminal", "window", "off"]
@@ -37,6 +37,40 @@ class PlayerSettings(BaseModel):
 
     load_timeout_s: float = Field(default=15.0, gt=0, le=600)
     """How long to wait for the first frame of a file or URL before reporting it unplayable."""
+
+    ytdl: bool = True
+    """Play web pages (a video site's page, any page with a video in it) through mpv's ytdl
+    hook and yt-dlp, as mpv does. A direct media URL (http(s) to a .mp4, .mkv...) plays
+    without it. yt-dlp comes with the `ytdl` extra: `pip install 'watchparty-tui[ytdl]'`."""
+
+    ytdl_path: str | None = None
+    """The yt-dlp executable mpv runs. Unset: the one installed with this app (beside its
+    Python, in the same virtualenv), never whichever is first on PATH."""
+
+    ytdl_raw_options: str = ""
+    """Options for yt-dlp, as mpv's `ytdl-raw-options`: `name=value` pairs separated by
+    commas, an empty value for a flag (say `cookies-from-browser=firefox,ignore-config=`)."""
+
+    @field_validator("ytdl_raw_options")
+    @classmethod
+    def _raw_options(cls, options: str) -> str:
+        # libmpv refuses anything else at start (a key-value list), and would not say which
+        # setting was wrong.
+        for pair in options.split(",") if options else ():
+            name, equals, _ = pair.partition("=")
+            if not equals or not name or not all(c.isalnum() or c == "-" for c in name):
+                raise ValueError(f"expected name=value pairs separated by commas, got {pair!r}")
+        return options
+
+    @field_validator("ytdl_path")
+    @classmethod
+    def _one_path(cls, path: str | None) -> str | None:
+        # mpv's script-opts list splits on ","; the hook splits the path on ":" (";" on
+        # Windows) into several to try (ytdl_hook.lua line 815).
+        forbidden = ",;" if sys.platform.startswith("win") else ",:"
+        if path is not None and any(char in path for char in forbidden):
+            raise ValueError(f"one path, without {' or '.join(forbidden)} in it")
+        return path
 
     buffering_debounce_ms: int = Field(default=300, ge=0, le=10_000)
     """Report buffering only when mpv has waited for its cache this long, so brief network

@@ -24,7 +24,7 @@ from pydantic import (
 
 from room import events
 from room.member_drift import DriftMs, OffsetS, Reason
-from room.queue.waiting import Readiness
+from room.queue.waiting import Readiness, WaitFor
 from room.sync.anchor import Anchor
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,23 @@ def _readiness_or_none(value: Any) -> Readiness | None:
 ItemId = Annotated[str, Field(min_length=1, max_length=128)]
 
 
+def _wait_for_or_none(value: Any) -> str | None:
+    """The host's ``room.wait_for``, or none when it is not one (followers use their own)."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return None
+    try:
+        WaitFor.parse(value)
+    except ValueError:
+        return None
+    return str(value)
+
+
+def _timeout_or_none(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and 0 < value <= 3600 else None
+
+
 class ReadinessFields(WireModel):
     """Ours (the queue): how a member stands for the room's current item. Browsers ignore
     them; a member that sends none is not waited for."""
@@ -216,6 +233,11 @@ class ItemChanged(PlaybackEvent):
     title: Annotated[str, _cut(512)] | None = None
     anime_id: ShortText | None = None
     episode_number: int | None = None
+    # Added later: the host's rules for the start, so every member shows the same countdown.
+    wait_for: Annotated[str | None, BeforeValidator(_wait_for_or_none)] = None
+    """The host's ``room.wait_for``; None (absent, or not one): followers use their own."""
+    first_start_timeout_s: Annotated[float | None, BeforeValidator(_timeout_or_none)] = None
+    """The host's ``room.first_start_timeout_s``."""
 
 
 class HostChanged(WireModel):

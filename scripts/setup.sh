@@ -79,7 +79,8 @@ if [[ ! -x .venv/bin/python ]]; then
   "$python" -m venv .venv || { say "venv failed: apt-get install python3-venv"; exit 1; }
 fi
 extra=""
-(( want_test )) && extra="[test]"
+# The tests play web pages through yt-dlp (offline, from 127.0.0.1), so they need the extra.
+(( want_test )) && extra="[test,ytdl]"
 say "installing watchparty-tui${extra} into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}"

@@ -257,3 +257,11 @@ def test_chapter_skip_benchmark_measures_both_kinds_and_keeps_out(tmp_path: Path
     assert summary["seek_aligned_p50_ms"] is not None, summary
     assert summary["rounds"] == 2
     user.assert_untouched()
+
+
+def test_quick_ytdl_load_compares_a_page_with_its_direct_url(tmp_path: Path) -> None:
+    user = UserFolders(tmp_path)
+    summary = run_benchmark("ytdl_load", user, "--quick", timeout=180)
+    assert summary["loads"] == 3
+    assert summary["page_load_p50_ms"] > 0 and summary["direct_load_p50_ms"] > 0
+    user.assert_untouched()

@@ -160,7 +160,7 @@ FEED_KEYS: tuple[Key, ...] = (
 QUEUE_KEYS: tuple[Key, ...] = (
     Key("up", "↑", "cursor(-1)", "Up", "Previous item", show_in_footer=False),
     Key("down,j", "↓", "cursor(1)", "Down", "Next item", show_in_footer=False),
-    Key("a", "a", "add", "Add", "Add a file path or URL at the end", "host"),
+    Key("a", "a", "add", "Add", "Add a file, URL or web page (title optional)", "host"),
     Key("x,delete", "x", "remove", "Remove", "Remove the highlighted item", "host"),
     Key("shift+up", "Shift+↑", "move(-1)", "Move up", "Move the highlighted item up", "host"),
     Key("shift+down", "Shift+↓", "move(1)", "Move down", "Move the highlighted item down", "host"),

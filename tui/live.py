@@ -17,7 +17,7 @@ from hub import HubConfigError, HubSettings
 from hub.local import LocalHub, ensure_local_hub
 from player.base import Chapter as PlayerChapter
 from player.base import PlayerState
-from player.errors import PlayerError
+from player.errors import MediaLoadError, PlayerError
 from player.mpv_player import MpvPlayer
 from player.settings import PlayerSettings
 from player.sources import demo_chapters, render_demo_file
@@ -57,6 +57,13 @@ def sample_of(state: PlayerState) -> PlaybackSample:
         eof=state.eof,
         restarts=state.restarts,
     )
+
+
+def title_of_loaded(source: str, media_title: object) -> str:
+    """What mpv calls what it opened (a page's title, from yt-dlp), else the file's name."""
+    if isinstance(media_title, str) and media_title.strip() and media_title != source:
+        return media_title
+    return Path(source).name if "://" not in source else source
 
 
 def demo_file() -> Path:
@@ -159,7 +166,9 @@ class LiveRoom:
             if self._source and self._source.startswith(("http://", "https://"))
             else None
         )
-        return MediaInfo(self._title, state.duration, url, self._chapters(state))
+        return MediaInfo(
+            self._title, state.duration, url, self._chapters(state), source=self._source
+        )
 
     def _chapters(self, state: PlayerState) -> tuple[Chapter, ...]:
         """The player's chapters as the room's, converted once per new list."""
@@ -187,14 +196,19 @@ class LiveRoom:
 
     async def _load_item(self, source: str) -> str | None:
         """A queue item, paused at 0 (the room starts it); why not, in words, if it fails."""
-        if self.player is None:
+        player = self.player
+        if player is None:
             return "the player is not open"
         try:
-            await self.player.load(source, paused=True)
+            await player.load(source, paused=True)
+        except MediaLoadError as error:
+            return error.reason
         except PlayerError as error:
             return str(error)
-        self._title = Path(source).name if "://" not in source else source
+        self._title = title_of_loaded(source, player.mpv_property("media-title"))
         self._source = source
+        if self.session is not None:  # the room hears the title now, not at the next frame
+            self.session.on_player_sample(sample_of(player.state), self._media(player.state))
         return None
 
     async def submit(self, intent: Intent) -> None:

@@ -83,6 +83,17 @@ def in_order(items: Iterable[QueueItem]) -> tuple[QueueItem, ...]:
     return tuple(sorted(items, key=lambda item: (item.position, item.id)))
 
 
+def loaded_title(title: str | None, source: str) -> str | None:
+    """A title the player reported for ``source``, fit to store in the row: without control
+    characters (PostgreSQL refuses NUL in text), at most ``MAX_TITLE_CHARS``; None when it
+    says nothing the source does not."""
+    if title is None:
+        return None
+    printable = "".join(char for char in title if ord(char) >= 32 and ord(char) != 127)
+    printable = printable.strip()[:MAX_TITLE_CHARS]
+    return printable if printable and printable != source else None
+
+
 def may_open(source: str, *, open_paths: bool) -> str | None:
     """Why our app must not open ``source`` by itself (None: it may).
 

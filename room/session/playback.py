@@ -53,6 +53,8 @@ class MediaInfo:
     url: str | None = None
     """Set when the media is an http(s) URL: the host announces it to the room."""
     chapters: tuple[Chapter, ...] = ()
+    source: str | None = None
+    """What the player opened (a path or URL), so a title is known to be this media's."""
 
 
 class HostView(Protocol):

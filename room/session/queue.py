@@ -28,9 +28,15 @@ from room.intents import (
     RemoveFromQueue,
 )
 from room.notices import cant_play_notice, item_notice
-from room.queue.items import QueueItem, QueueItemRow, in_order, item_of, may_open
+from room.queue.items import QueueItem, QueueItemRow, in_order, item_of, loaded_title, may_open
 from room.queue.settings import RoomSettings
-from room.queue.waiting import MemberReadiness, Readiness, rebuffer_holders, start_verdict
+from room.queue.waiting import (
+    MemberReadiness,
+    Readiness,
+    WaitFor,
+    rebuffer_holders,
+    start_verdict,
+)
 from room.roomdata import RoomData
 from room.session.budget import RoomBudget
 from room.session.context import RoomContext, wait_for_event
@@ -109,6 +115,9 @@ class RoomQueue:
         """What we reported before the current item (repeated while it loads)."""
         self._ended: str | None = None
         """The item whose end we have acted on (the host moves on once per item)."""
+        self._host_rules: tuple[WaitFor, float] | None = None
+        """The host's ``wait_for`` and first-start timeout from its last item change: a
+        follower shows whom the room waits for by the host's rules, not its own."""
 
     # --- what the roster publishes ------------------------------------------------------
 
@@ -182,6 +191,9 @@ class RoomQueue:
             episode_number=model.episode_number,
         )
         self.ctx.notices.notice(item_notice(model.username, item.shown_title))
+        if model.wait_for is not None:
+            timeout_s = model.first_start_timeout_s or self.settings.first_start_timeout_s
+            self._host_rules = (WaitFor.parse(model.wait_for), timeout_s)
         self._enter(item)
         return model
 
@@ -320,6 +332,8 @@ class RoomQueue:
             "anime_id": item.anime_id,
             "episode_number": item.episode_number,
             "duration": item.duration,
+            "wait_for": self.settings.wait_for,
+            "first_start_timeout_s": self.settings.first_start_timeout_s,
             "sent_at": sent_at,
         }
         playback.host_action_wall_ms = sent_at
@@ -378,19 +392,28 @@ class RoomQueue:
             return
         self._set_own(None, None)
         self._playback.resync()
-        if self._host.is_host and item.duration is None:
-            self.ctx.tasks.spawn(self._note_duration(item))
+        if self._host.is_host and (item.duration is None or item.title is None):
+            self.ctx.tasks.spawn(self._note_details(item))
         await self._wait_until_started(item, entry)
 
-    async def _note_duration(self, item: QueueItem) -> None:
-        """The host's player knows the item's length now: the queue shows it to everyone."""
+    async def _note_details(self, item: QueueItem) -> None:
+        """The host's player knows the item's length and title now (mpv's ``media-title``:
+        a page's title as yt-dlp read it, or the file's name): the queue shows them to
+        everyone. A title the host typed is kept."""
+        details: dict[str, object] = {}
         duration = self._playback.duration
-        if self._data is None or duration is None:
+        if item.duration is None and duration is not None:
+            details["duration"] = duration
+        media = self._playback.media
+        title = loaded_title(media.title, item.source) if media.source == item.source else None
+        if item.title is None and title is not None:
+            details["title"] = title
+        if self._data is None or not details:
             return
         try:
-            await self._data.tables.update_item(item.id, {"duration": duration})
+            await self._data.tables.update_item(item.id, details)
         except TableError as error:
-            log.info("could not note the item's duration: %s", error)
+            log.info("could not note the item's duration and title: %s", error)
 
     def _set_own(self, readiness: Readiness | None, problem: str | None) -> None:
         self._own, self._problem = readiness, problem
@@ -403,13 +426,14 @@ class RoomQueue:
         clock = self.ctx.clock
         while self._still_on(entry) and not self._started_by_host():
             now_s = clock.monotonic_s()
+            waiting, timeout_s = self._start_rules()
             verdict = start_verdict(
-                self.settings.waiting,
+                waiting,
                 self._readiness(),
                 item_id=item.id,
                 host_user_id=self._host.host_user_id or self.ctx.user_id,
                 now_s=now_s,
-                timeout_s=self.settings.first_start_timeout_s,
+                timeout_s=timeout_s,
                 go_on=self._go_on,
             )
             if verdict.start:
@@ -426,6 +450,12 @@ class RoomQueue:
             wait_s = (verdict.deadline_s - now_s) if verdict.deadline_s is not None else 1.0
             await wait_for_event(clock, self._reported, max(0.01, wait_s))
         self._set_waiting(None)
+
+    def _start_rules(self) -> tuple[WaitFor, float]:
+        """Ours as the host; as a follower, the host's when it said (older hosts do not)."""
+        if self._host.is_host or self._host_rules is None:
+            return self.settings.waiting, self.settings.first_start_timeout_s
+        return self._host_rules
 
     async def _hold_for_rebuffering(self, item: QueueItem, entry: int) -> None:
         """While the item plays, the host pauses the room for a member that re-buffers, each

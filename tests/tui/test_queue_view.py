@@ -39,6 +39,9 @@ async def test_the_host_adds_removes_moves_and_plays(make_app: AppFactory) -> No
         view = app.room_screen.query_one(QueueView)
         assert view.has_focus
         await press(pilot, "a", *"/srv/ep4.mkv", "enter")
+        await press(pilot, "a", *"https://example.com/watch?v=5", "tab", *"Episode 5", "enter")
+        await press(pilot, "a", "enter", "tab", *"no source", "enter")  # refused: no source
+        await press(pilot, "escape")
         await press(pilot, "down", "x")
         await press(pilot, "shift+down", "enter")
         await press(pilot, "escape")
@@ -46,6 +49,7 @@ async def test_the_host_adds_removes_moves_and_plays(make_app: AppFactory) -> No
         await press(pilot, "n", "p")
     assert room.intents == [
         AddToQueue("/srv/ep4.mkv"),
+        AddToQueue("https://example.com/watch?v=5", "Episode 5"),
         RemoveFromQueue("i2"),
         MoveInQueue("i2", 1),
         PlayItem("i3"),

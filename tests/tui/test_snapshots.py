@@ -285,3 +285,30 @@ def test_app_queue_view_while_waiting(snap_compare, make_app: AppFactory, monkey
     app, _ = make_app(_queued_room())
     monkeypatch.setattr(PlaybackPane, "wall_ms", staticmethod(lambda: T0_MS))
     assert snap_compare(app, terminal_size=WIDE, press=["l", "down"])
+
+
+def test_app_cant_play_the_item(snap_compare, make_app: AppFactory) -> None:  # type: ignore[no-untyped-def]
+    """A follower whose yt-dlp is missing: the pane says why; its own row says can't play."""
+    from player.ytdl import load_failure_reason
+    from room.queue.waiting import Readiness
+
+    queued = _queued_room()
+    room = busy_room(self_is_host=False)
+    members = tuple(
+        replace(m, readiness=Readiness.CANT_PLAY, item_id="i2")
+        if m.user_id == room.self_user_id
+        else replace(m, readiness=Readiness.READY, item_id="i2")
+        for m in room.members
+    )
+    problem = load_failure_reason([], ytdl_missing=True)
+    queue = replace(queued.queue, waiting=None, problem=problem)
+    app, _ = make_app(replace(room, members=members, queue=queue))
+    assert snap_compare(app, terminal_size=WIDE)
+
+
+def test_add_to_the_queue_dialog(snap_compare, make_app: AppFactory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The source, and a title of the host's own (optional)."""
+    app, _ = make_app(_queued_room())
+    monkeypatch.setattr(PlaybackPane, "wall_ms", staticmethod(lambda: T0_MS))
+    press = ["l", "a", *"https://example.com/watch?v=5", "tab", *"Episode 5"]
+    assert snap_compare(app, terminal_size=NARROW, press=press)

@@ -63,7 +63,9 @@ class HelpScreen(ModalScreen[None]):
                     "there is no display (or over SSH) and uses mpv's window otherwise; "
                     "terminal, window and off choose. v hides it (no video is decoded then; "
                     "playback and sync carry on); f makes it larger. Over SSH the sound plays "
-                    "on the machine the app runs on, not on yours.",
+                    "on the machine the app runs on, not on yours.\n\nWeb pages in the queue "
+                    "play through yt-dlp (pip install 'watchparty-tui[ytdl]'); a direct media "
+                    "URL needs nothing more. A member who can't play an item says why here.",
                     style="dim",
                 ),
                 id="help-footnote",

@@ -38,7 +38,7 @@ from room.intents import (
 from room.state import Comment, Playback, RoomState
 from room.timefmt import format_time
 from tui.keys import ROOM_KEYS, bindings
-from tui.screens.add_item import AddItemScreen
+from tui.screens.add_item import AddItemScreen, NewItem
 from tui.screens.compose_comment import CommentScreen, Draft
 from tui.screens.hand_over import HandOverScreen
 from tui.screens.help import HelpScreen
@@ -160,6 +160,7 @@ class RoomScreen(Screen[None]):
         pane.is_self_host = room.is_self_host
         pane.connection = room.connection
         pane.waiting = queue.waiting
+        pane.cant_play = queue.problem
         pane.marker_times = tuple(
             marker.video_timestamp for marker in room.markers if marker.video_timestamp is not None
         )
@@ -339,9 +340,9 @@ class RoomScreen(Screen[None]):
         if self._refused(AddToQueue("probe")):
             return
 
-        def add(source: str | None) -> None:
-            if source is not None:
-                self.request(AddToQueue(source))
+        def add(item: NewItem | None) -> None:
+            if item is not None:
+                self.request(AddToQueue(item.source, item.title))
 
         self.app.push_screen(AddItemScreen(), add)
 

@@ -14,7 +14,7 @@ from textual.widget import Widget
 from room.chapters import current_chapter
 from room.notices import format_rate
 from room.state import Connection, ConnectionStatus, Playback, Waiting
-from room.text import clean_name
+from room.text import clean_message, clean_name
 from room.timefmt import format_time
 from tui.widgets.progress_bar import CHAPTER, progress_bar
 
@@ -66,6 +66,8 @@ class PlaybackPane(Widget):
     """The video time of the comment a follower picked, drawn as its own marker."""
     waiting: reactive[Waiting | None] = reactive(None)
     """Whom the room waits for before it starts the queue item, and until when."""
+    cant_play: reactive[str | None] = reactive(None)
+    """Why our player cannot play the queue's current item, in plain words."""
     wall_ms: Callable[[], int] = staticmethod(lambda: int(time.time() * 1000))
     """The clock the countdown reads (snapshot tests pin it)."""
 
@@ -121,7 +123,10 @@ class PlaybackPane(Widget):
         )
         second = Text.assemble(times, bar)
 
-        if self.waiting is not None:
+        if self.cant_play is not None:
+            host = Text("✗ Can't play it here: ", style="bold magenta")
+            host.append(clean_message(self.cant_play, 300).replace("\n", " "), style="magenta")
+        elif self.waiting is not None:
             host = self.waiting_text(self.waiting)
         elif self.host_name is None:
             host = Text("No host: anyone may play, pause and seek", style="dim")

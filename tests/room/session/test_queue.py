@@ -231,3 +231,56 @@ async def test_a_late_rooms_row_of_the_last_items_play_does_not_start_the_new_it
     assert loaded == ["/srv/ep2.mkv"]
     assert len(room.player.did("play")) == plays, "nobody plays the new item before the host"
     await room.stop()
+
+
+async def follower_of_a_room_with_a_slow_member(**settings: Any) -> Room:
+    room, _ = await follower(open_paths=True, **settings)
+    host = member("host", is_host=True, host_since=1, readiness="ready", item_id="item-9")
+    slow = member("slow", readiness="ready", item_id=None)  # ready for the item before
+    room.session.on_presence(presence(host, member("f"), slow))
+    await room.clock.advance(0)
+    return room
+
+
+async def test_a_follower_shows_the_countdown_by_the_hosts_rules_not_its_own() -> None:
+    room = await follower_of_a_room_with_a_slow_member(wait_for="off")
+    changed_at_ms = room.clock.wall_ms()
+    rules = {"wait_for": "everyone", "first_start_timeout_s": 20.0}
+    room.session.on_broadcast(events.ITEM_CHANGE, item_change("/srv/ep1.mkv", **rules))
+    await room.clock.advance(1.0)
+    waiting = room.state.queue.waiting
+    assert isinstance(waiting, Waiting) and waiting.names == ("SLOW",), waiting
+    assert waiting.deadline_ms is not None
+    assert abs(waiting.deadline_ms - (changed_at_ms + 20_000)) <= 1_000  # 20 s, not 60
+    await room.stop()
+
+
+async def test_a_hosts_rules_that_are_not_rules_leave_the_followers_own() -> None:
+    for bad in ({"wait_for": "sometimes"}, {"wait_for": True}, {"first_start_timeout_s": -1}):
+        room = await follower_of_a_room_with_a_slow_member(first_start_timeout_s=30.0)
+        changed_at_ms = room.clock.wall_ms()
+        room.session.on_broadcast(events.ITEM_CHANGE, item_change("/srv/ep1.mkv", **bad))
+        await room.clock.advance(1.0)
+        waiting = room.state.queue.waiting  # the item change itself was followed
+        assert room.state.queue.current_item_id == "item-9", bad
+        assert isinstance(waiting, Waiting) and waiting.deadline_ms is not None, bad
+        assert abs(waiting.deadline_ms - (changed_at_ms + 30_000)) <= 1_000, bad
+        await room.stop()
+
+
+async def test_a_browsers_comment_belongs_to_the_item_playing_when_it_arrives() -> None:
+    """The web client knows no queue, so its comments carry no ``item_id``; its user wrote
+    about what the room was playing, so that item's feed shows it, and no other's."""
+    room, _ = await follower(open_paths=True)
+    room.session.on_broadcast(events.ITEM_CHANGE, item_change("/srv/ep1.mkv"))
+    await room.clock.advance(1.0)
+    browser = {"id": "c1", "user_id": "web", "username": "web", "message": "this episode!"}
+    elsewhere = {"id": "c2", "user_id": "bob", "username": "bob", "message": "x", "item_id": "i2"}
+    room.session.on_broadcast("new_comment", browser)
+    room.session.on_broadcast("new_comment", elsewhere)
+    assert [c.id for c in room.state.comments] == ["c1"]
+    room.session.on_broadcast(events.ITEM_CHANGE, item_change("/srv/ep2.mkv", item_id="i2"))
+    await room.clock.advance(1.0)
+    assert room.state.queue.current_item_id == "i2"
+    assert "c1" not in [c.id for c in room.state.comments], "not carried to the next item"
+    await room.stop()
