@@ -12,7 +12,6 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Protocol
 
 from room import events
@@ -292,22 +291,20 @@ class LocalPlayback:
             lead_ms = self.lead.lead_ms(now)
             delay_ms = lead_ms if not sample.paused and lead_ms <= ON_THE_RUN_MAX_MS else 0.0
             update = self.anchors.plan_seek(sample, target, now, delay_ms=delay_ms)
-            # Playing, through the driver, which is busy until the seek lands: a pause
-            # pressed meanwhile waits for it (`toggle_play`), so the room sees seek, pause.
-            decision = Decision(
-                seek_to_s=target,
-                seek_at_ms=now + delay_ms if delay_ms > 0 else None,
-                reason="host seek",
-            )
-            then = (
-                partial(self.player.seek, target)
-                if sample.paused
-                else partial(self.driver.apply, decision)
-            )
-            self.ctx.tasks.spawn(self.send_anchor(update, then=then, undo=undo))
+
+            def seek_ours() -> None:
+                self.ctx.tasks.spawn(self._seek_at(target, now + delay_ms))
+
+            self.ctx.tasks.spawn(self.send_anchor(update, then=seek_ours, undo=undo))
             return
         self.player.seek(target)
         self.ctx.tasks.spawn(self._send_plain(events.SEEK, target, undo=undo))
+
+    async def _seek_at(self, target_s: float, at_ms: float) -> None:
+        delay_s = (at_ms - self.ctx.clock.monotonic_ms()) / 1000
+        if delay_s > 0:
+            await self.ctx.clock.sleep(delay_s)
+        self.player.seek(target_s)
 
     def set_speed(self, intent: SetSpeed | StepSpeed) -> float | None:
         """Change the room's playback speed (the host, or anyone in a room with no host);
