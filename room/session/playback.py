@@ -25,7 +25,7 @@ from room.sync.anchor import Anchor
 from room.sync.clock import ClockSync
 from room.sync.driver import DecisionDriver, PlaybackControls
 from room.sync.follower import Follower
-from room.sync.host import ON_THE_RUN_MAX_MS, AnchorUpdate, HostAnchorPublisher
+from room.sync.host import AnchorUpdate, HostAnchorPublisher
 from room.sync.lead import StartLead
 from room.sync.policy import Decision
 from room.sync.sample import PlaybackSample
@@ -285,11 +285,9 @@ class LocalPlayback:
             # Told at the key press, not on our landing: followers seek alongside us. Our
             # own seek goes to mpv once the announcement is on its way (a seek command can
             # hold the loop while mpv's core is busy; the room shouldn't wait for that).
-            # Playing, the seek goes on the run, one start lead on while that is short
-            # (see `plan_seek`; followers on slower links park and start with our line).
+            # Playing, the seek goes on the run, one start lead on (see `plan_seek`).
             now = self.ctx.clock.monotonic_ms()
-            lead_ms = self.lead.lead_ms(now)
-            delay_ms = lead_ms if not sample.paused and lead_ms <= ON_THE_RUN_MAX_MS else 0.0
+            delay_ms = self.lead.lead_ms(now) if not sample.paused else 0.0
             update = self.anchors.plan_seek(sample, target, now, delay_ms=delay_ms)
 
             def seek_ours() -> None:

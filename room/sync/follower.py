@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from room.sync.anchor import Anchor, anchor_position
 from room.sync.clock import ClockSync
 from room.sync.echo import EchoGuard, IntentKind, LocalIntent
-from room.sync.host import DEFAULT_SEEK_MS, ON_THE_RUN_MAX_MS, SEEK_PARK_MARGIN_MS
+from room.sync.host import DEFAULT_SEEK_MS
 from room.sync.policy import (
     NO_CHANGE,
     CorrectionKind,
@@ -102,19 +102,6 @@ class Follower:
         slowest = max(self._seek_durations_ms, default=0.0)
         lead = max(self.settings.min_seek_lead_ms, 2 * slowest + 30)
         return min(self.settings.max_seek_lead_ms, lead)
-
-    @property
-    def seek_park_ms(self) -> float:
-        """How far ahead a parked seek alongside the host's lands at the earliest: our
-        slowest recent seek plus a margin (`room.sync.host.SEEK_PARK_MARGIN_MS`)."""
-        return max(self._seek_durations_ms, default=DEFAULT_SEEK_MS) + SEEK_PARK_MARGIN_MS
-
-    @property
-    def on_a_fast_link(self) -> bool:
-        """The host's messages reach us within `ON_THE_RUN_MAX_MS` (by clock sync): our
-        seeks alongside the host's go on the run; otherwise they park."""
-        one_way = self.clock.one_way_ms() if self.clock is not None else None
-        return one_way is not None and one_way <= ON_THE_RUN_MAX_MS
 
     @property
     def expected_seek_ms(self) -> float:
@@ -388,9 +375,7 @@ class Follower:
             speed = self._speed_if_changed(rate)
             return self._apply(Decision(speed=speed, reason=f"{reason}: on course"), now_ms)
         if host_action and not (sample.paused or resume_sent):
-            if self.on_a_fast_link:
-                return self._seek_along(now_ms, reason=reason)
-            return self._start_on_frame(now_ms, reason=reason, lead_ms=self.seek_park_ms)
+            return self._seek_along(now_ms, reason=reason)
         return self._start_on_frame(now_ms, reason=reason, resume_sent=resume_sent)
 
     def _seek_along(self, now_ms: float, *, reason: str) -> Decision:
@@ -426,7 +411,6 @@ class Follower:
         *,
         reason: str,
         resume_sent: bool = False,
-        lead_ms: float | None = None,
     ) -> Decision:
         """Start on the host's frame. Paused on the frame of a start that is still ahead (or
         at most `late_start_ms` past): resume at the host's instant, no seek. Otherwise park
@@ -454,7 +438,7 @@ class Follower:
                 now_ms,
             )
         self._start_is_probe = False
-        start_ms = max(now_ms + (self.seek_lead_ms if lead_ms is None else lead_ms), host_start_ms)
+        start_ms = max(now_ms + self.seek_lead_ms, host_start_ms)
         target = anchor_position(anchor, start_ms + offset)
         # This player reports `start_bias_ms` ahead once it unpauses: resume that much later
         # on the same frame, or (if it lags) park that much further ahead.

@@ -22,16 +22,6 @@ DEFAULT_SEEK_MS = 30.0
 """What a seek is taken to cost before one has been measured (a small local file)."""
 SEEK_COSTS = 5
 """A player's seek costs are judged from this many recent ones."""
-SEEK_PARK_MARGIN_MS = 15.0
-"""A follower whose seek alongside the host's parks on the frame resumes at the earliest
-this long after its slowest recent seek would have landed (`Follower.seek_park_ms`)."""
-ON_THE_RUN_MAX_MS = 20.0
-"""Seeks go on the run while the messages take at most this long (one way): the host delays
-its own seek by a start lead up to this, and a follower whose own one-way latency is up to
-this seeks on the run; beyond it a follower parks on the frame and starts with the host
-(with 20-80 ms links, seeks on the run left everyone within a frame p50 345 ms after the
-key press, against 137 ms parked, in the same conditions: an aim off by the link's jitter
-takes the nudge a second to remove)."""
 LANDING_TOLERANCE_MS = 8.0
 """An announced seek while playing that lands this much before or after the instant it
 announced re-anchors at once, on its landing."""

@@ -124,24 +124,6 @@ def test_a_follower_that_hears_early_seeks_so_as_to_land_when_the_host_moves_on(
     assert follower.expected_seek_ms == pytest.approx(DEFAULT_SEEK_MS)
 
 
-def test_a_follower_on_a_slow_link_parks_on_the_hosts_line_and_starts_with_it() -> None:
-    clock = ClockSync("me", "host")
-    for at in (0, 1000, 2000):  # 60 ms round trips: 30 ms one way, over ON_THE_RUN_MAX_MS
-        ping = clock.make_ping(at)
-        clock.on_pong(answer_ping(ping, at + 30, at + 30), at + 60)
-    follower = Follower(clock=clock)
-    follower.on_player_state(sample(10.0, 0, restarts=1), 0)
-    follower.on_anchor(Anchor(is_playing=True, current_time=10.0, at=0, seq=1), 0)
-    assert not follower.on_a_fast_link
-    # The host expects to land at 1030; we hear of it at 1040 (too late to land by then).
-    anchor = Anchor(is_playing=True, current_time=60.0, at=1030, seq=2)
-    decision = follower.on_anchor(anchor, 1040)
-    assert decision.pause is True
-    assert decision.resume_at_ms == 1040 + follower.seek_park_ms
-    # ...on the frame the host shows then: the same line, a later start.
-    assert decision.seek_to_s == pytest.approx(60.0 + (decision.resume_at_ms - 1030) / 1000)
-
-
 def test_a_follower_aims_with_its_own_measured_seek_time() -> None:
     follower = playing_follower()
     follower.on_anchor(Anchor(is_playing=True, current_time=30.0, at=1000, seq=2), 1000)
