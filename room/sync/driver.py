@@ -67,9 +67,7 @@ class DecisionDriver:
             self._controls.set_speed(decision.speed)
         if decision.seek_to_s is not None or decision.resume_at_ms is not None:
             self._pending = asyncio.get_running_loop().create_task(
-                self._seek_then_resume(
-                    decision.seek_to_s, decision.resume_at_ms, decision.seek_at_ms
-                )
+                self._seek_then_resume(decision.seek_to_s, decision.resume_at_ms)
             )
 
     def cancel(self) -> None:
@@ -77,20 +75,8 @@ class DecisionDriver:
             self._pending.cancel()
             self._pending = None
 
-    async def _wait_until(self, at_ms: float | None) -> None:
-        if at_ms is None:
-            return
-        delay_s = (at_ms - self._clock_ms()) / 1000
-        if delay_s > 0:
-            # A sleep, not a bare timer on a future: a start cancelled in the very turn its
-            # timer fires must not set a cancelled future (InvalidStateError).
-            await self._sleep(delay_s)
-
-    async def _seek_then_resume(
-        self, seek_to_s: float | None, resume_at_ms: float | None, seek_at_ms: float | None
-    ) -> None:
+    async def _seek_then_resume(self, seek_to_s: float | None, resume_at_ms: float | None) -> None:
         if seek_to_s is not None:
-            await self._wait_until(seek_at_ms)
             # A seek that never lands (media gone) must not hold the resume forever; the
             # follower notices the drift afterwards and decides again.
             with contextlib.suppress(TimeoutError):
@@ -98,5 +84,9 @@ class DecisionDriver:
                     await self._controls.seek_and_wait(seek_to_s)
         if resume_at_ms is None:
             return
-        await self._wait_until(resume_at_ms)
+        delay_s = (resume_at_ms - self._clock_ms()) / 1000
+        if delay_s > 0:
+            # A sleep, not a bare timer on a future: a start cancelled in the very turn its
+            # timer fires must not set a cancelled future (InvalidStateError).
+            await self._sleep(delay_s)
         self._controls.play()

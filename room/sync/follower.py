@@ -388,18 +388,13 @@ class Follower:
         anchor = self.anchor
         assert anchor is not None
         offset = self.host_now_ms(now_ms) - now_ms
-        # Heard early (the host seeks one start lead on, and a slow member sets the lead),
-        # our seek waits, so that it lands when the host's line moves on from the target
-        # rather than sitting ahead of it for the rest of the lead.
-        seek_at_ms = max(now_ms, anchor.at - offset - self.expected_seek_ms)
-        target = anchor_position(anchor, seek_at_ms + self.expected_seek_ms + offset)
+        target = anchor_position(anchor, now_ms + self.expected_seek_ms + offset)
         self._parked_target_s = None
         self._start_is_probe = False
         return self._apply(
             Decision(
                 seek_to_s=target,
                 speed=self._speed_if_changed(anchor.rate),
-                seek_at_ms=seek_at_ms if seek_at_ms > now_ms else None,
                 reason=f"{reason}: seek on the run",
             ),
             now_ms,
@@ -545,7 +540,7 @@ class Follower:
             self._rate_asked_ms = now_ms
         if decision.seek_to_s is not None:
             self._guard.expect(IntentKind.SEEK, now_ms, position_s=decision.seek_to_s)
-            self._pending_seek_since_ms = max(now_ms, decision.seek_at_ms or now_ms)
+            self._pending_seek_since_ms = now_ms
         if decision.resume_at_ms is not None:
             self._guard.expect(IntentKind.PLAY, now_ms, not_before_ms=decision.resume_at_ms)
             self._pending_resume_ms = decision.resume_at_ms

@@ -33,9 +33,6 @@ class Decision:
     seek_to_s: float | None = None
     speed: float | None = None
     resume_at_ms: float | None = None
-    seek_at_ms: float | None = None
-    """When to start the seek (caller's clock); None: at once. A seek on the run that would
-    land before the host's line moves on waits, so it lands with the host."""
     reason: str = ""
 
     @property

@@ -115,13 +115,3 @@ async def test_real_time_is_the_default_clock() -> None:
     driver.apply(Decision(resume_at_ms=clock() - 1))
     await settle(driver)
     assert controls.names == ["play"]
-
-
-async def test_a_seek_with_an_instant_waits_for_it_then_seeks_without_a_pause() -> None:
-    clock = FakeClock()
-    controls = FakeControls(clock)
-    driver = DecisionDriver(controls, clock, sleep=clock.sleep)
-    start = clock.now_ms
-    driver.apply(Decision(seek_to_s=42.0, seek_at_ms=start + 30))
-    await driver.settled()
-    assert controls.calls == [("seek", 42.0, start + 30), ("landed", 42.0, start + 50)]
