@@ -285,24 +285,22 @@ class LocalPlayback:
             # Told at the key press, not on our landing: followers seek alongside us. Our
             # own seek goes to mpv once the announcement is on its way (a seek command can
             # hold the loop while mpv's core is busy; the room shouldn't wait for that).
-            # Playing, the seek goes on the run, one start lead on (see `plan_seek`).
-            now = self.ctx.clock.monotonic_ms()
-            delay_ms = self.lead.lead_ms(now) if not sample.paused else 0.0
-            update = self.anchors.plan_seek(sample, target, now, delay_ms=delay_ms)
-
-            def seek_ours() -> None:
-                self.ctx.tasks.spawn(self._seek_at(target, now + delay_ms))
-
-            self.ctx.tasks.spawn(self.send_anchor(update, then=seek_ours, undo=undo))
+            update = self.anchors.plan_seek(sample, target, self.ctx.clock.monotonic_ms())
+            anchor = update.anchor
+            if anchor.is_playing:  # park on the target and start with the room, as a play
+                decision = Decision(
+                    pause=True, seek_to_s=target, resume_at_ms=anchor.at, reason="host seek"
+                )
+                self.ctx.tasks.spawn(
+                    self.send_anchor(update, then=lambda: self.driver.apply(decision), undo=undo)
+                )
+            else:
+                self.ctx.tasks.spawn(
+                    self.send_anchor(update, then=lambda: self.player.seek(target), undo=undo)
+                )
             return
         self.player.seek(target)
         self.ctx.tasks.spawn(self._send_plain(events.SEEK, target, undo=undo))
-
-    async def _seek_at(self, target_s: float, at_ms: float) -> None:
-        delay_s = (at_ms - self.ctx.clock.monotonic_ms()) / 1000
-        if delay_s > 0:
-            await self.ctx.clock.sleep(delay_s)
-        self.player.seek(target_s)
 
     def set_speed(self, intent: SetSpeed | StepSpeed) -> float | None:
         """Change the room's playback speed (the host, or anyone in a room with no host);

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from room.sync.anchor import Anchor, anchor_position
 from room.sync.clock import ClockSync
 from room.sync.echo import EchoGuard, IntentKind, LocalIntent
-from room.sync.host import DEFAULT_SEEK_MS
+from room.sync.host import DEFAULT_SEEK_MS, SEEK_PARK_MARGIN_MS
 from room.sync.policy import (
     NO_CHANGE,
     CorrectionKind,
@@ -102,6 +102,12 @@ class Follower:
         slowest = max(self._seek_durations_ms, default=0.0)
         lead = max(self.settings.min_seek_lead_ms, 2 * slowest + 30)
         return min(self.settings.max_seek_lead_ms, lead)
+
+    @property
+    def seek_park_ms(self) -> float:
+        """How far ahead a seek alongside the host's parks: our slowest recent seek plus a
+        margin (`room.sync.host.SEEK_PARK_MARGIN_MS`)."""
+        return max(self._seek_durations_ms, default=DEFAULT_SEEK_MS) + SEEK_PARK_MARGIN_MS
 
     @property
     def expected_seek_ms(self) -> float:
@@ -374,31 +380,16 @@ class Follower:
         ):
             speed = self._speed_if_changed(rate)
             return self._apply(Decision(speed=speed, reason=f"{reason}: on course"), now_ms)
-        if host_action and not (sample.paused or resume_sent):
+        if host_action and not (sample.paused or sample.seeking or resume_sent):
             return self._seek_along(now_ms, reason=reason)
         return self._start_on_frame(now_ms, reason=reason, resume_sent=resume_sent)
 
     def _seek_along(self, now_ms: float, *, reason: str) -> Decision:
-        """The host seeked while we both play: seek on the run, as the host does, to where
-        its line will be when our own seek lands (our recent seeks' median from now). No
-        pause and no scheduled start: parking on the frame and starting with the host cost
-        the whole room the slowest recent seek plus mpv's unpause (~20 ms) on every seek.
-        What our landing misses by (our seek's time varies) is drift, which the nudge
-        removes; the host's own landing, if off, re-anchors the line we measure it against."""
-        anchor = self.anchor
-        assert anchor is not None
-        offset = self.host_now_ms(now_ms) - now_ms
-        target = anchor_position(anchor, now_ms + self.expected_seek_ms + offset)
-        self._parked_target_s = None
-        self._start_is_probe = False
-        return self._apply(
-            Decision(
-                seek_to_s=target,
-                speed=self._speed_if_changed(anchor.rate),
-                reason=f"{reason}: seek on the run",
-            ),
-            now_ms,
-        )
+        """The host seeked while we both play, and parks on its target until its announced
+        start: park on the same frame and start with it, or, when our own seek would not
+        land by then (the slowest of our recent seeks, plus a margin), on the frame the
+        host will show when it does."""
+        return self._start_on_frame(now_ms, reason=reason, lead_ms=self.seek_park_ms)
 
     def _start_on_frame(
         self,
@@ -406,6 +397,7 @@ class Follower:
         *,
         reason: str,
         resume_sent: bool = False,
+        lead_ms: float | None = None,
     ) -> Decision:
         """Start on the host's frame. Paused on the frame of a start that is still ahead (or
         at most `late_start_ms` past): resume at the host's instant, no seek. Otherwise park
@@ -433,7 +425,7 @@ class Follower:
                 now_ms,
             )
         self._start_is_probe = False
-        start_ms = max(now_ms + self.seek_lead_ms, host_start_ms)
+        start_ms = max(now_ms + (self.seek_lead_ms if lead_ms is None else lead_ms), host_start_ms)
         target = anchor_position(anchor, start_ms + offset)
         # This player reports `start_bias_ms` ahead once it unpauses: resume that much later
         # on the same frame, or (if it lags) park that much further ahead.

@@ -22,9 +22,11 @@ DEFAULT_SEEK_MS = 30.0
 """What a seek is taken to cost before one has been measured (a small local file)."""
 SEEK_COSTS = 5
 """A player's seek costs are judged from this many recent ones."""
-LANDING_TOLERANCE_MS = 8.0
-"""An announced seek while playing that lands this much before or after the instant it
-announced re-anchors at once, on its landing."""
+SEEK_PARK_MARGIN_MS = 15.0
+"""A seek while playing parks on the frame and resumes this long after the slowest recent
+seek would have landed (`seek_park_ms`)."""
+LANDING_LATE_MS = 8.0
+"""An announced seek that lands this much after its announced start re-anchors at once."""
 STRAY_REPORTS = 5
 """A stray counts once the median of this many reports since the last anchor shows it. A
 report that reaches us late (a busy CPU delays mpv's callbacks by tens of ms) looks behind
@@ -62,8 +64,7 @@ class HostAnchorPublisher:
         self._strays_ms: deque[float] = deque(maxlen=STRAY_REPORTS_OFF_1X)
         """Signed stray (real position minus the anchor's) of recent reports, playing."""
         self._planned_seek: tuple[float, int] | None = None
-        """A seek announced at the key press and not landed yet: (when our player starts
-        it, restarts before)."""
+        """A seek announced at the key press and not landed yet: (when, restarts before)."""
         self._seek_costs_ms: deque[float] = deque(maxlen=SEEK_COSTS)
         self._planned_rate: tuple[float, float] | None = None
         """A speed announced at the key press that the player has not reported yet:
@@ -86,35 +87,29 @@ class HostAnchorPublisher:
         return self._publish(events.PLAY, sample.position_s, start_ms, True, self._rate(sample))
 
     @property
-    def expected_seek_ms(self) -> float:
-        """What a seek of our player takes, from the key press to its landing: the median of
-        our recent seeks (`DEFAULT_SEEK_MS` before any)."""
-        if not self._seek_costs_ms:
-            return DEFAULT_SEEK_MS
-        return statistics.median(self._seek_costs_ms)
+    def seek_park_ms(self) -> float:
+        """How far ahead a seek while playing restarts: the slowest of our recent seeks
+        (`DEFAULT_SEEK_MS` before any) plus `SEEK_PARK_MARGIN_MS`."""
+        return max(self._seek_costs_ms, default=DEFAULT_SEEK_MS) + SEEK_PARK_MARGIN_MS
 
-    def plan_seek(
-        self, sample: PlaybackSample, target_s: float, now_ms: float, *, delay_ms: float = 0.0
-    ) -> AnchorUpdate:
+    def plan_seek(self, sample: PlaybackSample, target_s: float, now_ms: float) -> AnchorUpdate:
         """Announce a seek at the key press, before our own player lands it, so followers
-        seek in parallel. Paused, the anchor is the target (our seek goes at once).
-
-        Playing, everyone seeks on the run, as the web client does: no pause and no
-        scheduled start, which cost the room our slowest recent seek plus mpv's ~20 ms
-        unpause. Our own seek waits `delay_ms` (the start lead: about how long the
-        announcement takes to reach the slowest follower), so that we seek when they do
-        and land with them; seeking at once put our followers a trip behind (10-30 ms on a
-        busy loopback). The anchor has us on the target when our seek is expected to land
-        (`expected_seek_ms` after it starts) and playing on from there. The caller seeks our
-        player then (expected, not a new intent); a landing more than `LANDING_TOLERANCE_MS`
-        off that line re-anchors on the landing (`on_player_state`)."""
+        seek in parallel. Paused, the anchor is the target. Playing, it is a scheduled start
+        on the target `seek_park_ms` from now: the caller pauses, seeks and resumes our
+        player then (all expected), and followers park on the same frame and start with
+        us, as after a play. Should our seek land later than that, the landing re-anchors
+        the start at once (`on_player_state`)."""
         playing = not sample.paused
-        seek_at_ms = now_ms + delay_ms if playing else now_ms
         self._guard.expect(IntentKind.SEEK, now_ms, position_s=target_s)
-        self._planned_seek = (seek_at_ms, sample.restarts)
+        self._planned_seek = (now_ms, sample.restarts)
         self._published_at_ms = now_ms
         self._scheduled_start_ms = None
-        at_ms = seek_at_ms + self.expected_seek_ms if playing else now_ms
+        at_ms = now_ms
+        if playing:
+            at_ms = now_ms + self.seek_park_ms
+            self._guard.expect(IntentKind.PAUSE, now_ms)
+            self._guard.expect(IntentKind.PLAY, now_ms, not_before_ms=at_ms)
+            self._scheduled_start_ms = at_ms
         return self._publish(events.SEEK, target_s, at_ms, playing, self._rate(sample))
 
     def plan_speed(self, sample: PlaybackSample, rate: float, now_ms: float) -> AnchorUpdate:
@@ -227,12 +222,9 @@ class HostAnchorPublisher:
         return None
 
     def _planned_landing(self, sample: PlaybackSample, now_ms: float) -> AnchorUpdate | None:
-        """Wait for the announced seek to land; playing, a landing whose line is more than
-        `LANDING_TOLERANCE_MS` off the announced one (our seek came sooner or later than
-        expected) re-anchors on the landing, where the player reports it plays (mpv's
-        first report after a seek on the run is already ~20 ms past the target), so that
-        followers measure their own landing against ours. Our seek's cost is learned
-        either way."""
+        """Wait for the announced seek to land; a landing after the announced start (our
+        player then resumes at once) re-anchors the start to now, so that followers parked
+        on the frame start with us. Our seek's cost is learned either way."""
         assert self._planned_seek is not None
         planned_ms, restarts_before = self._planned_seek
         if sample.restarts <= restarts_before:
@@ -242,16 +234,12 @@ class HostAnchorPublisher:
         self._planned_seek = None
         self._seek_costs_ms.append(now_ms - planned_ms)
         anchor = self._anchor
-        if anchor is None or not anchor.is_playing or sample.paused:
+        if anchor is None or not anchor.is_playing or now_ms - anchor.at <= LANDING_LATE_MS:
             return None
-        landed_s = sample.position_at(now_ms)
-        # The announced line, not clamped at the target: landed early, we already play on.
-        line_s = anchor.current_time + (now_ms - anchor.at) / 1000 * anchor.rate
-        if abs(landed_s - line_s) * 1000 <= LANDING_TOLERANCE_MS:
-            return None
+        self._scheduled_start_ms = now_ms
         self._published_at_ms = now_ms
         return self._publish(
-            events.SYNC_ANCHOR, landed_s, now_ms, True, sample.speed or anchor.rate
+            events.SYNC_ANCHOR, anchor.current_time, now_ms, True, sample.speed or anchor.rate
         )
 
     def _typical_stray_ms(self) -> float | None:

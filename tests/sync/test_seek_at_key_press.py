@@ -7,7 +7,9 @@ import pytest
 
 from room.sync import Anchor, Follower, HostAnchorPublisher, PlaybackSample
 from room.sync.clock import ClockSync, answer_ping
-from room.sync.host import DEFAULT_SEEK_MS, LANDING_TOLERANCE_MS
+from room.sync.host import DEFAULT_SEEK_MS, LANDING_LATE_MS, SEEK_PARK_MARGIN_MS
+
+PARK_MS = DEFAULT_SEEK_MS + SEEK_PARK_MARGIN_MS
 
 
 def sample(
@@ -24,51 +26,42 @@ def playing_host() -> HostAnchorPublisher:
     return host
 
 
-def test_a_seek_while_playing_is_announced_at_once_as_a_seek_on_the_run() -> None:
+def test_a_seek_while_playing_is_announced_at_once_as_a_start_on_the_target() -> None:
     host = playing_host()
-    update = host.plan_seek(sample(11.0, 1000), 60.0, 1000, delay_ms=7)
+    update = host.plan_seek(sample(11.0, 1000), 60.0, 1000)
     assert update.event == "seek"
     anchor = update.anchor
     assert anchor.is_playing and anchor.current_time == 60.0
-    # Our seek starts one start lead on (when the followers hear of it) and is expected to
-    # land a seek's time later; we play on from the target, no pause, no scheduled start.
-    assert anchor.at == 1000 + 7 + DEFAULT_SEEK_MS
-    # The stale report mpv may deliver before it says `seeking`, the seek, and a landing on
-    # the announced line: all ours, none re-announced.
+    assert anchor.at == 1000 + PARK_MS, "a start when our slowest seek has landed, and a bit"
+    # The stale report mpv may deliver before it says `seeking`, the pause, the seek and
+    # the wait on the frame: all ours, none re-announced.
     assert host.on_player_state(sample(11.0, 1002), 1002) is None
-    assert host.on_player_state(sample(11.01, 1010, seeking=True), 1010) is None
-    landed_ms = anchor.at + LANDING_TOLERANCE_MS / 2
-    assert host.on_player_state(sample(60.0, landed_ms, restarts=1), landed_ms) is None
-    later = landed_ms + 100
-    on_line = sample(60.0 + (later - anchor.at) / 1000, later, restarts=1)
-    assert host.on_player_state(on_line, later) is None
+    assert host.on_player_state(sample(11.0, 1003, paused=True, seeking=True), 1003) is None
+    landed = sample(60.0, 1030, paused=True, restarts=1)
+    assert host.on_player_state(landed, 1030) is None
+    assert host.on_player_state(sample(60.0, 1040, paused=True, restarts=1), 1040) is None
+    started = sample(60.0, 1000 + PARK_MS, restarts=1)
+    assert host.on_player_state(started, 1000 + PARK_MS) is None, "the start was announced"
 
 
-@pytest.mark.parametrize("landed_after_ms", [DEFAULT_SEEK_MS + 40, DEFAULT_SEEK_MS - 20])
-def test_a_landing_off_the_announced_line_re_anchors_where_the_player_reports(
-    landed_after_ms: float,
-) -> None:
+def test_a_landing_after_the_announced_start_re_anchors_it_and_teaches_the_next_seek() -> None:
     host = playing_host()
     host.plan_seek(sample(11.0, 1000), 60.0, 1000)
-    landed_ms = 1000 + landed_after_ms
-    # mpv's first report after a seek on the run is already past the target.
-    landed = sample(60.02, landed_ms, restarts=1)
-    refined = host.on_player_state(landed, landed_ms)
+    landed_ms = 1000 + PARK_MS + LANDING_LATE_MS + 30
+    refined = host.on_player_state(sample(60.0, landed_ms, paused=True, restarts=1), landed_ms)
     assert refined is not None and refined.event == "sync_anchor"
-    assert refined.anchor.is_playing and refined.anchor.at == landed_ms
-    assert refined.anchor.current_time == pytest.approx(60.02), "the line the player plays"
-    # The next seek expects a seek like that one (the median of those measured).
+    assert refined.anchor.current_time == 60.0 and refined.anchor.at == landed_ms
+    assert refined.anchor.is_playing, "we start now: the driver resumes on the late landing"
+    # The next seek parks long enough for a seek like that one.
     again = host.plan_seek(sample(61.0, 3000, restarts=1), 20.0, 3000)
-    assert again.anchor.at == 3000 + landed_after_ms
+    assert again.anchor.at == 3000 + (landed_ms - 1000) + SEEK_PARK_MARGIN_MS
 
 
-def test_a_landing_on_the_announced_line_sends_nothing_more() -> None:
+def test_a_landing_on_time_sends_nothing_more() -> None:
     host = playing_host()
-    update = host.plan_seek(sample(11.0, 1000), 60.0, 1000)
-    # Landed 20 ms late but reporting 20 ms past the target: on the announced line.
-    landed_ms = update.anchor.at + 20
-    on_line = sample(60.02, landed_ms, restarts=1)
-    assert host.on_player_state(on_line, landed_ms) is None
+    host.plan_seek(sample(11.0, 1000), 60.0, 1000)
+    on_time = 1000 + PARK_MS + LANDING_LATE_MS
+    assert host.on_player_state(sample(60.0, on_time, paused=True, restarts=1), on_time) is None
 
 
 def test_a_seek_while_paused_is_announced_at_once_and_its_landing_is_not_a_user_seek() -> None:
@@ -94,45 +87,39 @@ def playing_follower() -> Follower:
     return follower
 
 
-def test_a_follower_seeks_on_the_run_to_where_the_host_will_be_when_it_lands() -> None:
+def test_a_follower_parks_on_the_hosts_frame_and_starts_with_it() -> None:
     follower = playing_follower()
-    # The host pressed at 1000 and expects to land at 1037; we hear of it at 1005.
-    anchor = Anchor(is_playing=True, current_time=60.0, at=1037, seq=2)
+    # The host pressed at 1000 and starts at 1070 (its seeks are slower than ours); we
+    # hear of it at 1005.
+    anchor = Anchor(is_playing=True, current_time=60.0, at=1070, seq=2)
     decision = follower.on_anchor(anchor, 1005)
-    assert decision.pause is None and decision.resume_at_ms is None, "no park, no unpause"
-    # Our seek is expected to take DEFAULT_SEEK_MS: it lands at 1035, before the host's
-    # line moves on from the target.
+    assert decision.pause is True
     assert decision.seek_to_s == 60.0
-    # Heard late (a slow link), we aim at where the host's line will be when we land.
+    assert decision.resume_at_ms == 1070
+
+
+def test_a_follower_whose_seek_would_land_after_the_hosts_start_parks_further_on() -> None:
     follower = playing_follower()
-    decision = follower.on_anchor(anchor, 1060)
-    assert decision.pause is None
-    assert decision.seek_to_s == pytest.approx(60.0 + (1060 + DEFAULT_SEEK_MS - 1037) / 1000)
+    anchor = Anchor(is_playing=True, current_time=60.0, at=1000 + PARK_MS, seq=2)
+    heard_ms = 1030  # too late to seek and land by the host's start
+    decision = follower.on_anchor(anchor, heard_ms)
+    assert decision.pause is True and decision.resume_at_ms == heard_ms + follower.seek_park_ms
+    # ...on the frame the host shows then: the same line, a later start.
+    assert decision.seek_to_s == 60.0 + (decision.resume_at_ms - anchor.at) / 1000
 
 
-def test_a_follower_aims_with_its_own_measured_seek_time() -> None:
+def test_a_host_start_moved_by_its_late_landing_moves_our_resume_not_our_seek() -> None:
     follower = playing_follower()
-    follower.on_anchor(Anchor(is_playing=True, current_time=30.0, at=1000, seq=2), 1000)
-    follower.on_player_state(sample(30.0, 1080, restarts=2), 1080)  # landed after 80 ms
-    decision = follower.on_anchor(Anchor(is_playing=True, current_time=60.0, at=2000, seq=3), 2000)
-    assert decision.seek_to_s == pytest.approx(60.08)
-
-
-def test_the_hosts_landing_refinement_during_our_seek_is_no_second_jump() -> None:
-    follower = playing_follower()
-    first = follower.on_anchor(Anchor(is_playing=True, current_time=60.0, at=1035, seq=2), 1005)
-    assert first.seek_to_s == 60.0
-    # The host landed late and re-anchored on its landing while our seek is under way.
-    moved = Anchor(is_playing=True, current_time=60.02, at=1090, seq=3)
-    assert follower.on_anchor(moved, 1091, host_action=False).is_noop
-    # Landed: measured against the refined line, a few ms off is nudged, not re-seeked.
-    follower.on_player_state(sample(60.06, 1100, restarts=2), 1100)  # 30 ms ahead
-    later = 1100 + follower.settings.settle_ms + 10
-    reaction = follower.on_player_state(
-        sample(60.06 + (later - 1100) / 1000, later, restarts=2), later
-    )
-    assert reaction.decision.seek_to_s is None and reaction.decision.pause is None
-    assert reaction.decision.speed is not None and reaction.decision.speed < 1.0
+    first = follower.on_anchor(Anchor(is_playing=True, current_time=60.0, at=1070, seq=2), 1005)
+    assert first.seek_to_s == 60.0 and first.resume_at_ms == 1070
+    # The host landed late and re-anchored its start at 1090, while our seek is under way.
+    moved = Anchor(is_playing=True, current_time=60.0, at=1090, seq=3)
+    decision = follower.on_anchor(moved, 1088, host_action=False)
+    assert decision.seek_to_s is None and decision.pause is None, "no second jump"
+    assert decision.resume_at_ms == 1090
+    # Other refreshes while our seek is under way leave it alone.
+    other = Anchor(is_playing=True, current_time=60.01, at=1095, seq=4)
+    assert follower.on_anchor(other, 1089, host_action=False).is_noop
 
 
 def test_only_a_plain_start_teaches_the_start_bias_not_one_after_a_seek() -> None:

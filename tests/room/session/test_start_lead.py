@@ -98,23 +98,20 @@ async def test_a_followers_ping_carries_its_measured_latency() -> None:
     await room.stop()
 
 
-async def test_a_hosts_seek_goes_out_at_the_key_press_and_its_own_seek_one_lead_on() -> None:
-    room = await hosting("f", "slow")
-    room.session.on_broadcast("sync_ping", ping("slow", 40.0))
-    lead_ms = 40.0 + room.session.playback.settings.start_margin_ms
+async def test_a_hosts_seek_goes_out_at_the_key_press_before_its_player_lands() -> None:
+    room = await hosting("f")
     room.session.on_player_sample(playing_at(30.0, room.clock))
     await room.clock.advance(0)
     pressed_ms = room.clock.monotonic_ms()
     await room.session.submit(SeekTo(90.0))
     await room.clock.advance(0)
+    assert room.player.did("seek") == [90.0]
     [seek] = room.link.events("seek")  # the player has reported nothing since the key press
     assert seek["current_time"] == 90.0 and seek["is_playing"] is True
-    expected_seek_ms = room.session.playback.anchors.expected_seek_ms
-    assert seek["at"] == pressed_ms + lead_ms + expected_seek_ms
-    # Our own seek waits until the slowest follower has heard of it, so we seek with them.
-    assert room.player.did("seek") == []
-    await room.clock.advance(lead_ms / 1000)
-    assert room.player.did("seek") == [90.0]
-    # On the run: no pause, no scheduled start.
-    assert room.player.did("pause") == [] and room.player.did("play") == []
+    at_ms = pressed_ms + room.session.playback.anchors.seek_park_ms
+    assert seek["at"] == at_ms
+    assert room.player.did("pause") == [None], "parked on the target until the start"
+    assert room.player.did("play") == []
+    await room.clock.advance((at_ms - room.clock.monotonic_ms()) / 1000)
+    assert room.player.did("play") == [None], "and started at the announced instant"
     await room.stop()
