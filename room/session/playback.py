@@ -159,7 +159,7 @@ class LocalPlayback:
         follower = self.follower
         return own_off_reason(
             buffering=self.buffering,
-            seeking=follower.repositioning,
+            seeking=follower.repositioning(self.ctx.clock.monotonic_ms()),
             gave_up=follower.gave_up,
             on_its_own=follower.detached,
             cant_play=cant_play,

@@ -129,6 +129,7 @@ class Follower:
     def drift_ms(self, now_ms: float) -> float | None:
         """Follower minus host position (ms), or None while it cannot be measured fairly
         (mid-seek, waiting for a scheduled start, buffering, playing vs paused)."""
+        self._forget_lost_seek(now_ms)
         sample, host_position = self._sample, self.host_position_now(now_ms)
         if sample is None or host_position is None or self.anchor is None:
             return None
@@ -142,9 +143,9 @@ class Follower:
         """The latest drift measured (what the member list shows), while not stale."""
         return self.status.latest_ms(now_ms)
 
-    @property
-    def repositioning(self) -> bool:
+    def repositioning(self, now_ms: float) -> bool:
         """Seeking, or parked on the host's frame waiting for its start."""
+        self._forget_lost_seek(now_ms)
         sample = self._sample
         return (
             self._pending_seek_since_ms is not None
@@ -271,6 +272,7 @@ class Follower:
 
     def on_player_state(self, sample: PlaybackSample, now_ms: float) -> Reaction:
         previous, self._sample = self._sample, sample
+        self._forget_lost_seek(now_ms)
         intents = tuple(self._guard.observe(sample, now_ms))
         self._note_landings(previous, sample, now_ms)
         if intents:
@@ -303,6 +305,16 @@ class Follower:
         drift = self.drift_ms(now_ms)
         if drift is not None:
             self.status.record(drift, now_ms)
+
+    def _forget_lost_seek(self, now_ms: float) -> None:
+        """A seek that has not landed within `echo_expiry_ms` never will (mpv refused it, or
+        the media went away). Waiting on it for good kept drift unmeasured, correction off
+        and the member list saying "seeking" forever; forgotten, drift is measured again and
+        the policy corrects, with its cooldown and give-up, so a player that refuses every
+        seek gives up instead of looping."""
+        since = self._pending_seek_since_ms
+        if since is not None and now_ms - since > self.settings.echo_expiry_ms:
+            self._pending_seek_since_ms = None
 
     def _note_landings(
         self, previous: PlaybackSample | None, sample: PlaybackSample, now_ms: float

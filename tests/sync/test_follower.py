@@ -227,3 +227,43 @@ def test_a_resume_handed_to_the_player_but_not_reported_is_paused_before_a_seek(
     landed = paused_at(decision.seek_to_s, 140, restarts=2)
     assert follower.on_player_state(landed, 140).intents == ()
     assert not follower.detached
+
+
+def test_a_seek_that_never_lands_is_forgotten_and_correction_resumes() -> None:
+    follower = Follower(clock=synced_clock(0))
+    follower.on_player_state(playing(10.0, 0), 0)
+    follower.on_anchor(Anchor(is_playing=True, current_time=10.0, at=0, seq=1), 0)
+    # The host jumps ahead; our player is asked to seek, and never lands (mpv refused it).
+    decision = follower.on_anchor(Anchor(is_playing=True, current_time=60.0, at=1000, seq=2), 1000)
+    assert decision.seek_to_s is not None
+    assert follower.repositioning(1100)
+    expiry = follower.settings.echo_expiry_ms
+    stuck_at = 1000 + expiry - 100
+    follower.on_player_state(playing(10.0 + stuck_at / 1000, stuck_at), stuck_at)
+    assert follower.drift_ms(stuck_at) is None, "still waiting on the seek"
+    # Past the expiry it is forgotten: drift is measured again (the member list says how
+    # far off, not "seeking" forever), and the policy corrects.
+    later = 1000 + expiry + 100
+    assert not follower.repositioning(later)
+    drift = follower.drift_ms(later)
+    assert drift is not None and drift < -40_000
+    corrections = []
+    for now in range(int(later), int(later) + 1000, 100):
+        reaction = follower.on_player_state(playing(10.0 + now / 1000, now), now)
+        corrections.append(reaction.decision.seek_to_s)
+    assert any(corrections), "a corrective seek, under the policy's rules"
+
+
+def test_a_player_that_refuses_every_seek_ends_in_give_up_not_a_seek_loop() -> None:
+    follower = Follower(clock=synced_clock(0))
+    follower.on_player_state(playing(10.0, 0), 0)
+    follower.on_anchor(Anchor(is_playing=True, current_time=10.0, at=0, seq=1), 0)
+    follower.on_anchor(Anchor(is_playing=True, current_time=60.0, at=1000, seq=2), 1000)
+    seeks = 0
+    now = 1000.0
+    while now < 60_000:
+        now += 100
+        reaction = follower.on_player_state(playing(10.0 + now / 1000, now), now)
+        seeks += reaction.decision.seek_to_s is not None
+    assert follower.gave_up
+    assert seeks <= follower.settings.max_failed_seeks + 1
