@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
@@ -49,7 +48,7 @@ minute. Buffering and the host's role are told at once."""
 CHANGE_RETRY_S = 1.0
 """A change the budget held back looks again this often (the room's unused part may free)."""
 BUSY_RETRY_S = 1.0
-"""A heartbeat giving way to a busy room looks again about this often (jittered)."""
+"""A heartbeat giving way to a busy room looks again in half to one and a half of this."""
 MIN_WAIT_S = 0.01
 """The shortest wait between two looks, so rounding never makes the loop spin."""
 MEMBER_CLOCK_S = 1.0
@@ -334,7 +333,7 @@ class Roster:
                 beat_at = max(beat_at, change_at)  # a heartbeat now could not be paid either
             elif beat_at <= now:
                 if self._gives_way(now):
-                    beat_at = now + BUSY_RETRY_S * (0.5 + random.random())
+                    beat_at = now + BUSY_RETRY_S / 2 + jitter(BUSY_RETRY_S)
                 elif self.budget.try_send(now, keep=KEPT_FOR_CHANGES):
                     await self.beat()
                     continue
@@ -409,7 +408,12 @@ class Roster:
         # follow (presence keeps it until the member's next routine re-track, a minute or
         # more in a big room): it is following the host's now, as every newcomer does. Its
         # status stays unknown; only its position is the host's, not "paused at 0:00".
-        joining = member.sync is SyncStatus.UNKNOWN and member.user_id in self.present
+        joining = (
+            member.sync is SyncStatus.UNKNOWN
+            and member.off_reason is None
+            and member.readiness in (None, Readiness.READY)
+            and member.user_id in self.present
+        )
         followed = followed or joining
         on_hosts_timeline = member.is_host or member.sync is SyncStatus.SYNCED or followed
         if timeline is None or self._host.host_user_id is None or not on_hosts_timeline:

@@ -135,7 +135,15 @@ async def test_a_member_known_only_from_its_joining_presence_is_shown_where_the_
     bob = member(
         "bob", current_time=0.0, is_playing=False, is_synced=None, last_update=joined_after_the_play
     )
-    room.session.on_presence(presence(member("host"), bob))
+    cant = member(
+        "carol",
+        current_time=0.0,
+        is_playing=False,
+        is_synced=None,
+        readiness="cant_play",
+        last_update=joined_after_the_play,
+    )
+    room.session.on_presence(presence(member("host"), bob, cant))
     await room.clock.advance(1.0)
     state = room.state
     assert state.members_as_of_ms is not None
@@ -144,4 +152,6 @@ async def test_a_member_known_only_from_its_joining_presence_is_shown_where_the_
     assert shown.is_playing
     host_then = 30.25 + (state.members_as_of_ms - played_at_ms) / 1000
     assert abs(shown.position_at(state.members_as_of_ms) - host_then) < 0.05
+    carol = next(m for m in state.members if m.user_id == "carol")
+    assert not carol.is_playing, "a member that cannot play the item is not on the timeline"
     await room.stop()
