@@ -8,7 +8,6 @@ rows and the session decides what the panes show.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -24,8 +23,6 @@ log = logging.getLogger(__name__)
 
 MEMBER_REFRESH_S = 30.0
 """How often our member row is refreshed when nothing changed in kind (see docs/data.md)."""
-MEMBER_ROW_WAIT_S = 10.0
-"""How long a write of the rooms row waits for our member row (see ``_as_a_member``)."""
 RETRY_S = 5.0
 """How long a comment waits before the outbox tries the server again."""
 
@@ -42,8 +39,6 @@ class RoomData:
         self._flushing = asyncio.Lock()
         self._member_kind: tuple[Any, ...] | None = None
         self._member_saved_at = 0.0
-        self._member_written = asyncio.Event()
-        """Our member row exists: the rooms policy lets only members write the room's row."""
 
     @property
     def room_id(self) -> str:
@@ -73,20 +68,10 @@ class RoomData:
         row = {**member, "user_id": self.user_id, "last_heartbeat": now_iso()}
         await self.tables.upsert_member(row)
         self._member_kind, self._member_saved_at = kind, now
-        self._member_written.set()
 
     async def leave(self) -> None:
         await self.tables.delete_member(self.user_id)
         self._member_kind = None
-        self._member_written.clear()
-
-    async def _as_a_member(self) -> None:
-        """Wait (a little) for our member row: a host claimed on joining (``--host``) wrote
-        the rooms row while the join's member row was still on its way, the server refused
-        it ("only its host may"), and the app went on as a host whose queue writes failed.
-        Past ``MEMBER_ROW_WAIT_S`` the write goes anyway, and its refusal is told."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._member_written.wait(), MEMBER_ROW_WAIT_S)
 
     # --- the room row -------------------------------------------------------------------
 
@@ -109,7 +94,6 @@ class RoomData:
         }
         if media_url is not None:
             fields["media_url"] = media_url
-        await self._as_a_member()
         await self.tables.update_room(fields)
 
     async def save_item(
@@ -134,7 +118,6 @@ class RoomData:
         }
         if media_url is not None:
             fields["media_url"] = media_url
-        await self._as_a_member()
         await self.tables.update_room(fields)
 
     # --- comments -----------------------------------------------------------------------
