@@ -14,9 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 OUTLIER_FROM_SAMPLES = 4
 """From this many round trips on, the longest is taken for an outlier (`one_way_ms`)."""
-PRECISE_TRIP_MS = 20.0
-"""A sample from a round trip this short places the host's clock within half of it (a
-quarter of a frame). Until one is in, the warm-up goes on (see `ClockSync.warming_up`)."""
 
 
 class SyncPing(BaseModel):
@@ -159,27 +156,12 @@ class ClockSync:
         offset = self.offset_ms
         return None if offset is None else local_now_ms + offset
 
-    @property
-    def warming_up(self) -> bool:
-        """Pinging at the warm-up pace: fewer than `warmup_samples` samples, or none from a
-        trip under `PRECISE_TRIP_MS` and the window not full yet. The offset is only as good
-        as the best trip is short (its error is at most half of it), and the first trips
-        are taken while the app starts up: on loopback, with eight players loading, a
-        follower's best of its first four trips was 95 ms long and put its view of the host
-        48 ms off, for the minute until its next ping. A link whose trips are all long (a
-        far host) stops at a full window, so it pings a few more times, not forever."""
-        samples = self._samples
-        if len(samples) < self._warmup_samples:
-            return True
-        best = self.best
-        precise = best is not None and best.rtt_ms <= PRECISE_TRIP_MS
-        return not precise and len(samples) < (samples.maxlen or 0)
-
     def next_ping_in_ms(self, now_ms: float) -> float:
         """How long until a ping is due (0 when it is now)."""
         if self._last_ping_ms is None:
             return 0.0
-        interval = self._warmup_interval_ms if self.warming_up else self._refresh_interval_ms
+        warming_up = len(self._samples) < self._warmup_samples
+        interval = self._warmup_interval_ms if warming_up else self._refresh_interval_ms
         return max(0.0, self._last_ping_ms + interval - now_ms)
 
     def ping_due(self, now_ms: float) -> bool:
