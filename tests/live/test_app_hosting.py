@@ -65,18 +65,24 @@ async def test_host_keys_in_the_app_drive_the_follower(hub: RunningHub, media) -
                 )
             )
 
+            members_pane = screen.query_one(MemberList)
+
+            def shown() -> str:
+                region = Region(0, 0, *members_pane.size)
+                return "\n".join(strip.text for strip in members_pane.render_lines(region))
+
+            # The follower may still send a "seeking" report for its own
+            # realignment after the pause, so wait for the list to settle on
+            # both in sync rather than reading one moment of it.
             room = await until_room(
                 lambda r: (
                     {m.user_id for m in r.members} == {"u-host", "u-fan"}
                     and all(m.sync is SyncStatus.SYNCED for m in r.members)
+                    and shown().count("✓") == 2
                 )
             )
             assert [m.user_id for m in room.members if m.is_host] == ["u-host"]
-            members_pane = screen.query_one(MemberList)
-            shown = "\n".join(
-                strip.text for strip in members_pane.render_lines(Region(0, 0, *members_pane.size))
-            )
-            assert "host" in shown and "fan" in shown and shown.count("✓") == 2
+            assert "host" in shown() and "fan" in shown()
             follower_state = await follower.until(lambda s: len(s.members) == 2)
             assert {m.user_id for m in follower_state.members} == {"u-host", "u-fan"}
     finally:
