@@ -202,19 +202,41 @@ class RoomLoad:
     limit_per_s: float
     _seen: deque[tuple[float, int]] = field(default_factory=deque)
     _since_s: float | None = None
+    _total: int = 0
+    """The sum of ``_seen``'s costs, kept as they come and go: a member giving way to a busy
+    room asks every few milliseconds, and a room of 50 sees thousands a minute."""
 
     def saw(self, now_s: float, cost: int) -> None:
         if self._since_s is None:
             self._since_s = now_s
         self._seen.append((now_s, cost))
+        self._total += cost
 
     def rate_per_s(self, now_s: float) -> float:
         """Per second over the last minute, or over the time we have watched if shorter (at
         least PRESENCE_MIN_WINDOW_S): a young server counter averages over the few buckets
         it has, so a room's first burst counts for more than a minute's worth would."""
-        while self._seen and now_s - self._seen[0][0] >= PRESENCE_WINDOW_S:
-            self._seen.popleft()
-        return sum(cost for _, cost in self._seen) / self._window_s(now_s)
+        self._forget_before(now_s - PRESENCE_WINDOW_S)
+        return self._total / self._window_s(now_s)
+
+    def _forget_before(self, oldest_s: float) -> None:
+        while self._seen and self._seen[0][0] <= oldest_s:
+            self._total -= self._seen.popleft()[1]
+
+    def fits_in_s(self, now_s: float, cost: int, limit_per_s: float) -> float:
+        """How long until ``cost`` more fits under ``limit_per_s`` (``may_spend``) if the room
+        sends nothing new meanwhile: when enough of what we saw has left the minute (0 if it
+        fits now). The room's next sends may push it back; while we have watched less than a
+        minute the window grows too, and it may fit sooner."""
+        self._forget_before(now_s - PRESENCE_WINDOW_S)
+        excess = self._total + cost - limit_per_s * self._window_s(now_s)
+        if excess <= _EPSILON:
+            return 0.0
+        for seen_s, seen_cost in self._seen:
+            excess -= seen_cost
+            if excess <= _EPSILON:
+                return max(0.0, seen_s + PRESENCE_WINDOW_S - now_s)
+        return PRESENCE_WINDOW_S
 
     def _window_s(self, now_s: float) -> float:
         watched_s = now_s - self._since_s if self._since_s is not None else 0.0
@@ -280,6 +302,12 @@ class RoomBudget:
             self.bucket.charge(now_s)
             return True
         return False
+
+    def room_busy_for_s(self, now_s: float) -> float:
+        """How long the room stays busy (``room_busy``) if nobody sends meanwhile: 0 when
+        it is not."""
+        cost = broadcast_cost(self.room_size)
+        return self.messages.fits_in_s(now_s, cost, self.settings.messages_per_s)
 
     def room_busy(self, now_s: float) -> bool:
         """Whether one more broadcast would take the room, as we saw it over the last

@@ -48,7 +48,9 @@ minute. Buffering and the host's role are told at once."""
 CHANGE_RETRY_S = 1.0
 """A change the budget held back looks again this often (the room's unused part may free)."""
 BUSY_RETRY_S = 1.0
-"""A heartbeat giving way to a busy room looks again in half to one and a half of this."""
+"""A heartbeat giving way to a busy room looks again at least this often."""
+BUSY_SPREAD_S = 0.25
+"""... and within this after the room's minute should have room for it."""
 MIN_WAIT_S = 0.01
 """The shortest wait between two looks, so rounding never makes the loop spin."""
 MEMBER_CLOCK_S = 1.0
@@ -332,25 +334,51 @@ class Roster:
                 change_at = now + max(MIN_WAIT_S, retry_in)
                 beat_at = max(beat_at, change_at)  # a heartbeat now could not be paid either
             elif beat_at <= now:
-                if self._gives_way(now):
-                    beat_at = now + BUSY_RETRY_S / 2 + jitter(BUSY_RETRY_S)
-                elif self.budget.try_send(now, keep=KEPT_FOR_CHANGES):
+                give_way_s = self._give_way_s(now)
+                if give_way_s > 0:
+                    beat_at = now + max(MIN_WAIT_S, give_way_s)
+                elif self._send_routine(now):
                     await self.beat()
                     continue
-                wait_s = self.budget.send_wait_s(now, keep=KEPT_FOR_CHANGES)
-                beat_at = now + max(MIN_WAIT_S, wait_s)
+                else:
+                    wait_s = self.budget.send_wait_s(now, keep=KEPT_FOR_CHANGES)
+                    stretched_in_s = self._stretched_s() - now
+                    if stretched_in_s > 0:  # from then on it may pay as a change does
+                        wait_s = min(wait_s, stretched_in_s)
+                    beat_at = now + max(MIN_WAIT_S, wait_s)
             if change_at is not None:  # known already: no sample can bring it sooner
                 await clock.sleep(max(MIN_WAIT_S, min(beat_at, change_at) - now))
                 continue
             self._changed.clear()
             await wait_for_event(clock, self._changed, beat_at - now)
 
-    def _gives_way(self, now_s: float) -> bool:
-        """A routine heartbeat waits while the room is over its budget, until it is
-        ``BUSY_STRETCH`` of an interval late."""
-        interval_s = self.budget.heartbeat_interval_s
-        latest_s = self._last_beat_s + interval_s * (1 + BUSY_STRETCH)
-        return now_s < latest_s and self.budget.room_busy(now_s)
+    def _give_way_s(self, now_s: float) -> float:
+        """How long a routine heartbeat waits for a busy room (0: it need not): until the
+        room's last minute has room for it again, at most until it is ``BUSY_STRETCH`` of an
+        interval late. Everyone in the room sees the same minute and would look again at the
+        same instant, so each looks a little after it (``BUSY_SPREAD_S``), and the first to
+        send makes the room busy again for the rest."""
+        latest_s = self._stretched_s()
+        if now_s >= latest_s:
+            return 0.0
+        busy_for_s = self.budget.room_busy_for_s(now_s)
+        if busy_for_s <= 0:
+            return 0.0
+        return min(latest_s - now_s, BUSY_RETRY_S, busy_for_s + jitter(BUSY_SPREAD_S))
+
+    def _send_routine(self, now_s: float) -> bool:
+        """Pay for a routine heartbeat: from our bucket, keeping a send for changes, or, once
+        it is ``BUSY_STRETCH`` of an interval late, the way a change does. A heartbeat that
+        gave way to a busy room would otherwise find its bucket spent meanwhile (a clock ping
+        goes in the busy room's first quiet moment) and wait a whole share more: in a room of
+        50 gathering, 56 s, and every list showed it stale."""
+        if self.budget.try_send(now_s, keep=KEPT_FOR_CHANGES):
+            return True
+        return now_s >= self._stretched_s() and self.budget.try_send_change(now_s)
+
+    def _stretched_s(self) -> float:
+        """When a routine heartbeat stops giving way to a busy room."""
+        return self._last_beat_s + self.budget.heartbeat_interval_s * (1 + BUSY_STRETCH)
 
     def _change_due_s(self, now_s: float) -> float | None:
         """When our untold change in kind may go (None when there is none): once it has

@@ -114,3 +114,37 @@ def test_a_change_past_our_share_spends_only_what_the_room_left_unused(
     assert budget.try_send_on_slack(60.0) is allowed
     if allowed:
         assert budget.bucket.tokens < 0, "what it spent is charged: our heartbeats wait"
+
+
+@pytest.mark.parametrize(
+    ("seen", "now_s", "fits_in_s"),
+    [
+        ([], 60.0, 0.0),  # nothing seen: it fits
+        ([(0.0, 600)], 30.0, 0.0),  # 600 + 51 in a minute is 10.9/s, under 50/s
+        ([(t, 510) for t in range(0, 60, 10)], 60.0, 0.0),  # 0 at 60 has left the minute
+        ([(0.0, 0)] + [(t, 510) for t in range(1, 61, 10)], 60.0, 1.0),  # 3111 > 3000
+        ([(0.0, 0)] + [(t, 1020) for t in range(1, 61, 10)], 60.0, 31.0),  # 1, 11, 21, 31 go
+    ],
+)
+def test_a_busy_room_knows_when_its_minute_has_room_again(
+    seen: list[tuple[float, int]], now_s: float, fits_in_s: float
+) -> None:
+    """``fits_in_s`` is the earliest moment ``may_spend`` allows the send if nothing new
+    comes, so a heartbeat giving way looks again then, not every few milliseconds. (Each
+    case has watched the room from 0 s, so the window is the whole minute.)"""
+    load = RoomLoad(50.0)
+    for at_s, cost in seen:
+        load.saw(at_s, cost)
+    assert load.fits_in_s(now_s, 51, 50.0) == pytest.approx(fits_in_s)
+    later_s = now_s + fits_in_s
+    if fits_in_s > 0:  # (time only moves on: what left the minute is forgotten)
+        assert not load.may_spend(later_s - 0.01, 51, 50.0), "not a moment before"
+    assert load.may_spend(later_s, 51, 50.0), "it fits then"
+
+
+def test_the_rooms_load_keeps_its_sum_as_sends_come_and_leave_the_minute() -> None:
+    load = RoomLoad(50.0)
+    for second in range(120):
+        load.saw(float(second), 51)
+        expected = 51 * min(60, second + 1) / max(10.0, min(60.0, float(second)))
+        assert load.rate_per_s(float(second)) == pytest.approx(expected)
