@@ -168,9 +168,10 @@ class LocalPlayback:
     def is_synced(self) -> bool | None:
         if self._host.drives_playback:
             return True
-        if self.follower.anchor is None:
+        now_ms = self.ctx.clock.monotonic_ms()
+        if self.follower.anchor is None or self.follower.verdict_pending(now_ms):
             return None
-        return self.follower.is_synced(self.ctx.clock.monotonic_ms())
+        return self.follower.is_synced(now_ms)
 
     # --- the player ---------------------------------------------------------------------
 

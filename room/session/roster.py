@@ -238,6 +238,12 @@ class Roster:
         self._last_beat_s = now  # offline too: the next try waits a whole interval
         if not link.is_joined:
             return
+        if self._sent_kind is None:
+            # Our first report sets our heartbeat's phase for the rest of the party. The host
+            # answers newcomers' clocks in batches and their first verdicts go together, so
+            # each starts its beat a random part of an interval in: members who beat in the
+            # same instant also tell a hiccup that hits them all at once together.
+            self._last_beat_s = now - jitter(self.budget.heartbeat_interval_s / 2)
         self._sent_kind = kind_of(fields)
         self._sent_readiness = (fields.readiness, fields.item_id)
         await link.send(

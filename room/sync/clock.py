@@ -102,6 +102,20 @@ class ClockSync:
         self._offset_only: set[int] = set()
         """Pings whose trip says nothing of the link (see ``make_ping``)."""
         self._last_ping_ms: float | None = None
+        self.first_ping_ms: float | None = None
+        """When we asked for the first time (kept across hosts)."""
+        self.first_ready_ms: float | None = None
+        """When the first answer placed a host's clock (kept across hosts)."""
+
+    def first_answer_due(self, now_ms: float) -> bool:
+        """Our first ping's answer may still come: until it does (or times out, as with a
+        host that does not answer pings: the web client), anything measured against the
+        host's clock is measured against a guess (the last anchor's send time)."""
+        return (
+            self.first_ready_ms is None
+            and self.first_ping_ms is not None
+            and now_ms - self.first_ping_ms < self._ping_timeout_ms
+        )
 
     def set_intervals(self, *, warmup_ms: float, refresh_ms: float) -> None:
         """Space the pings out (the room's budget decides, by its size)."""
@@ -183,6 +197,8 @@ class ClockSync:
         if offset_only:
             self._offset_only.add(ping_id)
         self._last_ping_ms = now_ms
+        if self.first_ping_ms is None:
+            self.first_ping_ms = now_ms
         return SyncPing(
             from_user=self.user_id,
             to_user=self.host_user_id,
@@ -203,4 +219,6 @@ class ClockSync:
             self._offset_only.discard(pong.ping_id)
             sample = replace(sample, measures_link=False)
         self._samples.append(sample)
+        if self.first_ready_ms is None:
+            self.first_ready_ms = now_ms
         return sample

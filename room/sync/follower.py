@@ -29,6 +29,9 @@ DRIFTS_OFF_1X = 5
 RATE_REANCHOR_WAIT_MS = 1200.0
 """How long after a change of rate a follower waits for the host's re-anchor (it comes
 `settle_ms` after the host's player took the speed) before it corrects on its own."""
+FIRST_VERDICT_WAIT_MS = 2000.0
+"""After our first clock answer, how long our first verdict waits for a measurement
+against the host's clock (mpv reports a playing player every frame)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +155,28 @@ class Follower:
             or self._pending_resume_ms is not None
             or (sample is not None and sample.seeking)
         )
+
+    def verdict_pending(self, now_ms: float) -> bool:
+        """Whether we have no verdict to give yet: our first clock answer is on its way, or
+        came after our latest measurement. A newcomer follows the host's play at once, on a
+        guess of the host's clock (`host_now_ms`); in a gathering room of 50 the first
+        answer came 0.8 s after the host's play, and newcomers told the room "in sync" while
+        their players were 0.4-0.8 s behind the host, so every list showed them at the
+        host's position for seconds. Paused with the host, the position is the measurement
+        whatever the clock; a player that reports nothing measurable (still loading) has
+        its verdict, "not in sync", `FIRST_VERDICT_WAIT_MS` after the answer."""
+        clock, sample = self.clock, self._sample
+        if clock is None:
+            return False
+        if sample is not None and sample.paused and self.drift_ms(now_ms) is not None:
+            return False
+        if clock.first_answer_due(now_ms):
+            return True
+        ready_ms = clock.first_ready_ms
+        if ready_ms is None:  # never answered: the host does not answer pings
+            return False
+        measured_since = self.status.measured_at_ms >= ready_ms
+        return not measured_since and now_ms - ready_ms < FIRST_VERDICT_WAIT_MS
 
     def is_synced(self, now_ms: float) -> bool:
         if self.detached or self.gave_up:

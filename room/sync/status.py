@@ -20,6 +20,11 @@ class DriftVerdict:
         self._drift_ms = drift_ms
         self._measured_at_ms = now_ms
 
+    @property
+    def measured_at_ms(self) -> float:
+        """When the latest drift was measured (-stale_after_ms before the first)."""
+        return self._measured_at_ms
+
     def latest_ms(self, now_ms: float) -> float | None:
         """The latest drift measured, while not stale."""
         if self._drift_ms is None or now_ms - self._measured_at_ms > self._stale_after_ms:

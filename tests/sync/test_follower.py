@@ -267,3 +267,52 @@ def test_a_player_that_refuses_every_seek_ends_in_give_up_not_a_seek_loop() -> N
         seeks += reaction.decision.seek_to_s is not None
     assert follower.gave_up
     assert seeks <= follower.settings.max_failed_seeks + 1
+
+
+def playing_at(position: float, at: float) -> PlaybackSample:
+    return PlaybackSample(position_s=position, observed_at_ms=at, paused=False, restarts=1)
+
+
+def test_a_newcomer_gives_no_verdict_until_its_clock_is_answered_and_measured() -> None:
+    """A newcomer follows the host's play before its first clock answer, on a guess of the
+    host's clock (the anchor's send time as now). Measured against that guess it would say
+    "in sync" while 600 ms behind; it says nothing until the answer has placed the host's
+    clock and a sample has been measured against it."""
+    clock = ClockSync("me", "host")
+    ping = clock.make_ping(0)  # on our member_joined
+    follower = Follower(clock=clock)
+    # The host's play, sent 600 ms ago by its clock (which is ours): heard now, at 1000.
+    anchor = Anchor(is_playing=True, current_time=10.0, at=400, seq=1)
+    follower.on_player_state(playing_at(10.0, 1000), 1000)
+    follower.on_anchor(anchor, 1000)
+    follower.on_player_state(playing_at(10.1, 1100), 1100)
+    assert follower.is_synced(1100), "on the guess, it looks in sync"
+    assert follower.verdict_pending(1100), "but the guess is no verdict"
+    clock.on_pong(answer_ping(ping, 1150, 1150), 1200)  # the welcome: same clock as ours
+    assert follower.verdict_pending(1200), "measured before the answer: still none"
+    follower.on_player_state(playing_at(10.2, 1250), 1250)
+    assert not follower.verdict_pending(1250)
+    assert not follower.is_synced(1250), "measured on the host's clock: 600 ms behind"
+
+
+def test_a_host_that_never_answers_pings_leaves_the_verdict_on_the_guess() -> None:
+    """The web client does not answer clock pings: after the ping's timeout the newcomer
+    gives its verdict on what it has."""
+    clock = ClockSync("me", "host", ping_timeout_ms=5000)
+    clock.make_ping(0)
+    follower = Follower(clock=clock)
+    follower.on_player_state(playing_at(10.0, 100), 100)
+    follower.on_anchor(Anchor(is_playing=True, current_time=10.0, at=90, seq=1), 100)
+    follower.on_player_state(playing_at(10.1, 200), 200)
+    assert follower.verdict_pending(4900)
+    follower.on_player_state(playing_at(15.0, 5100), 5100)
+    assert not follower.verdict_pending(5100) and follower.is_synced(5100)
+
+
+def test_a_newcomer_paused_with_the_host_needs_no_clock_for_its_verdict() -> None:
+    clock = ClockSync("me", "host")
+    clock.make_ping(0)
+    follower = Follower(clock=clock)
+    follower.on_player_state(paused_at(20.0, 100), 100)
+    follower.on_anchor(Anchor(is_playing=False, current_time=20.0, at=90, seq=1), 100)
+    assert not follower.verdict_pending(150) and follower.is_synced(150)

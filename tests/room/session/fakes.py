@@ -142,6 +142,28 @@ def member(user_id: str, **fields: Any) -> dict[str, Any]:
     return {"user_id": user_id, "username": user_id.upper(), **fields}
 
 
+def answer_clock_pings(room: Room, host_user_id: str = "host") -> None:
+    """Answer every clock ping ``room`` has sent (its member_joined's too) as a host on the
+    same clock would: a follower gives no sync verdict until its first answer comes."""
+    pings = [*room.link.events("sync_ping")]
+    pings += [
+        joined["sync_ping"] for joined in room.link.events("member_joined") if "sync_ping" in joined
+    ]
+    now_ms = room.clock.monotonic_ms()
+    pongs = [
+        {
+            "from_user": host_user_id,
+            "to_user": ping["from_user"],
+            "ping_id": ping["ping_id"],
+            "ping_sent_at": ping["sent_at"],
+            "received_at": now_ms,
+            "sent_at": now_ms,
+        }
+        for ping in pings
+    ]
+    room.session.on_broadcast("sync_pongs", {"pongs": pongs})
+
+
 def paused_at(position: float, clock: FakeClock) -> PlaybackSample:
     return PlaybackSample(position_s=position, observed_at_ms=clock.monotonic_ms(), paused=True)
 

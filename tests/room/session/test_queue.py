@@ -11,7 +11,15 @@ from room.intents import GoOnWithoutWaiting, NextItem
 from room.queue.settings import RoomSettings
 from room.queue.waiting import Readiness
 from room.state import Waiting
-from tests.room.session.fakes import Room, member, paused_at, playing_at, presence
+from room.sync.follower import FIRST_VERDICT_WAIT_MS
+from tests.room.session.fakes import (
+    Room,
+    answer_clock_pings,
+    member,
+    paused_at,
+    playing_at,
+    presence,
+)
 
 ITEM = {"id": "item-1", "room_id": "r1", "position": 1.0, "source": "/srv/ep1.mkv"}
 
@@ -42,7 +50,8 @@ async def follower(**settings: Any) -> tuple[Room, list[str]]:
     await room.start()
     room.session.on_presence(presence(member("host", is_host=True, host_since=1), member("f")))
     room.session.on_player_sample(paused_at(0.0, room.clock))
-    await room.clock.advance(0)
+    await room.clock.advance(0.5)
+    answer_clock_pings(room)
     return room, loaded
 
 
@@ -53,6 +62,9 @@ async def test_a_follower_loads_the_hosts_item_and_says_it_is_ready() -> None:
     await room.clock.advance(1.0)
     assert loaded == ["/srv/ep1.mkv"]
     assert room.state.queue.current_item_id == "item-9"
+    # The fake player never lands the follower's seek to 0, so its first verdict ("not in
+    # sync") comes only when the wait for a measurement ends; mpv's would come sooner.
+    await room.clock.advance(FIRST_VERDICT_WAIT_MS / 1000)
     beat = room.link.events(events.HEARTBEAT)[-1]
     assert (beat["readiness"], beat["item_id"]) == ("ready", "item-9")
     assert room.player.did("pause"), "stopped where it was before loading"
