@@ -343,6 +343,7 @@ class RoomSession:
         self.roster.on_presence(state)
         self.host.on_presence(self.roster.present)
         self.roster.refresh()
+        self.roster.note_own_state()  # who hosts (if anyone) may settle our verdict
         for user_id in self.roster.present:
             self.queue.on_report(user_id)
 

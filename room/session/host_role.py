@@ -73,6 +73,11 @@ class HostRole:
 
     # --- what the room tells us ---------------------------------------------------------
 
+    @property
+    def knows_the_room(self) -> bool:
+        """We have had the room's presence since we (re)joined: we know who hosts, if any."""
+        return self._seen_presence.is_set()
+
     def joined(self) -> None:
         self._seen_presence.clear()
         if self.claim_host:

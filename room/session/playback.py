@@ -67,6 +67,9 @@ class HostView(Protocol):
     @property
     def drives_playback(self) -> bool: ...
 
+    @property
+    def knows_the_room(self) -> bool: ...
+
 
 class LocalPlayback:
     def __init__(
@@ -166,8 +169,15 @@ class LocalPlayback:
         )
 
     def is_synced(self) -> bool | None:
-        if self._host.drives_playback:
+        host = self._host
+        if host.is_host:
             return True
+        if host.host_user_id is None:
+            # Nobody hosts: we act for ourselves, in sync by definition. Not yet known on
+            # joining: the room's presence comes after our join, and our joining presence
+            # said "in sync at 0:00", so every list put us on the host's timeline (minutes
+            # off) until our first report.
+            return True if host.knows_the_room else None
         now_ms = self.ctx.clock.monotonic_ms()
         if self.follower.anchor is None or self.follower.verdict_pending(now_ms):
             return None

@@ -51,6 +51,9 @@ BUSY_RETRY_S = 1.0
 """A heartbeat giving way to a busy room looks again at least this often."""
 BUSY_SPREAD_S = 0.25
 """... and within this after the room's minute should have room for it."""
+PHASE_SPREAD = 0.4
+"""A member's second heartbeat comes up to this part of an interval late (see ``publish``);
+with ``BUSY_STRETCH`` that stays inside the lists' overdue mark of 2.5 intervals."""
 MIN_WAIT_S = 0.01
 """The shortest wait between two looks, so rounding never makes the loop spin."""
 MEMBER_CLOCK_S = 1.0
@@ -133,6 +136,8 @@ class Roster:
         self._member_order: list[str] = []
         self._sent_kind: Kind | None = None
         self._last_beat_s = ctx.clock.monotonic_s()
+        self._phase_s = 0.0
+        """How much later than an interval after it our next routine heartbeat goes."""
         self._changed = asyncio.Event()
         self._change_seen_s: float | None = None
         self._slack_at_s: float | None = None
@@ -238,12 +243,13 @@ class Roster:
         self._last_beat_s = now  # offline too: the next try waits a whole interval
         if not link.is_joined:
             return
-        if self._sent_kind is None:
-            # Our first report sets our heartbeat's phase for the rest of the party. The host
-            # answers newcomers' clocks in batches and their first verdicts go together, so
-            # each starts its beat a random part of an interval in: members who beat in the
-            # same instant also tell a hiccup that hits them all at once together.
-            self._last_beat_s = now - jitter(self.budget.heartbeat_interval_s / 2)
+        # Our first report sets our heartbeat's phase for the rest of the party. The host
+        # answers newcomers' clocks in batches and their first verdicts go together, so each
+        # puts its next beat off by a random part of an interval (later, not sooner: a
+        # gathering room is at its busiest): members who beat in the same instant also tell a
+        # hiccup that hits them all at once together.
+        first = self._sent_kind is None
+        self._phase_s = jitter(self.budget.heartbeat_interval_s * PHASE_SPREAD) if first else 0.0
         self._sent_kind = kind_of(fields)
         self._sent_readiness = (fields.readiness, fields.item_id)
         await link.send(
@@ -324,7 +330,7 @@ class Roster:
         clock = self.ctx.clock
         while True:
             now = clock.monotonic_s()
-            beat_at = self._last_beat_s + self.budget.heartbeat_interval_s
+            beat_at = self._last_beat_s + self.budget.heartbeat_interval_s + self._phase_s
             change_at = self._change_due_s(now)
             if change_at is not None and change_at <= now:
                 if self.budget.try_send_change(now):
@@ -384,7 +390,8 @@ class Roster:
 
     def _stretched_s(self) -> float:
         """When a routine heartbeat stops giving way to a busy room."""
-        return self._last_beat_s + self.budget.heartbeat_interval_s * (1 + BUSY_STRETCH)
+        interval_s = self.budget.heartbeat_interval_s
+        return self._last_beat_s + self._phase_s + interval_s * (1 + BUSY_STRETCH)
 
     def _change_due_s(self, now_s: float) -> float | None:
         """When our untold change in kind may go (None when there is none): once it has

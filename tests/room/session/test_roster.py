@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from room.intents import ClaimHost, TogglePlay
 from room.session.budget import BudgetSettings
+from room.session.roster import PHASE_SPREAD
 from room.state import SyncStatus
 from tests.room.session.fakes import Room, member, paused_at, playing_at, presence
 
@@ -12,6 +13,9 @@ async def test_a_heartbeat_goes_out_every_interval_with_our_position() -> None:
     room = Room("alice", budget=BudgetSettings(heartbeat_min_s=3.0))
     await room.start()
     room.session.on_player_sample(paused_at(42.0, room.clock))
+    await room.clock.advance(0.3)
+    assert room.link.events("heartbeat") == [], "who hosts is not known before presence"
+    room.session.on_presence(presence(member("alice")))  # nobody hosts: we act for ourselves
     await room.clock.advance(0.3)
     assert len(room.link.events("heartbeat")) == 1, "the first report: our verdict is news"
 
@@ -22,8 +26,8 @@ async def test_a_heartbeat_goes_out_every_interval_with_our_position() -> None:
             waited += 0.05
         return waited
 
-    # The first report sets the beat's phase, a random part of an interval in.
-    assert 1.5 - 0.3 <= await next_beat_in_s() <= 3.0
+    # The first report sets the beat's phase: the next comes up to PHASE_SPREAD late.
+    assert 3.0 - 0.3 <= await next_beat_in_s() <= 3.0 * (1 + PHASE_SPREAD)
     assert 2.95 <= await next_beat_in_s() <= 3.05, "and from then on every interval"
     beat = room.link.events("heartbeat")[-1]
     assert beat["user_id"] == "alice" and beat["current_time"] == 42.0
@@ -161,4 +165,22 @@ async def test_a_member_known_only_from_its_joining_presence_is_shown_where_the_
     assert abs(shown.position_at(state.members_as_of_ms) - host_then) < 0.05
     carol = next(m for m in state.members if m.user_id == "carol")
     assert not carol.is_playing, "a member that cannot play the item is not on the timeline"
+    await room.stop()
+
+
+async def test_a_newcomer_does_not_say_it_is_in_sync_before_it_knows_who_hosts() -> None:
+    """The room's presence comes after our join, so on joining we cannot know whether
+    anyone hosts. Our joining presence said "in sync" (nobody hosts, as far as we knew) and
+    every list put us on the host's timeline, minutes away from our player at 0:00."""
+    room = Room("newcomer")
+    await room.start()
+    [joining] = room.link.tracked
+    assert joining["is_synced"] is None, "no verdict on joining"
+    await room.clock.advance(1.0)
+    assert room.link.events("heartbeat") == [], "and no report of one"
+    room.session.on_presence(
+        presence(member("host", is_host=True, host_since=1), member("newcomer"))
+    )
+    await room.clock.advance(1.0)
+    assert room.session.playback.is_synced() is None, "a host, and no anchor from it yet"
     await room.stop()
