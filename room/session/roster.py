@@ -380,13 +380,16 @@ class Roster:
 
     def _send_routine(self, now_s: float) -> bool:
         """Pay for a routine heartbeat: from our bucket, keeping a send for changes, or, once
-        it is ``BUSY_STRETCH`` of an interval late, the way a change does. A heartbeat that
-        gave way to a busy room would otherwise find its bucket spent meanwhile (a clock ping
-        goes in the busy room's first quiet moment) and wait a whole share more: in a room of
-        50 gathering, 56 s, and every list showed it stale."""
+        it is ``BUSY_STRETCH`` of an interval late, with the send kept for changes too. A
+        heartbeat that gave way to a busy room would otherwise find its bucket spent
+        meanwhile (a clock ping goes in the busy room's first quiet moment) and wait a whole
+        share more: in a room of 50 gathering, 56 s, and every list showed it stale. It never
+        borrows as a change does: a member whose changes spent its bucket (buffering on and
+        off) has told the room more than a heartbeat would, and borrowing there left its next
+        change to wait for the room's slack, 2 s later."""
         if self.budget.try_send(now_s, keep=KEPT_FOR_CHANGES):
             return True
-        return now_s >= self._stretched_s() and self.budget.try_send_change(now_s)
+        return now_s >= self._stretched_s() and self.budget.try_send(now_s)
 
     def _stretched_s(self) -> float:
         """When a routine heartbeat stops giving way to a busy room."""
