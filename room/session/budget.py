@@ -203,8 +203,8 @@ class RoomLoad:
     _seen: deque[tuple[float, int]] = field(default_factory=deque)
     _since_s: float | None = None
     _total: int = 0
-    """The sum of ``_seen``'s costs, kept as they come and go: a member giving way to a busy
-    room asks every few milliseconds, and a room of 50 sees thousands a minute."""
+    """The sum of ``_seen``'s costs, kept as they come and go: every member's heartbeat and
+    clock loops ask while the room is busy, and a room of 50 sees thousands a minute."""
 
     def saw(self, now_s: float, cost: int) -> None:
         if self._since_s is None:

@@ -355,7 +355,7 @@ class Roster:
                 else:
                     wait_s = self.budget.send_wait_s(now, keep=KEPT_FOR_CHANGES)
                     stretched_in_s = self._stretched_s() - now
-                    if stretched_in_s > 0:  # from then on it may pay as a change does
+                    if stretched_in_s > 0:  # then it may spend the send kept for changes
                         wait_s = min(wait_s, stretched_in_s)
                     beat_at = now + max(MIN_WAIT_S, wait_s)
             if change_at is not None:  # known already: no sample can bring it sooner
