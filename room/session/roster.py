@@ -140,6 +140,9 @@ class Roster:
         """Since when we have been in the room to hear reports (this join's start)."""
         self.readiness: Callable[[], tuple[Readiness | None, str | None]] = lambda: (None, None)
         """Our readiness for the queue's current item and its id (set by the queue)."""
+        self.riders: Callable[[], dict[str, object]] = dict
+        """Fields that ride on our next heartbeat, asked for just before it goes (the clock
+        sync's ping or pongs: they cost no message of their own)."""
         self._sent_readiness: tuple[Readiness | None, str | None] = (None, None)
 
     # --- what the room tells us ---------------------------------------------------------
@@ -238,9 +241,8 @@ class Roster:
             return
         self._sent_kind = kind_of(fields)
         self._sent_readiness = (fields.readiness, fields.item_id)
-        await link.send(
-            events.HEARTBEAT, {**fields.model_dump(), "is_synced": bool(fields.is_synced)}
-        )
+        payload = {**fields.model_dump(), "is_synced": bool(fields.is_synced)}
+        await link.send(events.HEARTBEAT, {**self.riders(), **payload})
         await self._track_if_due(fields, now)
 
     async def arrive(self) -> None:

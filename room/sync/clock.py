@@ -173,6 +173,10 @@ class ClockSync:
         return min(self._samples, key=lambda s: s.rtt_ms) if self._samples else None
 
     @property
+    def pings_sent(self) -> int:
+        return self._next_ping_id
+
+    @property
     def estimate(self) -> ClockEstimate | None:
         return self._estimate
 
