@@ -29,14 +29,14 @@ from typing import Any
 
 import _bootstrap  # noqa: F401  (first: finds the venv and the project)
 from follow_latency import HubProcess, media_file, parse_jitter, start_live
-from harness import percentile, summary
+from harness import CpuHog, percentile, summary
 from latency_proxy import ProxyProcess
 
 from tui.live import LiveRoom
 
 FOLLOWERS = 10
 SAMPLE_S = 0.1
-WINDOWS_S = ((0.0, 15.0), (15.0, 30.0))
+WINDOWS_S = ((0.0, 15.0), (15.0, 30.0), (20.0, 30.0))
 CHECKPOINTS_S = (2, 5, 10, 15, 20, 30)
 GOOD_MS = 5.0
 
@@ -67,6 +67,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     def url_for() -> str:
         return next(urls) if urls is not None else hub.url
 
+    hog = CpuHog() if args.cpu_hog else None
     members: list[LiveRoom] = []
     trace: list[list[tuple[float, float | None, float | None, int]]] = [
         [] for _ in range(FOLLOWERS)
@@ -91,6 +92,8 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         hub.stop()
         if proxies is not None:
             one_way = proxies.finish()
+        if hog is not None:
+            hog.stop()
     return {"trace": trace, "one_way": one_way}
 
 
@@ -187,6 +190,7 @@ def report(run: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
             f"{figures[f'shortest_trip_clock_error_p95_ms_{label}']} / max "
             f"{figures[f'shortest_trip_clock_error_max_ms_{label}']} ms"
         )
+    figures["cpu_hog"] = args.cpu_hog
     figures["slow"] = args.slow
     figures["slow_s"] = args.slow_s
     figures["one_way"] = run["one_way"]
@@ -211,6 +215,9 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=30.0, help="how long to watch")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--cpu-hog", action="store_true", help="pin core 0 with a spinning process for the run"
+    )
     args = parser.parse_args()
     run = asyncio.run(benchmark(args))
     print(json.dumps(report(run, args)))
