@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import zlib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
@@ -53,6 +54,11 @@ MIN_WAIT_S = 0.01
 """The shortest wait between two looks, so rounding never makes the loop spin."""
 MEMBER_CLOCK_S = 1.0
 """How often the member list is redrawn between reports (positions move, reports age)."""
+PHASE_SPREAD = 0.05
+"""Each member's routine heartbeat interval is up to this much longer than the budget's,
+by a share fixed by its user id, so that members whose heartbeats once went together (a
+host action tells every verdict at once) drift apart again instead of reporting in one
+burst an interval later, for ever."""
 
 
 class OwnPlayback(Protocol):
@@ -131,6 +137,7 @@ class Roster:
         self._member_order: list[str] = []
         self._sent_kind: Kind | None = None
         self._last_beat_s = ctx.clock.monotonic_s()
+        self._interval_share = 1 + PHASE_SPREAD * zlib.crc32(ctx.user_id.encode()) / 2**32
         self._changed = asyncio.Event()
         self._change_seen_s: float | None = None
         self._slack_at_s: float | None = None
@@ -318,7 +325,7 @@ class Roster:
         clock = self.ctx.clock
         while True:
             now = clock.monotonic_s()
-            beat_at = self._last_beat_s + self.budget.heartbeat_interval_s
+            beat_at = self._last_beat_s + self.budget.heartbeat_interval_s * self._interval_share
             change_at = self._change_due_s(now)
             if change_at is not None and change_at <= now:
                 if self.budget.try_send_change(now):
