@@ -34,9 +34,6 @@ class HostView(Protocol):
 WARMUP_INTERVAL_MS = 1000.0
 REFRESH_FLOOR_S = 60.0
 """A warm estimate is refreshed at most this often; big rooms stretch it (the budget)."""
-PING_TIMEOUT_MS = 300_000.0
-"""An unanswered ping is forgotten after this long: a ping on a heartbeat is answered on the
-host's next heartbeat, which a big room stretches up to minutes (``heartbeat_max_s``)."""
 PING_FIELD = "sync_ping"
 """A follower's heartbeat (and its member_joined) may carry a clock ping in this field..."""
 PONGS_FIELD = "sync_pongs"
@@ -51,7 +48,6 @@ def new_estimator(user_id: str) -> ClockSync:
         warmup_samples=3,
         warmup_interval_ms=WARMUP_INTERVAL_MS,
         refresh_interval_ms=REFRESH_FLOOR_S * 1000,
-        ping_timeout_ms=PING_TIMEOUT_MS,
     )
 
 

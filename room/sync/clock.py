@@ -17,6 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 OUTLIER_FROM_SAMPLES = 4
 """From this many round trips on, the longest is taken for an outlier (`one_way_ms`)."""
+KEPT_UNANSWERED = 4
+"""The latest pings are kept for their answer however old: a ping on a heartbeat is answered
+on the host's next heartbeat, a minute or more later in a big room (older ones go after
+``ping_timeout_ms``)."""
 PRECISE_MS = 10.0
 """An estimate known to within this (a quarter of a frame at 25 fps) ends the warm-up."""
 FREQUENCY_TOLERANCE = 15e-6
@@ -248,10 +252,11 @@ class ClockSync:
         """``offset_only``: the answer sets our clock offset but its trip is not a measure
         of the link (a newcomer's first ping, whose answer lands while its app is still
         starting up: counted as latency, it put the room's start lead at 47 ms, not 7)."""
+        latest = sorted(self._outstanding)[-KEPT_UNANSWERED:]
         self._outstanding = {
             ping_id: sent
             for ping_id, sent in self._outstanding.items()
-            if now_ms - sent < self._ping_timeout_ms
+            if now_ms - sent < self._ping_timeout_ms or ping_id in latest
         }
         self._offset_only &= self._outstanding.keys()
         if self._samples and not self.warming_up and not self.precise:

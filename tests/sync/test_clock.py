@@ -145,6 +145,17 @@ def test_a_wrong_estimate_moves_at_once_whatever_the_gain() -> None:
     assert clock.estimate.uncertainty_ms <= PRECISE_MS
 
 
+def test_a_ping_answered_a_minute_later_still_counts() -> None:
+    """On a heartbeat, a ping is answered on the host's next heartbeat: in a room of 50 that
+    is about a minute later, well past the 5 s in which a ping of its own is answered."""
+    clock = ClockSync("me", "host", ping_timeout_ms=5_000)
+    ping = clock.make_ping(0)
+    clock.make_ping(30_000)  # the next one goes before the first is answered
+    pong = answer_ping(ping, received_at=10, sent_at=60_000)
+    assert clock.on_pong(pong, 60_010) is not None
+    assert clock.offset_ms == 0
+
+
 def test_pongs_for_someone_else_or_replayed_are_ignored() -> None:
     clock = ClockSync("me", "host")
     ping = clock.make_ping(0)
