@@ -8,6 +8,9 @@ stream keeps its order, so a late chunk holds back those behind it). The delays 
 applied are kept, and the member-to-member one-way latency is reported as the sum of an
 up and a down crossing drawn from them.
 
+With `until_s`, the delays stop that long after the proxies started (chunks still keep their
+order): a network that is slow only while a room gathers (`clock_warmup.py`).
+
 Run as a helper process (`ProxyProcess`), so the proxies' work is not on the members' loop.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import random
 import signal
 import sys
@@ -31,8 +35,17 @@ PAIRS = 20_000
 class DelayedPipe:
     """One direction of one connection."""
 
-    def __init__(self, rng: random.Random, lo_ms: float, hi_ms: float, delays: list[float]):
+    def __init__(
+        self,
+        rng: random.Random,
+        lo_ms: float,
+        hi_ms: float,
+        delays: list[float],
+        until: float = math.inf,
+    ):
         self.rng, self.lo_ms, self.hi_ms, self.delays = rng, lo_ms, hi_ms, delays
+        self.until = until
+        """The loop's time from which chunks are no longer delayed."""
 
     async def run(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         loop = asyncio.get_running_loop()
@@ -42,7 +55,8 @@ class DelayedPipe:
         try:
             while data := await reader.read(READ_BYTES):
                 arrived = loop.time()
-                due = max(last_due, arrived + self.rng.uniform(self.lo_ms, self.hi_ms) / 1000)
+                delay_ms = self.rng.uniform(self.lo_ms, self.hi_ms) if arrived < self.until else 0
+                due = max(last_due, arrived + delay_ms / 1000)
                 last_due = due
                 self.delays.append((due - arrived) * 1000)
                 queue.put_nowait((due, data))
@@ -71,8 +85,11 @@ class DelayedPipe:
             writer.close()
 
 
-async def serve(hub_port: int, count: int, lo_ms: float, hi_ms: float, seed: int) -> None:
+async def serve(
+    hub_port: int, count: int, lo_ms: float, hi_ms: float, seed: int, until_s: float = math.inf
+) -> None:
     rng = random.Random(seed)
+    until = asyncio.get_running_loop().time() + until_s
     ups: list[float] = []
     downs: list[float] = []
 
@@ -82,8 +99,8 @@ async def serve(hub_port: int, count: int, lo_ms: float, hi_ms: float, seed: int
         except OSError:
             writer.close()
             return
-        up = DelayedPipe(rng, lo_ms / 2, hi_ms / 2, ups)
-        down = DelayedPipe(rng, lo_ms / 2, hi_ms / 2, downs)
+        up = DelayedPipe(rng, lo_ms / 2, hi_ms / 2, ups, until)
+        down = DelayedPipe(rng, lo_ms / 2, hi_ms / 2, downs, until)
         await asyncio.gather(up.run(reader, hub_writer), down.run(hub_reader, writer))
 
     servers = [await asyncio.start_server(handle, "127.0.0.1", 0) for _ in range(count)]
@@ -99,8 +116,17 @@ async def serve(hub_port: int, count: int, lo_ms: float, hi_ms: float, seed: int
 class ProxyProcess(ChildProcess):
     """`count` proxies in front of the hub on `hub_port`; `urls` in the order made."""
 
-    def __init__(self, hub_port: int, count: int, lo_ms: float, hi_ms: float, seed: int):
-        super().__init__([__file__, str(hub_port), str(count), str(lo_ms), str(hi_ms), str(seed)])
+    def __init__(
+        self,
+        hub_port: int,
+        count: int,
+        lo_ms: float,
+        hi_ms: float,
+        seed: int,
+        until_s: float = math.inf,
+    ):
+        arguments = [str(hub_port), str(count), str(lo_ms), str(hi_ms), str(seed), str(until_s)]
+        super().__init__([__file__, *arguments])
         line = self.expect("PORTS ", "the latency proxies")
         self.urls = [f"http://127.0.0.1:{int(port)}" for port in line.split()[1:]]
 
@@ -115,5 +141,5 @@ class ProxyProcess(ChildProcess):
 
 
 if __name__ == "__main__":
-    port, count, lo, hi, seed = sys.argv[1:6]
-    asyncio.run(serve(int(port), int(count), float(lo), float(hi), int(seed)))
+    port, count, lo, hi, seed, until = sys.argv[1:7]
+    asyncio.run(serve(int(port), int(count), float(lo), float(hi), int(seed), float(until)))

@@ -172,6 +172,7 @@ class RoomSession:
             settings=room_settings,
         )
         self.roster.readiness = self.queue.own_readiness
+        self.roster.riders = self.clock_sync.heartbeat_fields
 
     # --- what the app and the tests read -------------------------------------------------
 
@@ -385,6 +386,7 @@ class RoomSession:
         model = parse_broadcast(event, payload)
         if isinstance(model, HeartbeatEvent):
             if model.user_id != self.ctx.user_id:
+                self.clock_sync.on_heartbeat(model.user_id, payload)
                 self.roster.on_heartbeat(model)
                 self.host.consider_claim(model)
                 self.queue.on_report(model.user_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import zlib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
@@ -53,11 +54,17 @@ BUSY_SPREAD_S = 0.25
 """... and within this after the room's minute should have room for it."""
 PHASE_SPREAD = 0.4
 """A member's second heartbeat comes up to this part of an interval late (see ``publish``);
-with ``BUSY_STRETCH`` that stays inside the lists' overdue mark of 2.5 intervals."""
+with ``BUSY_STRETCH`` and ``INTERVAL_SPREAD`` that stays inside the lists' overdue mark of
+2.5 intervals (1.05 x 1.8 + 0.4 = 2.29)."""
 MIN_WAIT_S = 0.01
 """The shortest wait between two looks, so rounding never makes the loop spin."""
 MEMBER_CLOCK_S = 1.0
 """How often the member list is redrawn between reports (positions move, reports age)."""
+INTERVAL_SPREAD = 0.05
+"""Each member's routine heartbeat interval is up to this much longer than the budget's,
+by a share fixed by its user id, so that members whose heartbeats once went together (a
+host action tells every verdict at once) drift apart again instead of reporting in one
+burst an interval later, for ever."""
 
 
 class OwnPlayback(Protocol):
@@ -138,6 +145,7 @@ class Roster:
         self._last_beat_s = ctx.clock.monotonic_s()
         self._phase_s = 0.0
         """How much later than an interval after it our next routine heartbeat goes."""
+        self._interval_share = 1 + INTERVAL_SPREAD * zlib.crc32(ctx.user_id.encode()) / 2**32
         self._changed = asyncio.Event()
         self._change_seen_s: float | None = None
         self._slack_at_s: float | None = None
@@ -147,6 +155,9 @@ class Roster:
         """Since when we have been in the room to hear reports (this join's start)."""
         self.readiness: Callable[[], tuple[Readiness | None, str | None]] = lambda: (None, None)
         """Our readiness for the queue's current item and its id (set by the queue)."""
+        self.riders: Callable[[], dict[str, object]] = dict
+        """Fields that ride on our next heartbeat, asked for just before it goes (the clock
+        sync's ping or pongs: they cost no message of their own)."""
         self._sent_readiness: tuple[Readiness | None, str | None] = (None, None)
 
     # --- what the room tells us ---------------------------------------------------------
@@ -249,12 +260,11 @@ class Roster:
         # gathering room is at its busiest): members who beat in the same instant also tell a
         # hiccup that hits them all at once together.
         first = self._sent_kind is None
-        self._phase_s = jitter(self.budget.heartbeat_interval_s * PHASE_SPREAD) if first else 0.0
+        self._phase_s = jitter(self._interval_s() * PHASE_SPREAD) if first else 0.0
         self._sent_kind = kind_of(fields)
         self._sent_readiness = (fields.readiness, fields.item_id)
-        await link.send(
-            events.HEARTBEAT, {**fields.model_dump(), "is_synced": bool(fields.is_synced)}
-        )
+        payload = {**fields.model_dump(), "is_synced": bool(fields.is_synced)}
+        await link.send(events.HEARTBEAT, {**self.riders(), **payload})
         await self._track_if_due(fields, now)
 
     async def arrive(self) -> None:
@@ -330,7 +340,7 @@ class Roster:
         clock = self.ctx.clock
         while True:
             now = clock.monotonic_s()
-            beat_at = self._last_beat_s + self.budget.heartbeat_interval_s + self._phase_s
+            beat_at = self._last_beat_s + self._interval_s() + self._phase_s
             change_at = self._change_due_s(now)
             if change_at is not None and change_at <= now:
                 if self.budget.try_send_change(now):
@@ -393,8 +403,11 @@ class Roster:
 
     def _stretched_s(self) -> float:
         """When a routine heartbeat stops giving way to a busy room."""
-        interval_s = self.budget.heartbeat_interval_s
-        return self._last_beat_s + self._phase_s + interval_s * (1 + BUSY_STRETCH)
+        return self._last_beat_s + self._phase_s + self._interval_s() * (1 + BUSY_STRETCH)
+
+    def _interval_s(self) -> float:
+        """Our routine heartbeat's interval: the budget's, up to ``INTERVAL_SPREAD`` longer."""
+        return self.budget.heartbeat_interval_s * self._interval_share
 
     def _change_due_s(self, now_s: float) -> float | None:
         """When our untold change in kind may go (None when there is none): once it has

@@ -1,12 +1,15 @@
 """Estimate the host's clock by NTP-style ping/pong over the room channel.
 
 Works over a plain broadcast channel: the host answers pings with its own clock readings,
-no server clock is involved. Of the last few samples the one with the smallest round trip
-is trusted, because queueing delay only ever adds to a trip and is rarely symmetric.
+no server clock is involved. Every sample proves a range: whatever the two legs of its trip
+took, the host's offset is within half the round trip of the sample's offset (queueing only
+ever adds to a leg). The estimate is the middle of what the window's samples prove together
+(their ranges' intersection), and it moves only when that is worth it (`ClockSync.on_pong`).
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, replace
 
@@ -14,6 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 OUTLIER_FROM_SAMPLES = 4
 """From this many round trips on, the longest is taken for an outlier (`one_way_ms`)."""
+KEPT_UNANSWERED = 4
+"""The latest pings are kept for their answer however old: a ping on a heartbeat is answered
+on the host's next heartbeat, a minute or more later in a big room (older ones go after
+``ping_timeout_ms``)."""
+PRECISE_MS = 10.0
+"""An estimate known to within this (a quarter of a frame at 25 fps) ends the warm-up."""
+FREQUENCY_TOLERANCE = 15e-6
+"""How fast two clocks may run apart (15 ppm: NTP's PHI, RFC 5905 section 7.2), so how fast
+an old sample's range widens with its age."""
 
 
 class SyncPing(BaseModel):
@@ -65,6 +77,36 @@ class ClockSample:
     measures_link: bool = True
     """False for an offset-only ping's answer (see ``ClockSync.make_ping``)."""
 
+    def bounds(self, now_ms: float) -> tuple[float, float]:
+        """The range the host's offset is proven to be in, widened for the sample's age."""
+        spread = self.rtt_ms / 2 + FREQUENCY_TOLERANCE * max(0.0, now_ms - self.taken_at_ms)
+        return self.offset_ms - spread, self.offset_ms + spread
+
+
+@dataclass(frozen=True, slots=True)
+class ClockEstimate:
+    offset_ms: float
+    """host clock - local clock"""
+    uncertainty_ms: float
+    """The host's offset is within this of `offset_ms` (when it was made)."""
+    made_at_ms: float
+
+    def uncertainty_at(self, now_ms: float) -> float:
+        return self.uncertainty_ms + FREQUENCY_TOLERANCE * max(0.0, now_ms - self.made_at_ms)
+
+
+def proven_range(samples: list[ClockSample], now_ms: float) -> tuple[float, float]:
+    """The intersection of the samples' ranges, newest first. A sample that contradicts the
+    newer ones (clocks running apart faster than the tolerance, a forged pong) is left out
+    with everything older: the newest sample always counts."""
+    low, high = -math.inf, math.inf
+    for sample in reversed(samples):
+        sample_low, sample_high = sample.bounds(now_ms)
+        if max(low, sample_low) > min(high, sample_high):
+            break
+        low, high = max(low, sample_low), min(high, sample_high)
+    return low, high
+
 
 def clock_sample(pong: SyncPong, received_at_ms: float) -> ClockSample:
     """NTP's formulas: offset = ((t1 - t0) + (t2 - t3)) / 2, rtt = (t3 - t0) - (t2 - t1)."""
@@ -77,7 +119,8 @@ def clock_sample(pong: SyncPong, received_at_ms: float) -> ClockSample:
 
 
 class ClockSync:
-    """Follower-side offset estimate. Pings quickly until it has a few samples, then rarely."""
+    """Follower-side offset estimate. Pings quickly until the estimate is precise (or the
+    window is full), then less and less often while it is not, then rarely."""
 
     def __init__(
         self,
@@ -102,6 +145,9 @@ class ClockSync:
         self._offset_only: set[int] = set()
         """Pings whose trip says nothing of the link (see ``make_ping``)."""
         self._last_ping_ms: float | None = None
+        self._estimate: ClockEstimate | None = None
+        self._settling_pings = 0
+        """Pings sent since the warm-up ended with the estimate still imprecise."""
         self.first_ping_ms: float | None = None
         """When we asked for the first time (kept across hosts)."""
         self.first_ready_ms: float | None = None
@@ -129,6 +175,8 @@ class ClockSync:
         first_host = not self.host_user_id
         self.host_user_id = host_user_id
         self._samples.clear()
+        self._estimate = None
+        self._settling_pings = 0
         if not first_host:
             self._outstanding.clear()
             self._offset_only.clear()
@@ -143,9 +191,22 @@ class ClockSync:
         return min(self._samples, key=lambda s: s.rtt_ms) if self._samples else None
 
     @property
+    def pings_sent(self) -> int:
+        return self._next_ping_id
+
+    @property
+    def estimate(self) -> ClockEstimate | None:
+        return self._estimate
+
+    @property
     def offset_ms(self) -> float | None:
-        best = self.best
-        return best.offset_ms if best else None
+        estimate = self._estimate
+        return estimate.offset_ms if estimate else None
+
+    @property
+    def precise(self) -> bool:
+        estimate = self._estimate
+        return estimate is not None and estimate.uncertainty_ms <= PRECISE_MS
 
     @property
     def rtt_ms(self) -> float | None:
@@ -170,13 +231,33 @@ class ClockSync:
         offset = self.offset_ms
         return None if offset is None else local_now_ms + offset
 
+    @property
+    def warming_up(self) -> bool:
+        """Pinging at the warm-up pace: fewer than `warmup_samples` samples, or an estimate
+        not yet `precise` and the window not full. The first trips are taken while the app
+        starts up: on loopback, with eight players loading, a follower's best of its first
+        four trips was 95 ms long and put its view of the host 48 ms off. A link whose trips
+        are all long (a far host) stops at a full window."""
+        samples = len(self._samples)
+        if samples < self._warmup_samples:
+            return True
+        return not self.precise and samples < (self._samples.maxlen or 0)
+
+    def _interval_ms(self) -> float:
+        if self.warming_up:
+            return self._warmup_interval_ms
+        if self.precise:
+            return self._refresh_interval_ms
+        # Still imprecise after a full window: the app may still be loading, or the link is
+        # long. Back off from the warm-up pace to the refresh, doubling: a few pings more.
+        settling = self._warmup_interval_ms * 2.0 ** (self._settling_pings + 1)
+        return min(self._refresh_interval_ms, settling)
+
     def next_ping_in_ms(self, now_ms: float) -> float:
         """How long until a ping is due (0 when it is now)."""
         if self._last_ping_ms is None:
             return 0.0
-        warming_up = len(self._samples) < self._warmup_samples
-        interval = self._warmup_interval_ms if warming_up else self._refresh_interval_ms
-        return max(0.0, self._last_ping_ms + interval - now_ms)
+        return max(0.0, self._last_ping_ms + self._interval_ms() - now_ms)
 
     def ping_due(self, now_ms: float) -> bool:
         return self.next_ping_in_ms(now_ms) <= 0
@@ -185,12 +266,15 @@ class ClockSync:
         """``offset_only``: the answer sets our clock offset but its trip is not a measure
         of the link (a newcomer's first ping, whose answer lands while its app is still
         starting up: counted as latency, it put the room's start lead at 47 ms, not 7)."""
+        latest = sorted(self._outstanding)[-KEPT_UNANSWERED:]
         self._outstanding = {
             ping_id: sent
             for ping_id, sent in self._outstanding.items()
-            if now_ms - sent < self._ping_timeout_ms
+            if now_ms - sent < self._ping_timeout_ms or ping_id in latest
         }
         self._offset_only &= self._outstanding.keys()
+        if self._samples and not self.warming_up and not self.precise:
+            self._settling_pings += 1
         ping_id = self._next_ping_id
         self._next_ping_id += 1
         self._outstanding[ping_id] = now_ms
@@ -221,4 +305,24 @@ class ClockSync:
         self._samples.append(sample)
         if self.first_ready_ms is None:
             self.first_ready_ms = now_ms
+        self._refine(now_ms)
         return sample
+
+    def _refine(self, now_ms: float) -> None:
+        """Move the estimate to the middle of what the samples prove, only when that is
+        worth it: when the estimate is no longer in the proven range (it is wrong), or when
+        the new one is better by more than its own uncertainty (it at least halves it).
+        Moving on every sample whose trip is a little shorter made a follower whose every
+        trip was 148 ms long each way (15 ms of jitter) jump its view of the host by 10 ms
+        seconds after it had started on the host's frame, and nudge one way then the other;
+        with the rule above its estimate never moves there after the first sample (each
+        range is ~300 ms wide and holds the first estimate)."""
+        low, high = proven_range(list(self._samples), now_ms)
+        candidate = ClockEstimate((low + high) / 2, (high - low) / 2, now_ms)
+        current = self._estimate
+        if (
+            current is None
+            or not low <= current.offset_ms <= high
+            or current.uncertainty_at(now_ms) - candidate.uncertainty_ms > candidate.uncertainty_ms
+        ):
+            self._estimate = candidate
