@@ -24,6 +24,23 @@ def test_a_planned_speed_is_announced_on_the_hosts_line_at_the_new_rate() -> Non
     assert anchor_position(update.anchor, 2000) == 12.5
 
 
+def test_playing_the_change_is_scheduled_one_lead_ahead_on_the_hosts_frame_then() -> None:
+    host = playing_host()
+    update = host.plan_speed(sample(10.0, 0), 1.5, 1000, lead_ms=90)
+    assert (update.event, update.anchor.rate, update.anchor.at) == ("speed", 1.5, 1090)
+    assert update.anchor.current_time == 11.09  # at 1x until the instant
+    # until our player takes the speed at that instant, its 1x reports are expected
+    for t in range(1000, 1100, 20):
+        assert host.on_player_state(sample(10.0 + t / 1000, t), t) is None
+
+
+def test_paused_a_change_is_not_scheduled() -> None:
+    host = HostAnchorPublisher()
+    host.on_player_state(sample(10.0, 0, paused=True), 0)
+    update = host.plan_speed(sample(10.0, 0, paused=True), 1.5, 1000, lead_ms=90)
+    assert (update.anchor.at, update.anchor.current_time) == (1000, 10.0)
+
+
 def test_reports_at_the_old_speed_until_the_player_takes_the_new_one_are_expected() -> None:
     host = playing_host()
     host.plan_speed(sample(10.0, 0), 1.5, 1000)
