@@ -246,14 +246,29 @@ def report(run: dict[str, object]) -> dict[str, object]:
         summary[key] = round(value, 3) if isinstance(value, float) else value
     for key in ("players", "one_way_latency_ms", "clock_error_ms", "anchors_sent"):
         summary[key] = run[key]
+    if "speed_leads_ms" in run:
+        summary["speed_leads_ms"] = run["speed_leads_ms"]
     if isinstance(speed, dict):
         summary.update(speed_summary(speed))
+    on_time = run.get("speed_on_time")
+    if isinstance(on_time, dict):
+        print("the same on each player's on-time reports (OnTimeLine):")
+        print(f"{'':10}{'p50':>8}{'p95':>8}{'max':>8}{'conv max':>10}  p95 by rate")
+        for group in GROUPS:
+            r = on_time[group]
+            by_rate = ", ".join(f"{k}x {fmt(v)}" for k, v in r["drift_p95_ms_by_rate"].items())
+            print(
+                f"{group:10}{fmt(r['drift_p50_ms']):>8}{fmt(r['drift_p95_ms']):>8}"
+                f"{fmt(r['drift_max_ms']):>8}{fmt(r['converge_s'], 2):>10}  {by_rate}"
+            )
+        summary.update(speed_summary(on_time, infix="on_time_"))
     return summary
 
 
-def speed_summary(speed: dict[str, object]) -> dict[str, object]:
+def speed_summary(speed: dict[str, object], infix: str = "") -> dict[str, object]:
     """The speed phase's last-line keys: `speed_drift_p95_ms`, `speed_converge_s`,
-    `naive_speed_drift_p95_ms` and the rest, rounded."""
+    `naive_speed_drift_p95_ms` and the rest, rounded; with `infix` (`on_time_`) after
+    `speed_`, the same measured on the on-time reports."""
 
     def rounded(value: object) -> object:
         return round(value, 3) if isinstance(value, float) else value
@@ -264,10 +279,11 @@ def speed_summary(speed: dict[str, object]) -> dict[str, object]:
         assert isinstance(r, dict)
         prefix = "" if group == "ours" else f"{group}_"
         for key in ("drift_p50_ms", "drift_p95_ms", "drift_max_ms", "converge_s"):
-            summary[f"{prefix}speed_{key}"] = rounded(r[key])
-        summary[f"{prefix}speed_drift_p95_ms_by_rate"] = {
+            summary[f"{prefix}speed_{infix}{key}"] = rounded(r[key])
+        summary[f"{prefix}speed_{infix}drift_p95_ms_by_rate"] = {
             k: rounded(v) for k, v in r["drift_p95_ms_by_rate"].items()
         }
-        summary[f"{prefix}speed_converge_failures"] = r["converge_failures"]
-    summary["speed_measurement_noise_p95_ms"] = rounded(speed["measurement_noise_p95_ms"])
+        summary[f"{prefix}speed_{infix}converge_failures"] = r["converge_failures"]
+    if not infix:
+        summary["speed_measurement_noise_p95_ms"] = rounded(speed["measurement_noise_p95_ms"])
     return summary

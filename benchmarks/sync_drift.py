@@ -9,7 +9,8 @@ ping/pong removes the offset. Script: play, 60 s of playback, a forward seek, a 
 seek, a pause, a scheduled resume, a seek while paused and an immediate resume.
 
 Then the host changes speed while playing, 1x -> 1.5x -> 0.75x -> 1x, as its `]`/`[` keys
-do (a `speed` anchor at the key press, the player's speed once it is on its way); the naive
+do (a `speed` anchor scheduled one start lead ahead, measured from the followers' pings as
+the app does, and everyone's player, the host's too, takes the speed at that instant); the naive
 client takes the rate and jumps to the position sent (the web client has no speed sync;
 that is the obvious addition), Syncplay's rules do not sync speed at all. Figures of this
 phase come from 2 s after each change (the goal: within a frame within 2 s) until the next.
@@ -32,6 +33,7 @@ import json
 import random
 import tempfile
 import time
+from collections import deque
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -59,6 +61,7 @@ from room.sync import (
     answer_ping,
 )
 from room.sync.driver import DecisionDriver
+from room.sync.lead import StartLead
 from tui.live import sample_of as app_sample_of
 
 FPS = 100
@@ -145,13 +148,18 @@ class Host:
     def __init__(self, player: MpvPlayer) -> None:
         self.player = player
         self.publisher = HostAnchorPublisher(SyncSettings(), first_seq=int(time.time() * 1000))
+        self.lead = StartLead(SyncSettings())
+        """The followers' reported latencies (from their pings), as the app's host keeps."""
         self.members: list[Member] = []
         self._previous: PlayerState | None = None
         self.anchors_sent = 0
+        self.speed_leads_ms: list[float] = []
         player.add_listener(self._on_state)
 
     def on_ping(self, ping: SyncPing, follower: OurFollower) -> None:
         received = now_ms()
+        if ping.one_way_ms is not None:
+            self.lead.note(ping.from_user, ping.one_way_ms, received)
         pong = answer_ping(ping, received_at=received, sent_at=now_ms())
         follower.link.send(lambda: follower.on_pong(pong))
 
@@ -163,10 +171,17 @@ class Host:
                 member.link.send(deliver)
 
     def change_speed(self, rate: float) -> None:
-        """What the host's `]`/`[` do in the app: announce, then set our own speed."""
-        update = self.publisher.plan_speed(sample_of(self.player.state), rate, now_ms())
+        """What the host's `]`/`[` do in the app (`LocalPlayback.set_speed`): announce the
+        change one start lead ahead, and set our own speed at that instant."""
+        now = now_ms()
+        sample = sample_of(self.player.state)
+        lead_ms = 0.0 if sample.paused else self.lead.lead_ms(now)
+        update = self.publisher.plan_speed(sample, rate, now, lead_ms)
         self.send_anchor(update.anchor, update.event)
-        self.player.set_speed(rate)
+        self.speed_leads_ms.append(lead_ms)
+        asyncio.get_running_loop().call_at(
+            update.anchor.at / 1000, partial(self.player.set_speed, rate)
+        )
         position = self.player.state.position_now(time.monotonic()) or 0.0
         for member in self.members:
             if isinstance(member.driver, NaiveFollower):
@@ -218,6 +233,40 @@ class Host:
         link.send(lambda: link.send_up(lambda: driver.on_rtt(time.monotonic() - sent)))
 
 
+class OnTimeLine:
+    """A player's position read on its on-time reports, as the engine reads them off 1x
+    (`room.sync.reports`): there mpv reports every other frame of film up to 35 ms early,
+    which the latest report alone carries into the drift (host and follower alike: up to
+    ~30 ms of the p95 at 1.5x is that). At each instant: every report of the last
+    `WINDOW_S` at the current speed, extrapolated to it, the second lowest (one may have
+    been stamped late by a busy CPU); the latest report alone when fewer than four."""
+
+    WINDOW_S = 0.25
+
+    def __init__(self, player: MpvPlayer) -> None:
+        self.player = player
+        self.reports: deque[tuple[float, float, float]] = deque(maxlen=16)
+        player.add_listener(self._on_state)
+
+    def _on_state(self, state: PlayerState) -> None:
+        if state.position is None or state.paused or state.seeking:
+            self.reports.clear()
+        else:
+            self.reports.append((state.position_at, state.position, state.speed))
+
+    def position_now(self, state: PlayerState, instant: float) -> float | None:
+        if state.paused or state.seeking:
+            return state.position_now(instant)
+        candidates = sorted(
+            position + (instant - at) * speed
+            for at, position, speed in self.reports
+            if speed == state.speed and 0 <= instant - at <= self.WINDOW_S
+        )
+        if len(candidates) < 4:
+            return state.position_now(instant)
+        return candidates[1]
+
+
 @dataclass
 class Recorder:
     """Drift of every member against the host at the same instant, 50 times a second."""
@@ -226,10 +275,17 @@ class Recorder:
     members: list[Member]
     actions: list[tuple[float, str]] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
+    on_time_rows: list[Row] = field(default_factory=list)
+    """The same drift on every player's on-time reports (`OnTimeLine`)."""
+    lines: dict[int, OnTimeLine] = field(default_factory=dict)
     host_stamps: list[tuple[float, float]] = field(default_factory=list)
     speed_stamps: list[tuple[float, float, float]] = field(default_factory=list)
     """The host's (stamp, position, speed) in the speed phase."""
     speed_phase_at: float | None = None
+
+    def __post_init__(self) -> None:
+        for player in [self.host.player] + [m.player for m in self.members]:
+            self.lines[id(player)] = OnTimeLine(player)
 
     def mark(self, kind: str) -> None:
         self.actions.append((time.monotonic(), kind))
@@ -249,11 +305,24 @@ class Recorder:
             host_position = host_state.position_now(instant)
             if host_position is None or host_state.seeking:
                 continue
+            host_on_time = self.lines[id(self.host.player)].position_now(host_state, instant)
             for member in self.members:
                 state = member.player.state
                 position = state.position_now(instant)
                 if position is None:
                     continue
+                on_time = self.lines[id(member.player)].position_now(state, instant)
+                if on_time is not None and host_on_time is not None:
+                    self.on_time_rows.append(
+                        (
+                            instant,
+                            member.group,
+                            member.index,
+                            (on_time - host_on_time) * 1000,
+                            not host_state.paused,
+                            not state.paused and not state.seeking,
+                        )
+                    )
                 self.rows.append(
                     (
                         instant,
@@ -365,9 +434,16 @@ async def scenario(
     before = [a for a in recorder.actions if a[0] < phase_at] + [(phase_at, "end")]
     rows = [r for r in recorder.rows if r[0] < phase_at]
     results = analyse(rows, before, recorder.host_stamps, followers_per_group)
+    speed_actions = [a for a in recorder.actions if a[0] >= phase_at]
     speed = analyse_speed(
         [r for r in recorder.rows if r[0] >= phase_at],
-        [a for a in recorder.actions if a[0] >= phase_at],
+        speed_actions,
+        recorder.speed_stamps,
+        followers_per_group,
+    )
+    speed_on_time = analyse_speed(
+        [r for r in recorder.on_time_rows if r[0] >= phase_at],
+        speed_actions,
         recorder.speed_stamps,
         followers_per_group,
     )
@@ -376,6 +452,7 @@ async def scenario(
     return {
         "results": results,
         "speed": speed,
+        "speed_on_time": speed_on_time,
         "cpu_per_player_pct": cpu_pct / len(players),
         "players": len(players),
         "wall_s": wall,
@@ -389,6 +466,7 @@ async def scenario(
         "media": media_kind,
         "cpu_hog": cpu_hog,
         "ours_decisions": sum(len(d.decisions) for d in ours_drivers),
+        "speed_leads_ms": [round(lead, 1) for lead in host.speed_leads_ms],
     }
 
 

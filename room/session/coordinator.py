@@ -438,7 +438,7 @@ class RoomSession:
             # which is what the rooms policy on Supabase lets through.
             self.ctx.tasks.spawn(self.playback.save_handover(change.user_id))
         if self.host.is_host and not change.was_host:
-            await self.playback.announce_anchor(fresh=True)
+            await self.playback.take_over()
         if not self.host.is_host:
             self.clock_sync.reset(change.user_id)
         self.roster.refresh()

@@ -333,7 +333,8 @@ class LocalPlayback:
     def set_speed(self, intent: SetSpeed | StepSpeed) -> float | None:
         """Change the room's playback speed (the host, or anyone in a room with no host);
         the new speed, or None with nothing loaded. It goes to the room as a ``speed``
-        anchor, paid for like a play or seek; our player takes it once that is on its way."""
+        anchor, paid for like a play or seek; playing, everyone's player (ours too) takes it
+        at the anchor's instant, a start lead from now; paused, ours once it is on its way."""
         sample = self.sample
         if sample is None:
             return None
@@ -342,8 +343,12 @@ class LocalPlayback:
         else:
             rate = clamped_speed(intent.rate)
         self._budget.try_send(self.ctx.clock.monotonic_s())  # never held; it still counts
-        update = self.anchors.plan_speed(sample, rate, self.ctx.clock.monotonic_ms())
-        self.ctx.tasks.spawn(self.send_anchor(update, then=lambda: self.player.set_speed(rate)))
+        now = self.ctx.clock.monotonic_ms()
+        # Playing, the room changes speed together one start lead from now, as a play starts.
+        lead_ms = 0.0 if sample.paused else self.lead.lead_ms(now)
+        update = self.anchors.plan_speed(sample, rate, now, lead_ms)
+        change = Decision(speed=rate, speed_at_ms=update.anchor.at, reason="host speed")
+        self.ctx.tasks.spawn(self.send_anchor(update, then=lambda: self.driver.apply(change)))
         return rate
 
     # --- telling the room ---------------------------------------------------------------
@@ -378,17 +383,25 @@ class LocalPlayback:
                 sent_at,
             )
 
-    async def announce_anchor(self, *, fresh: bool = False) -> None:
-        """Send our current anchor as a silent refresh (a newcomer, or we just became host);
-        ``fresh`` first takes one from the player's latest state."""
-        update = None
-        if fresh:
-            if self.sample is None:
-                return
-            update = self.anchors.on_player_state(self.sample, self.ctx.clock.monotonic_ms())
-        anchor = update.anchor if update else self.anchors.anchor
+    async def announce_anchor(self) -> None:
+        """Send our current anchor as a silent refresh (a newcomer asked for it)."""
+        anchor = self.anchors.anchor
         if anchor is not None:
             await self.send_anchor(AnchorUpdate(events.SYNC_ANCHOR, anchor))
+
+    async def take_over(self) -> None:
+        """We just became the host: announce our line at the room's rate, the one we
+        followed (or our own speed, following nobody), never a nudge our follower left on
+        the player, which is set back to that rate."""
+        sample = self.sample
+        if sample is None:
+            return
+        followed = self.follower.anchor
+        rate = followed.rate if followed is not None else sample.speed
+        update = self.anchors.take_over(sample, rate, self.ctx.clock.monotonic_ms())
+        if sample.speed != rate:
+            self.driver.apply(Decision(speed=rate, reason="host: the room's rate"))
+        await self.send_anchor(update)
 
     async def _send_plain(self, event: str, position: float, *, undo: bool = False) -> None:
         payload = {**self.ctx.member_payload(), "current_time": position}

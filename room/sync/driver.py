@@ -44,6 +44,7 @@ class DecisionDriver:
         self._sleep = sleep
         self._seek_timeout_s = seek_timeout_s
         self._pending: asyncio.Task[None] | None = None
+        self._pending_speed: asyncio.Task[None] | None = None
 
     @property
     def busy(self) -> bool:
@@ -51,29 +52,50 @@ class DecisionDriver:
         return self._pending is not None and not self._pending.done()
 
     async def settled(self) -> None:
-        """Wait until the pending seek/resume (if any) has been carried out or cancelled."""
-        pending = self._pending
-        if pending is not None:
-            await asyncio.wait({pending})
+        """Wait until the pending seek/resume and scheduled speed (if any) have been carried
+        out or cancelled."""
+        pending = {task for task in (self._pending, self._pending_speed) if task is not None}
+        if pending:
+            await asyncio.wait(pending)
 
     def apply(self, decision: Decision) -> None:
         if decision.is_noop:
             return
         if decision.pause or decision.seek_to_s is not None or decision.resume_at_ms is not None:
-            self.cancel()
+            self._cancel_pending()
         if decision.pause:
             self._controls.pause()
         if decision.speed is not None:
-            self._controls.set_speed(decision.speed)
+            self._cancel_speed()
+            if decision.speed_at_ms is not None and decision.speed_at_ms > self._clock_ms():
+                self._pending_speed = asyncio.get_running_loop().create_task(
+                    self._speed_at(decision.speed, decision.speed_at_ms)
+                )
+            else:
+                self._controls.set_speed(decision.speed)
         if decision.seek_to_s is not None or decision.resume_at_ms is not None:
             self._pending = asyncio.get_running_loop().create_task(
                 self._seek_then_resume(decision.seek_to_s, decision.resume_at_ms)
             )
 
     def cancel(self) -> None:
+        """Drop everything still to come (a seek's resume, a scheduled speed)."""
+        self._cancel_pending()
+        self._cancel_speed()
+
+    def _cancel_pending(self) -> None:
         if self._pending is not None:
             self._pending.cancel()
             self._pending = None
+
+    def _cancel_speed(self) -> None:
+        if self._pending_speed is not None:
+            self._pending_speed.cancel()
+            self._pending_speed = None
+
+    async def _speed_at(self, speed: float, at_ms: float) -> None:
+        await self._sleep((at_ms - self._clock_ms()) / 1000)
+        self._controls.set_speed(speed)
 
     async def _seek_then_resume(self, seek_to_s: float | None, resume_at_ms: float | None) -> None:
         if seek_to_s is not None:

@@ -20,15 +20,18 @@ from room.sync.policy import (
     max_nudge,
     seek_threshold_ms,
 )
+from room.sync.reports import on_time
 from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
 from room.sync.status import DriftVerdict
 
-DRIFTS_OFF_1X = 5
-"""Away from 1x, correction decides on the median of this many drifts in a row."""
-RATE_REANCHOR_WAIT_MS = 1200.0
+DRIFTS_OFF_1X = 8
+"""Away from 1x, correction decides on the on-time reading of this many drifts in a row
+(`room.sync.reports.on_time`, the second lowest: one may have been delivered late)."""
+RATE_REANCHOR_WAIT_MS = 1500.0
 """How long after a change of rate a follower waits for the host's re-anchor (it comes
-`settle_ms` after the host's player took the speed) before it corrects on its own."""
+`settle_ms` after the host's player took the speed, plus `LINE_REPORTS` reports)
+before it corrects on its own."""
 FIRST_VERDICT_WAIT_MS = 2000.0
 """After our first clock answer, how long our first verdict waits for a measurement
 against the host's clock (mpv reports a playing player every frame)."""
@@ -81,7 +84,10 @@ class Follower:
         """(seq of the anchor that changed the rate, until when we wait for the host's
         re-anchor after it)."""
         self._rate_asked_ms = -math.inf
-        """When we last set the player's speed."""
+        """When we last set the player's speed (or will, for a scheduled change)."""
+        self._line_before: Anchor | None = None
+        """The host's line until the instant of a scheduled change of rate (the new anchor's
+        `at`): the room plays on at the old rate until then."""
         self._start_is_probe = False
         """The pending start is a plain unpause on the frame (no seek): what it measures is
         this player's start bias. After a seek, drift also carries the seek's landing."""
@@ -97,7 +103,11 @@ class Follower:
     def host_position_now(self, now_ms: float) -> float | None:
         if self.anchor is None:
             return None
-        return anchor_position(self.anchor, self.host_now_ms(now_ms))
+        host_now_ms = self.host_now_ms(now_ms)
+        before = self._line_before
+        if before is not None and host_now_ms < self.anchor.at:
+            return anchor_position(before, host_now_ms)
+        return anchor_position(self.anchor, host_now_ms)
 
     @property
     def seek_lead_ms(self) -> float:
@@ -204,8 +214,10 @@ class Follower:
         self._measure_before_new_timeline(now_ms)
         anchor = self._offset(anchor, self.offset_s)
         previous, self.anchor = self.anchor, anchor
+        self._line_before = self._scheduled_rate_line(previous, anchor, now_ms)
         if previous is not None and anchor.rate != previous.rate:
-            self._rate_reanchor = (anchor.seq, now_ms + RATE_REANCHOR_WAIT_MS)
+            changes_ms = self._rate_instant_ms(now_ms) or now_ms
+            self._rate_reanchor = (anchor.seq, changes_ms + RATE_REANCHOR_WAIT_MS)
         if self.clock is None or not self.clock.ready:
             self._fallback_offset_ms = anchor.at - now_ms
         if self.detached and not host_action:
@@ -236,6 +248,8 @@ class Follower:
         if self.anchor is None or delta == 0:
             return NO_CHANGE
         self.anchor = self._offset(self.anchor, delta)
+        if self._line_before is not None:
+            self._line_before = self._offset(self._line_before, delta)
         self._correction = CorrectionState()
         self._recent_drifts.clear()
         self.detached = False
@@ -243,6 +257,35 @@ class Follower:
             self._needs_follow = True
             return NO_CHANGE
         return self._follow(now_ms, reason="offset", host_action=True)
+
+    def _scheduled_rate_line(
+        self, previous: Anchor | None, anchor: Anchor, now_ms: float
+    ) -> Anchor | None:
+        """The line in force until `anchor` changes the rate at its `at`, if it is a change
+        of rate the host scheduled while playing (`HostAnchorPublisher.plan_speed`) and its
+        instant is still ahead on the host's clock; else None. A second change announced
+        before the first one's instant keeps the line from before the first."""
+        if previous is None or self.clock is None or not self.clock.ready:
+            return None
+        host_now_ms = self.host_now_ms(now_ms)
+        before = self._line_before if previous.at > host_now_ms else None
+        before = before or previous
+        scheduled = (
+            anchor.is_playing
+            and before.is_playing
+            and anchor.rate != before.rate
+            and anchor.at > host_now_ms
+            and before.at <= host_now_ms
+        )
+        return before if scheduled else None
+
+    def _rate_instant_ms(self, now_ms: float) -> float | None:
+        """When (our clock) a scheduled change of rate happens, while it is still ahead."""
+        anchor = self.anchor
+        if self._line_before is None or anchor is None:
+            return None
+        instant_ms = anchor.at - (self.host_now_ms(now_ms) - now_ms)
+        return instant_ms if instant_ms > now_ms else None
 
     @staticmethod
     def _offset(anchor: Anchor, offset_s: float) -> Anchor:
@@ -403,8 +446,12 @@ class Follower:
         if drift is not None and abs(drift) < seek_threshold_ms(
             self.settings, self.expected_seek_ms
         ):
+            # On course: take the host's rate, at the instant it scheduled if it did.
             speed = self._speed_if_changed(rate)
-            return self._apply(Decision(speed=speed, reason=f"{reason}: on course"), now_ms)
+            at_ms = self._rate_instant_ms(now_ms) if speed is not None else None
+            return self._apply(
+                Decision(speed=speed, speed_at_ms=at_ms, reason=f"{reason}: on course"), now_ms
+            )
         if host_action and not (sample.paused or sample.seeking or resume_sent):
             return self._seek_along(now_ms, reason=reason)
         return self._start_on_frame(now_ms, reason=reason, resume_sent=resume_sent)
@@ -491,12 +538,12 @@ class Follower:
         if self._awaiting_rate_reanchor(now_ms):
             return NO_CHANGE
         if anchor.rate != 1.0:
-            # Away from 1x mpv's reports ramp up to ~35 ms ahead of the frame and back (see
-            # `room.sync.host.STRAY_REPORTS_OFF_1X`): a nudge started on one such report
-            # would remove drift that is not there. Decide on the median of a few.
+            # Away from 1x every other report of mpv's may be up to ~35 ms early (see
+            # `room.sync.reports`): a nudge started on one, or on a median that straddles
+            # them, would remove drift that is not there. Decide on the on-time ones.
             if len(self._recent_drifts) < DRIFTS_OFF_1X:
                 return NO_CHANGE
-            drift = statistics.median(self._recent_drifts)
+            drift = on_time(self._recent_drifts, 1)
         correction, self._correction = correct(
             drift,
             now_ms,
@@ -554,7 +601,7 @@ class Follower:
         if decision.pause and sample is not None and (playing or not sample.paused):
             self._guard.expect(IntentKind.PAUSE, now_ms)
         if decision.speed is not None:
-            self._rate_asked_ms = now_ms
+            self._rate_asked_ms = max(now_ms, decision.speed_at_ms or now_ms)
         if decision.seek_to_s is not None:
             self._guard.expect(IntentKind.SEEK, now_ms, position_s=decision.seek_to_s)
             self._pending_seek_since_ms = now_ms

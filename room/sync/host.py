@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from room import events
 from room.sync.anchor import Anchor, anchor_position
 from room.sync.echo import EchoGuard, IntentKind
+from room.sync.reports import on_time
 from room.sync.sample import PlaybackSample
 from room.sync.settings import SyncSettings
 
@@ -32,10 +33,18 @@ STRAY_REPORTS = 5
 report that reaches us late (a busy CPU delays mpv's callbacks by tens of ms) looks behind
 on its own; a real stall or skip moves every report after it."""
 STRAY_REPORTS_OFF_1X = 15
-"""The same away from 1x: there mpv's `time-pos` alternates between the frame shown and a
-reading up to ~35 ms ahead that grows and resets every ~0.4 s (1.5x, 25 fps, `ao=null`);
-five reports could sit on that ramp, fifteen span a cycle (at 1.5x the host re-anchored 17
-times in 6 s on five, each moving the room's line by the ramp)."""
+"""The same away from 1x, judged on the reports that came on time (`room.sync.reports`):
+there mpv's `time-pos` alternates between the frame shown and a reading up to ~35 ms ahead
+that grows and resets every ~0.4 s (1.5x, 25 fps, `ao=null`); fifteen span a cycle. (On a
+median of them the host re-anchored five times in 3 s at 1.5x on film, each moving the
+room's line by 10-30 ms and restarting every follower's nudge.)"""
+STRAY_LATE_REPORTS = 3
+"""Of those fifteen, this many may have been delivered late by a busy CPU."""
+LINE_REPORTS = 8
+"""Off 1x the host places a re-anchor on the on-time reading of this many latest reports
+(four pairs at 1.5x; 0.64 s of reports at 0.5x on 25 fps), one of them allowed late: the
+newest, so that a stray found in a window of fifteen is placed where playback went, not
+between there and where it was. After a change of speed it re-anchors once this many are in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +81,8 @@ class HostAnchorPublisher:
         self._rate_settle_until_ms: float | None = None
         """The player took a new speed: its reports settle until then (see
         `_after_rate_change`)."""
+        self._rate_reanchor_due = False
+        """Settled after a change of speed: re-anchor once `LINE_REPORTS` are in."""
 
     @property
     def anchor(self) -> Anchor | None:
@@ -112,20 +123,42 @@ class HostAnchorPublisher:
             self._scheduled_start_ms = at_ms
         return self._publish(events.SEEK, target_s, at_ms, playing, self._rate(sample))
 
-    def plan_speed(self, sample: PlaybackSample, rate: float, now_ms: float) -> AnchorUpdate:
-        """Announce a new playback speed at the key press; the caller sets our player's
-        speed once the broadcast is on its way. Until the player reports that speed, its
-        samples at the old one are expected, not a change to publish. A start or seek
-        still scheduled keeps its frame and instant, at the new rate."""
-        self._planned_rate = (rate, now_ms)
+    def plan_speed(
+        self, sample: PlaybackSample, rate: float, now_ms: float, lead_ms: float = 0.0
+    ) -> AnchorUpdate:
+        """Announce a new playback speed at the key press. Playing, everyone changes speed
+        at one instant, `lead_ms` from now (the start lead, `room.sync.lead.StartLead`):
+        the anchor is our line's frame then, at the new rate, and the caller sets our
+        player's speed at the anchor's `at`, as followers do; so nobody is a trip late at
+        the old speed. Paused (or `lead_ms` 0) the speed changes now. Until the player
+        reports the new speed its samples at the old one are expected, not a change to
+        publish. A start or seek still scheduled keeps its frame and instant, at the new
+        rate."""
+        self._planned_rate = (rate, now_ms + max(0.0, lead_ms))
         self._published_at_ms = now_ms
         anchor = self._anchor
         if anchor is not None and anchor.at > now_ms:
             return self._publish(
                 events.SPEED, anchor.current_time, anchor.at, anchor.is_playing, rate
             )
+        at_ms = now_ms + max(0.0, lead_ms) if not sample.paused else now_ms
+        position_s = sample.position_at(at_ms)
+        return self._publish(events.SPEED, position_s, at_ms, not sample.paused, rate)
+
+    def take_over(self, sample: PlaybackSample, rate: float, now_ms: float) -> AnchorUpdate:
+        """We just became the host: our line, now, at the room's `rate` (the host's that we
+        followed, or our own speed if we followed nobody), not our player's speed, which
+        may be a follower's nudge (1.47 at 1.5x, 0.99 at 1x). Anything left of an earlier
+        term as host is dropped. Should the player's speed differ, the caller sets it to
+        `rate`; samples at the nudge meanwhile are expected, and once the player takes it
+        the line is re-anchored where it settled, as after any change of speed."""
+        self._planned_seek = None
+        self._scheduled_start_ms = None
+        self._rate_settle_until_ms = None
+        self._planned_rate = None if sample.speed == rate else (rate, now_ms)
+        self._published_at_ms = now_ms
         position_s = sample.position_at(now_ms)
-        return self._publish(events.SPEED, position_s, now_ms, not sample.paused, rate)
+        return self._publish(events.SYNC_ANCHOR, position_s, now_ms, sample.advancing, rate)
 
     def anchor_rate(self, sample: PlaybackSample) -> float:
         """The room's speed as we last announced it (our player's, before any anchor)."""
@@ -142,9 +175,11 @@ class HostAnchorPublisher:
         """(still settling, the re-anchor to publish). mpv's reported position steps when
         its speed changes (audio queued at the old speed: with `ao=null` -180 ms going to
         1.5x, +280 ms from 1.5x to 0.75x), within ~150 ms of taking it. So the line
-        announced at the key press is re-anchored once, `settle_ms` after the player took
-        the speed, to where it reports; meanwhile nothing is measured against it. Followers
-        step alike when they take the speed, and wait for this re-anchor."""
+        announced at the key press is re-anchored once, after the player took the speed and
+        `settle_ms` passed, on the on-time reading of the next `LINE_REPORTS`
+        reports (one report may be one of mpv's early ones, up to 35 ms off at 1.5x);
+        meanwhile nothing is measured against it. Followers step alike when they take the
+        speed, and wait for this re-anchor."""
         planned = self._planned_rate
         if planned is not None:
             rate, planned_ms = planned
@@ -156,15 +191,27 @@ class HostAnchorPublisher:
                 return False, None
             return True, None
         settle_until = self._rate_settle_until_ms
-        if settle_until is None:
+        if settle_until is not None:
+            if now_ms < settle_until:
+                self._strays_ms.clear()
+                return True, None
+            self._rate_settle_until_ms = None
+            self._rate_reanchor_due = playing
+        if not self._rate_reanchor_due:
             return False, None
-        if now_ms < settle_until:
-            self._strays_ms.clear()
-            return True, None
-        self._rate_settle_until_ms = None
         if not playing:
+            self._rate_reanchor_due = False
             return False, None
-        return True, self._publish_now(events.SYNC_ANCHOR, sample, now_ms, playing)
+        anchor = self._anchor
+        assert anchor is not None
+        anchored_s = anchor_position(anchor, now_ms)
+        self._strays_ms.append((sample.position_at(now_ms) - anchored_s) * 1000)
+        if len(self._strays_ms) < LINE_REPORTS:
+            return True, None
+        self._rate_reanchor_due = False
+        self._published_at_ms = now_ms
+        position_s = anchored_s + self._line_stray_ms() / 1000
+        return True, self._publish(events.SYNC_ANCHOR, position_s, now_ms, True, sample.speed)
 
     def plan_new_item(self, now_ms: float) -> AnchorUpdate:
         """The room moves to a new queue item: an anchor paused at 0, which the item change
@@ -217,7 +264,8 @@ class HostAnchorPublisher:
         if strayed or now_ms - anchor.at >= self.refresh_ms:
             # Re-anchor where the recent reports agree playback is, not on the last one.
             self._published_at_ms = now_ms
-            position_s = anchored_s + (stray_ms or 0.0) / 1000
+            line_ms = (stray_ms or 0.0) if anchor.rate == 1.0 else self._line_stray_ms()
+            position_s = anchored_s + line_ms / 1000
             return self._publish(events.SYNC_ANCHOR, position_s, now_ms, playing, sample.speed)
         return None
 
@@ -244,10 +292,18 @@ class HostAnchorPublisher:
 
     def _typical_stray_ms(self) -> float | None:
         anchor = self._anchor
-        needed = STRAY_REPORTS if anchor is None or anchor.rate == 1.0 else STRAY_REPORTS_OFF_1X
-        if len(self._strays_ms) < needed:
+        if anchor is None or anchor.rate == 1.0:
+            if len(self._strays_ms) < STRAY_REPORTS:
+                return None
+            return statistics.median(list(self._strays_ms)[-STRAY_REPORTS:])
+        if len(self._strays_ms) < STRAY_REPORTS_OFF_1X:
             return None
-        return statistics.median(list(self._strays_ms)[-needed:])
+        return on_time(self._strays_ms, STRAY_LATE_REPORTS)
+
+    def _line_stray_ms(self) -> float:
+        """Off 1x: where the latest reports place playback, against the anchor (ms)."""
+        latest = list(self._strays_ms)[-LINE_REPORTS:]
+        return on_time(latest, 1) if len(latest) > 1 else latest[0] if latest else 0.0
 
     def _publish_now(
         self, event: AnchorEvent, sample: PlaybackSample, now_ms: float, playing: bool
@@ -269,4 +325,5 @@ class HostAnchorPublisher:
         self._next_seq += 1
         self._anchor = anchor
         self._strays_ms.clear()
+        self._rate_reanchor_due = False
         return AnchorUpdate(event, anchor)

@@ -26,7 +26,9 @@ class Decision:
     `resume_at_ms` (caller's clock) is a scheduled unpause: the driver waits until both the
     seek has landed and that instant has come, then plays. That is how a follower starts on
     the host's frame even though the command reached it late. `pause=True` cancels a
-    resume still scheduled from an earlier decision.
+    resume still scheduled from an earlier decision. `speed_at_ms` (caller's clock) sets
+    `speed` at that instant rather than at once: a change of rate the host scheduled, so the
+    whole room changes speed together; any later decision with a speed replaces it.
     """
 
     pause: bool | None = None
@@ -34,6 +36,7 @@ class Decision:
     speed: float | None = None
     resume_at_ms: float | None = None
     reason: str = ""
+    speed_at_ms: float | None = None
 
     @property
     def is_noop(self) -> bool:

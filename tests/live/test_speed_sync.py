@@ -10,6 +10,8 @@ from hub import RunningHub
 from player.base import PlayerState
 from room.intents import SetSpeed, TogglePlay
 from room.state import Member, RoomState
+from room.sync.anchor import Anchor
+from room.sync.reports import on_time
 from tests.live.harness import WAIT_S, LiveMember, host_and_follower, within
 from tests.live.test_two_members import FRAME_S, player_of, until_within
 
@@ -20,18 +22,40 @@ def bob_row(state: RoomState) -> Member | None:
     return state.member("u-bob")
 
 
+def anchors_of(member: LiveMember) -> Anchor:
+    """The anchor the member last announced as host."""
+    assert member.room.session is not None
+    anchor = member.room.session.playback.anchors.anchor
+    assert anchor is not None
+    return anchor
+
+
+def followed_since(member: LiveMember, seq: int, rate: float) -> bool:
+    """The member follows an anchor of the host's newer than ``seq``, at ``rate``."""
+    assert member.room.session is not None
+    anchor = member.room.session.playback.follower.anchor
+    return anchor is not None and anchor.seq > seq and anchor.rate == rate
+
+
 HOLD_S = 3.0
 """How long the follower must then stay within a frame."""
 WINDOW_S = 1.0
 IN_SYNC_MS = 80.0
 
 
+LATE_REPORTS = 2
+"""Reports a busy machine may stamp late in a second (they look behind)."""
+
+
 def frame_line_s(reports: list[tuple[float, float]], rate: float) -> float:
-    """Where a player's frames sit against the clock: the lowest ``position - rate x stamp``
-    over its reports. Away from 1x mpv reports some frames early, by an amount that ramps
-    up to ~35 ms and resets every ~0.4 s (1.5x, 25 fps, ``ao=null``); its on-time frames
-    form the lower envelope, which a second of reports (two cycles) contains."""
-    return min(position - rate * stamp for stamp, position in reports)
+    """Where a player's frames sit against the clock: the lower envelope of
+    ``position - rate x stamp`` over its reports. Away from 1x mpv reports about every
+    other frame early, by an amount that ramps up to ~35 ms and resets every ~0.4 s (1.5x,
+    25 fps, ``ao=null``); its on-time frames form the lower envelope, which a second of
+    reports (two cycles, ~18 on-time reports at 1.5x) contains. A report stamped late by
+    a busy CPU sits below it, so the lowest ``LATE_REPORTS`` are skipped
+    (``room.sync.reports.on_time``, as the engine reads them)."""
+    return on_time([position - rate * stamp for stamp, position in reports], LATE_REPORTS)
 
 
 async def stays_within(
@@ -84,10 +108,19 @@ async def test_speed_changes_while_playing_keep_the_follower_within_a_frame(
         for rate in (1.5, 0.75):
             changed_at = time.monotonic()
             await ann.submit(SetSpeed(rate))
+            speed_seq = anchors_of(ann).seq
             await within(player_of(ann).wait_for(lambda s, rate=rate: s.speed == rate))
             # The follower plays at the host's rate, give or take its own nudge.
             await within(
                 player_of(bob).wait_for(lambda s, rate=rate: abs(s.speed / rate - 1) <= 0.05)
+            )
+            # mpv's position steps on a change of speed, not by the same amount on every
+            # player; the host re-anchors once its reports settle, and the follower's
+            # correction starts from there (the goal: within a frame 2 s after the change).
+            await within(
+                player_of(bob).wait_for(
+                    lambda _, rate=rate, seq=speed_seq: followed_since(bob, seq, rate)
+                )
             )
             await until_within(ann, bob, FRAME_S, timeout=WAIT_S)
             converged_s = time.monotonic() - changed_at

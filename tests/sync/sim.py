@@ -89,7 +89,10 @@ class SimPlayer:
             self.seeks_applied.append(decision.seek_to_s)
         if decision.speed is not None:
             self.speeds_applied.append(decision.speed)
-            self._pending_speed = (decision.speed, t + self.speed_lag_ms)
+            at = t  # speed_at_ms is on the follower's clock, like resume_at_ms
+            if decision.speed_at_ms is not None:
+                at = max(t, decision.speed_at_ms - local_offset_ms)
+            self._pending_speed = (decision.speed, at + self.speed_lag_ms)
         if decision.resume_at_ms is not None:
             # resume_at is on the follower's clock; convert back to true time.
             self._resume_at = decision.resume_at_ms - local_offset_ms + self.unpause_latency_ms
@@ -162,6 +165,9 @@ class Room:
     t: float = 0.0
     intents: list[object] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
+    _host_rate_change: tuple[float, float] | None = None
+    """A change of rate the host scheduled: (when, rate)."""
+    _host_reanchor_at: float | None = None
 
     def __post_init__(self) -> None:
         rng = random.Random(self.seed)
@@ -195,6 +201,42 @@ class Room:
         self.seq += 1
         self.network.send(self.t, lambda at: self._on_anchor(anchor, at))
 
+    def schedule_rate(
+        self,
+        rate: float,
+        lead_ms: float,
+        host_lag_ms: float = 0.0,
+        reanchor_after_ms: float | None = None,
+    ) -> None:
+        """As our host's `]`/`[` do while playing (`HostAnchorPublisher.plan_speed`): a
+        `speed` anchor on the host's frame `lead_ms` from now at the new rate; the host's
+        line changes rate at that instant, or `host_lag_ms` after it (its player, like the
+        follower's, takes a moment to change speed), and the host re-anchors where it is
+        `reanchor_after_ms` after taking the speed (once its reports settled)."""
+        at = self.t + lead_ms
+        self._host_rate_change = (at + host_lag_ms, rate)
+        if reanchor_after_ms is not None:
+            self._host_reanchor_at = at + host_lag_ms + reanchor_after_ms
+        anchor = Anchor(
+            is_playing=self.host.playing,
+            current_time=self.host.position(at),
+            at=at,
+            seq=self.seq,
+            rate=rate,
+        )
+        self.seq += 1
+        self.network.send(self.t, lambda delivered: self._on_anchor(anchor, delivered))
+
+    def _host_changes_rate(self) -> None:
+        change = self._host_rate_change
+        if change is not None and change[0] <= self.t:
+            self.host.set(change[0])
+            self.host.rate = change[1]
+            self._host_rate_change = None
+        if self._host_reanchor_at is not None and self._host_reanchor_at <= self.t:
+            self._host_reanchor_at = None
+            self.publish()
+
     def _on_anchor(self, anchor: Anchor, at: float) -> None:
         self.player.advance(at)
         decision = self.follower.on_anchor(anchor, self.local(at))
@@ -221,6 +263,7 @@ class Room:
         end = self.t + duration_ms
         while self.t < end:
             self.t += self.step_ms
+            self._host_changes_rate()
             self.network.deliver_due(self.t)
             if self.clock.ping_due(self.local(self.t)):
                 self._ping()

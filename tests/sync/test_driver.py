@@ -115,3 +115,46 @@ async def test_real_time_is_the_default_clock() -> None:
     driver.apply(Decision(resume_at_ms=clock() - 1))
     await settle(driver)
     assert controls.names == ["play"]
+
+
+async def test_a_scheduled_speed_is_set_at_its_instant() -> None:
+    clock = FakeClock()
+    controls = FakeControls(clock)
+    driver = DecisionDriver(controls, clock, sleep=clock.sleep)
+    at = clock() + 90
+    driver.apply(Decision(speed=1.5, speed_at_ms=at))
+    assert controls.calls == []  # not before the room's instant
+    await settle(driver)
+    assert controls.calls == [("speed", 1.5, at)]
+
+
+async def test_a_scheduled_speed_outlives_a_seek() -> None:
+    clock = FakeClock()
+    controls = FakeControls(clock)
+    driver = DecisionDriver(controls, clock, sleep=clock.sleep)
+    driver.apply(Decision(speed=1.5, speed_at_ms=clock() + 90))
+    driver.apply(Decision(pause=True, seek_to_s=4.0))  # e.g. the host's own seek meanwhile
+    await settle(driver)
+    assert [value for name, value, _ in controls.calls if name == "speed"] == [1.5]
+
+
+async def test_a_newer_speed_replaces_a_scheduled_one() -> None:
+    clock = FakeClock()
+    clock.release.clear()
+    controls = FakeControls(clock)
+    driver = DecisionDriver(controls, clock, sleep=clock.sleep)
+    driver.apply(Decision(speed=1.5, speed_at_ms=clock() + 90))
+    async with asyncio.timeout(10):
+        await clock.sleeping.wait()
+    driver.apply(Decision(speed=0.75))  # at once, and the scheduled one is off
+    clock.release.set()
+    await settle(driver)
+    assert [value for name, value, _ in controls.calls if name == "speed"] == [0.75]
+
+
+async def test_a_scheduled_speed_already_due_is_set_at_once() -> None:
+    clock = FakeClock()
+    controls = FakeControls(clock)
+    driver = DecisionDriver(controls, clock, sleep=clock.sleep)
+    driver.apply(Decision(speed=2.0, speed_at_ms=clock() - 5))
+    assert controls.calls == [("speed", 2.0, clock())]

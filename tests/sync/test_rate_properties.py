@@ -7,7 +7,7 @@ target at any rate, not overshoot at 1.5x or stop short at 0.75x.
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from room.sync.policy import max_nudge
@@ -118,4 +118,56 @@ def test_a_rate_change_while_playing_is_within_a_frame_in_two_seconds(
     worst = _within_frame_from(room, 2000 - SETTINGS.settle_ms, 3000)
     assert worst <= FRAME_MS, f"{first_rate}x -> {second_rate}x: {worst:.1f} ms off after 2 s"
     assert abs(room.player.speed / second_rate - 1.0) <= max_nudge(SETTINGS, second_rate) + 1e-9
+    assert room.intents == []
+
+
+@FAST
+@given(
+    skews,
+    room_latencies,
+    room_jitters,
+    st.sampled_from([0.5, 0.75, 1.0, 1.5, 2.0]),
+    st.sampled_from([0.5, 0.75, 1.0, 1.5, 2.0]),
+    rate_lags,
+    rate_lags,
+    st.floats(min_value=0, max_value=300),
+    seeds,
+)
+def test_a_scheduled_rate_change_keeps_the_follower_within_a_frame(
+    skew: float,
+    latency: float,
+    jitter: float,
+    first_rate: float,
+    second_rate: float,
+    speed_lag: float,
+    host_speed_lag: float,
+    slower_members_ms: float,
+    seed: int,
+) -> None:
+    """The host schedules the change one start lead ahead (its slowest member's one-way
+    latency plus a margin) and everyone changes rate at that instant: nobody plays on at
+    the old rate for a trip, so even 2x -> 0.5x (which, heard a trip late, starts 120 ms
+    off and is not nudged away in 2 s at 0.5x) is off by no more than the player's own lag
+    in taking the speed and the clock estimate's error, and within a frame after 2 s."""
+    room = make_room(skew, latency, jitter, 30, speed_lag, seed)
+    # The lead is the slowest member's: this follower may hear of the change well ahead.
+    lead_ms = latency + jitter + SETTINGS.start_margin_ms + slower_members_ms
+    assume(first_rate != second_rate)
+    room.run(2000)
+    room.publish(position=100.0, playing=True, rate=first_rate)
+    room.run(6000)  # started on frame, and any nudge after the start is over
+    for rate in (second_rate, first_rate):
+        before = room.host.rate
+        # The host re-anchors `settle_ms` after taking the speed, once 8 reports are in.
+        room.schedule_rate(rate, lead_ms, host_speed_lag, SETTINGS.settle_ms + 8 * 40 / rate)
+        # What is left: the two players' different moments to take the speed, the
+        # simulation's step and the clock error.
+        own_lag_ms = (abs(speed_lag - host_speed_lag) + room.step_ms) * abs(rate - before)
+        bound_ms = own_lag_ms + clock_error_bound_ms(jitter) * max(rate, before)
+        bound_ms += SETTINGS.dead_zone_ms + 2  # drift under the dead zone is left alone
+        worst = _within_frame_from(room, 0, 2000)
+        assert worst <= bound_ms, f"{before}x -> {rate}x: {worst:.1f} ms off at worst"
+        worst = _within_frame_from(room, 0, 2000)
+        assert worst <= FRAME_MS, f"{before}x -> {rate}x: {worst:.1f} ms off after 2 s"
+    assert not room.player.seeks_applied[1:], "seeked for a change of rate"
     assert room.intents == []
