@@ -159,7 +159,14 @@ class RoomSession:
             ctx, self.playback, self.host, self.budget, publisher=publisher, data=data
         )
         self.following = HostFollowing(ctx, self.playback, self.host, name_of=self._name_of)
-        self.clock_sync = ClockSyncer(ctx, self.host, estimator, self.budget, lead=lead)
+        self.clock_sync = ClockSyncer(
+            ctx,
+            self.host,
+            estimator,
+            self.budget,
+            lead=lead,
+            heartbeat_due=self.roster.heartbeat_due,
+        )
         self.comments = Comments(ctx, self.playback, data)
         self.queue = RoomQueue(
             ctx,

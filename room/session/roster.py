@@ -364,9 +364,6 @@ class Roster:
                     continue
                 else:
                     wait_s = self.budget.send_wait_s(now, keep=KEPT_FOR_CHANGES)
-                    stretched_in_s = self._stretched_s() - now
-                    if stretched_in_s > 0:  # then it may spend the send kept for changes
-                        wait_s = min(wait_s, stretched_in_s)
                     beat_at = now + max(MIN_WAIT_S, wait_s)
             if change_at is not None:  # known already: no sample can bring it sooner
                 await clock.sleep(max(MIN_WAIT_S, min(beat_at, change_at) - now))
@@ -389,17 +386,17 @@ class Roster:
         return min(latest_s - now_s, BUSY_RETRY_S, busy_for_s + jitter(BUSY_SPREAD_S))
 
     def _send_routine(self, now_s: float) -> bool:
-        """Pay for a routine heartbeat: from our bucket, keeping a send for changes, or, once
-        it is ``BUSY_STRETCH`` of an interval late, with the send kept for changes too. A
-        heartbeat that gave way to a busy room would otherwise find its bucket spent
-        meanwhile (a clock ping goes in the busy room's first quiet moment) and wait a whole
-        share more: in a room of 50 gathering, 56 s, and every list showed it stale. It never
-        borrows as a change does: a member whose changes spent its bucket (buffering on and
-        off) has told the room more than a heartbeat would, and borrowing there left its next
-        change to wait for the room's slack, 2 s later."""
-        if self.budget.try_send(now_s, keep=KEPT_FOR_CHANGES):
-            return True
-        return now_s >= self._stretched_s() and self.budget.try_send(now_s)
+        """Pay for a routine heartbeat from our bucket, keeping a send for changes. (Letting
+        a heartbeat late past its stretch spend that send, or borrow as a change does, left a
+        member whose changes had spent its bucket, buffering on and off, to tell its next
+        change on the room's slack 2 s later, or not within the room_scale run at all.)"""
+        return self.budget.try_send(now_s, keep=KEPT_FOR_CHANGES)
+
+    def heartbeat_due(self) -> bool:
+        """Our routine heartbeat is due and has not gone yet (the budget or a busy room holds
+        it): a clock ping due meanwhile waits to ride on it."""
+        due_s = self._last_beat_s + self._interval_s() + self._phase_s
+        return self.ctx.clock.monotonic_s() >= due_s
 
     def _stretched_s(self) -> float:
         """When a routine heartbeat stops giving way to a busy room."""
