@@ -340,7 +340,7 @@ class Roster:
         clock = self.ctx.clock
         while True:
             now = clock.monotonic_s()
-            beat_at = self._last_beat_s + self._interval_s() + self._phase_s
+            beat_at = self._beat_due_s()
             change_at = self._change_due_s(now)
             if change_at is not None and change_at <= now:
                 if self.budget.try_send_change(now):
@@ -395,12 +395,15 @@ class Roster:
     def heartbeat_due(self) -> bool:
         """Our routine heartbeat is due and has not gone yet (the budget or a busy room holds
         it): a clock ping due meanwhile waits to ride on it."""
-        due_s = self._last_beat_s + self._interval_s() + self._phase_s
-        return self.ctx.clock.monotonic_s() >= due_s
+        return self.ctx.clock.monotonic_s() >= self._beat_due_s()
+
+    def _beat_due_s(self) -> float:
+        """When our next routine heartbeat is due."""
+        return self._last_beat_s + self._interval_s() + self._phase_s
 
     def _stretched_s(self) -> float:
         """When a routine heartbeat stops giving way to a busy room."""
-        return self._last_beat_s + self._phase_s + self._interval_s() * (1 + BUSY_STRETCH)
+        return self._beat_due_s() + self._interval_s() * BUSY_STRETCH
 
     def _interval_s(self) -> float:
         """Our routine heartbeat's interval: the budget's, up to ``INTERVAL_SPREAD`` longer."""
