@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import statistics
+from typing import Any
 
 from harness import fmt, percentile
 
@@ -228,14 +229,7 @@ def report(run: dict[str, object]) -> dict[str, object]:
             f"speed phase 1x -> 1.5x -> 0.75x -> 1x, |drift| from {SPEED_SETTLED_S:g} s after "
             f"each change (ms; measurement noise p95 {fmt(speed['measurement_noise_p95_ms'])}):"
         )
-        print(f"{'':10}{'p50':>8}{'p95':>8}{'max':>8}{'conv max':>10}  p95 by rate")
-        for group in GROUPS:
-            r = speed[group]
-            by_rate = ", ".join(f"{k}x {fmt(v)}" for k, v in r["drift_p95_ms_by_rate"].items())
-            print(
-                f"{group:10}{fmt(r['drift_p50_ms']):>8}{fmt(r['drift_p95_ms']):>8}"
-                f"{fmt(r['drift_max_ms']):>8}{fmt(r['converge_s'], 2):>10}  {by_rate}"
-            )
+        print_speed_table(speed)
     summary: dict[str, object] = {}
     for group in GROUPS:
         prefix = "" if group == "ours" else f"{group}_"
@@ -253,16 +247,21 @@ def report(run: dict[str, object]) -> dict[str, object]:
     on_time = run.get("speed_on_time")
     if isinstance(on_time, dict):
         print("the same on each player's on-time reports (OnTimeLine):")
-        print(f"{'':10}{'p50':>8}{'p95':>8}{'max':>8}{'conv max':>10}  p95 by rate")
-        for group in GROUPS:
-            r = on_time[group]
-            by_rate = ", ".join(f"{k}x {fmt(v)}" for k, v in r["drift_p95_ms_by_rate"].items())
-            print(
-                f"{group:10}{fmt(r['drift_p50_ms']):>8}{fmt(r['drift_p95_ms']):>8}"
-                f"{fmt(r['drift_max_ms']):>8}{fmt(r['converge_s'], 2):>10}  {by_rate}"
-            )
+        print_speed_table(on_time)
         summary.update(speed_summary(on_time, infix="on_time_"))
     return summary
+
+
+def print_speed_table(phase: dict[str, Any]) -> None:
+    """One table of a speed phase's figures, a row per group (latest or on-time reports)."""
+    print(f"{'':10}{'p50':>8}{'p95':>8}{'max':>8}{'conv max':>10}  p95 by rate")
+    for group in GROUPS:
+        r = phase[group]
+        by_rate = ", ".join(f"{k}x {fmt(v)}" for k, v in r["drift_p95_ms_by_rate"].items())
+        print(
+            f"{group:10}{fmt(r['drift_p50_ms']):>8}{fmt(r['drift_p95_ms']):>8}"
+            f"{fmt(r['drift_max_ms']):>8}{fmt(r['converge_s'], 2):>10}  {by_rate}"
+        )
 
 
 def speed_summary(speed: dict[str, object], infix: str = "") -> dict[str, object]:

@@ -311,28 +311,12 @@ class Recorder:
                 position = state.position_now(instant)
                 if position is None:
                     continue
+                who = (instant, member.group, member.index)
+                playing = (not host_state.paused, not state.paused and not state.seeking)
                 on_time = self.lines[id(member.player)].position_now(state, instant)
                 if on_time is not None and host_on_time is not None:
-                    self.on_time_rows.append(
-                        (
-                            instant,
-                            member.group,
-                            member.index,
-                            (on_time - host_on_time) * 1000,
-                            not host_state.paused,
-                            not state.paused and not state.seeking,
-                        )
-                    )
-                self.rows.append(
-                    (
-                        instant,
-                        member.group,
-                        member.index,
-                        (position - host_position) * 1000,
-                        not host_state.paused,
-                        not state.paused and not state.seeking,
-                    )
-                )
+                    self.on_time_rows.append((*who, (on_time - host_on_time) * 1000, *playing))
+                self.rows.append((*who, (position - host_position) * 1000, *playing))
 
 
 async def scenario(
