@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -114,12 +114,18 @@ async def host_and_follower(
     try:
         await ann.joined()
         await bob.joined()
-        await ann.submit(ClaimHost())
-        await bob.until(lambda s: s.host is not None and s.host.user_id == "u-ann")
+        await claim_host(ann, [bob])
         yield ann, bob
     finally:
         await bob.stop()
         await ann.stop()
+
+
+async def claim_host(host: LiveMember, followers: Iterable[LiveMember]) -> None:
+    """``host`` claims the host role, and every one of ``followers`` comes to see it."""
+    await host.submit(ClaimHost())
+    for follower in followers:
+        await follower.until(lambda s: s.host is not None and s.host.user_id == host.user_id)
 
 
 async def start_member(

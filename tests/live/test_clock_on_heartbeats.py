@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from hub import RunningHub
-from room.intents import ClaimHost
-from tests.live.harness import LiveMember, start_browser, start_member, within
+from tests.live.harness import LiveMember, claim_host, start_browser, start_member, within
 
 TIGHT = {"presence": {"room_messages_per_s": 8.0}}
 """Four members on 8 messages a second: heartbeats take most of each share."""
@@ -34,9 +33,7 @@ async def test_followers_warm_up_on_heartbeats_to_the_hosts_clock(hub: RunningHu
     try:
         for member in members:
             await member.joined()
-        await ann.submit(ClaimHost())
-        for follower in followers:
-            await follower.until(lambda s: s.host is not None and s.host.user_id == "u-ann")
+        await claim_host(ann, followers)
 
         for follower in followers:
             await browser.heard(pinged_on_a_heartbeat(follower.user_id))

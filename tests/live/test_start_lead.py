@@ -9,8 +9,8 @@ import time
 import pytest
 
 from hub import RunningHub
-from room.intents import ClaimHost, TogglePlay
-from tests.live.harness import LiveMember, start_member, within
+from room.intents import TogglePlay
+from tests.live.harness import LiveMember, claim_host, start_member, within
 
 FRAME_S = 0.040
 
@@ -31,9 +31,7 @@ async def test_space_starts_two_real_followers_on_the_hosts_frame(hub: RunningHu
     try:
         for member in members:
             await member.joined()
-        await ann.submit(ClaimHost())
-        for follower in followers:
-            await follower.until(lambda s: s.host is not None and s.host.user_id == "u-ann")
+        await claim_host(ann, followers)
         session = ann.room.session
         assert session is not None
         # Both followers have measured their trips and told the host in a ping.
