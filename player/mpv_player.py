@@ -211,9 +211,14 @@ class MpvPlayer:
             self._file_pending = True
             self._error = None
             self._source = source
-            # Forget the old file's values; pause and speed carry over (mpv keeps them too).
+            # Forget the old file's values; speed carries over (mpv keeps it too).
             for name in ("time-pos", "duration", "eof-reached", "seeking", "paused-for-cache"):
                 self._raw.pop(name, None)
+            # And say the pause we are about to set: mpv's observer confirms it later, and a
+            # state delivered before that (at the end of a playing file, where keep-open does
+            # not pause) said "playing from 0" while the new file opened paused; a host
+            # announced that start, and a follower played the next queue item early.
+            self._raw["pause"] = paused
             for name in CHAPTER_PROPERTIES:
                 self._raw.pop(name, None)
             restarts_before = self._restarts

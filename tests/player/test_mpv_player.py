@@ -14,7 +14,7 @@ from player.base import PlayerState
 from player.errors import LibmpvMissingError, MediaLoadError, MediaNotFoundError
 from player.mpv_player import MpvPlayer, import_mpv
 from player.settings import PlayerSettings
-from player.sources import demo_source
+from player.sources import demo_source, render_demo_file
 from tests.player.conftest import DEMO_FPS, seek_within, wait_within
 
 FRAME_S = 1 / DEMO_FPS
@@ -259,3 +259,24 @@ async def test_loading_another_file_keeps_playing_state(player: MpvPlayer, demo_
     await player.load(str(demo_file), paused=False)
     state = await wait_within(player, lambda s: (s.position or 0) > 0.1)
     assert not state.paused
+
+
+async def test_a_file_opened_paused_is_never_reported_playing(
+    player: MpvPlayer, tmp_path: Path
+) -> None:
+    """At the end of a playing file (keep-open stops there without pausing) the next file
+    opens paused: no state of it may say "playing" before mpv confirms the pause. The race
+    is mpv's observer against our own delivery, so it is tried a few times."""
+    short = render_demo_file(tmp_path / "short-160x90-0.4s.mkv", duration_s=0.4, size="160x90")
+    following = str(short.with_name("next-160x90.mkv"))
+    short.with_name("next-160x90.mkv").write_bytes(short.read_bytes())
+    playing_states: list[PlayerState] = []
+    player.add_listener(
+        lambda s: playing_states.append(s) if s.source == following and not s.paused else None
+    )
+    for _ in range(6):
+        await player.load(str(short), paused=False)
+        await wait_within(player, lambda s: s.eof)
+        await player.load(following, paused=True)
+        assert player.state.paused
+        assert playing_states == []
