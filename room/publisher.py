@@ -75,13 +75,27 @@ def kind_of(fields: PresenceFields) -> Kind:
     return kind(fields.is_host, fields.is_synced, fields.buffering)
 
 
+def as_news(told: Kind, now: Kind) -> Kind:
+    """``now`` as news for a room that last heard ``told``. While we buffer, as the room
+    heard, our sync verdict is none: every list shows "buffering" whatever it is
+    (``room.members.sync_status``). A buffering player measures no drift, so its verdict
+    goes stale within the spell (5 s after the last measurement, often a seek's settling
+    before the spell) and reads "off"; told then, it spent the send the spell's end needed,
+    and in rooms of 16 and 25 the end reached the lists 2 s late, or not at all
+    (room_scale). The spell's end tells the verdict of the moment."""
+    if told[2] and now[2]:
+        return (now[0], told[1], now[2])
+    return now
+
+
 def changed_in_kind(tracked: PresenceFields, fields: PresenceFields) -> bool:
-    """Whether ``fields`` differ in kind from what presence last said. A newcomer's first
-    sync verdict is no news for presence: it tracked on joining with none, and a room whose
-    every newcomer re-tracked a second later, on getting in sync, paid for each join twice
-    (a track costs one presence event per member: N^2/2 for a room gathering, doubled). Its
-    heartbeat tells the verdict at once, and the member list takes the fresher of the two."""
-    before, after = kind_of(tracked), kind_of(fields)
+    """Whether ``fields`` differ in kind from what presence last said (``as_news``). A
+    newcomer's first sync verdict is no news for presence: it tracked on joining with none,
+    and a room whose every newcomer re-tracked a second later, on getting in sync, paid for
+    each join twice (a track costs one presence event per member: N^2/2 for a room
+    gathering, doubled). Its heartbeat tells the verdict at once, and the member list takes
+    the fresher of the two."""
+    before, after = kind_of(tracked), as_news(kind_of(tracked), kind_of(fields))
     if tracked.is_synced is None:
         before = (before[0], after[1], before[2])
     return before != after or changed_readiness(tracked, fields)

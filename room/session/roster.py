@@ -21,7 +21,7 @@ from room import events
 from room.member_drift import OffReason
 from room.members import merge_members, presence_members
 from room.notices import joined_notice, left_notice
-from room.publisher import Kind, PresencePublisher, kind, kind_of
+from room.publisher import Kind, PresencePublisher, as_news, kind, kind_of
 from room.queue.waiting import Readiness
 from room.roomdata import RoomData
 from room.session.budget import (
@@ -311,6 +311,11 @@ class Roster:
     def _kind_now(self) -> Kind:
         return kind(self._host.is_host, self._playback.is_synced(), self._playback.buffering)
 
+    def _news_kind(self) -> Kind:
+        """Our kind as news for the room (``as_news``: a verdict is none while we buffer)."""
+        now, sent = self._kind_now(), self._sent_kind
+        return now if sent is None else as_news(sent, now)
+
     def _kind_unsent(self) -> bool:
         """Our state differs in kind from what the room last heard from us (before our first
         heartbeat: we have news for the room's lists, a sync verdict, a buffering spell, the
@@ -321,12 +326,12 @@ class Roster:
             readiness, _ = self.readiness()
             held_up = readiness not in (None, Readiness.READY)
             return is_host or synced is not None or buffering or held_up
-        return self._kind_now() != self._sent_kind or self.readiness() != self._sent_readiness
+        return self._news_kind() != self._sent_kind or self.readiness() != self._sent_readiness
 
     def _only_verdict_changed(self) -> bool:
         """All that changed since we last told the room is a sync verdict it already had
         (a first verdict is news: the room has none yet)."""
-        sent, now = self._sent_kind, self._kind_now()
+        sent, now = self._sent_kind, self._news_kind()
         if sent is None or sent[1] is None or now[1] is None:
             return False
         same_readiness = self.readiness() == self._sent_readiness

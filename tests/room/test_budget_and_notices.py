@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from room.notices import MAX_QUEUED, NoticeThrottle, playback_notice
-from room.publisher import SAFETY_MARGIN_S, PresenceBudget, PresencePublisher
+from room.publisher import SAFETY_MARGIN_S, Kind, PresenceBudget, PresencePublisher, as_news
 from room.wire import PresenceFields
 
 
@@ -118,6 +119,33 @@ def test_a_newcomers_first_sync_verdict_is_no_change_for_presence() -> None:
     assert not publisher.should_track(_fields(is_synced=False), 2.0)
     assert publisher.should_track(_fields(is_synced=True, buffering=True), 3.0)
     assert publisher.should_track(_fields(is_synced=False), 4.0), "synced to off is news"
+
+
+@pytest.mark.parametrize(
+    ("told", "now", "news"),
+    [
+        # (is_host, is_synced, buffering): a verdict that changed while we buffer is none
+        ((False, True, True), (False, False, True), (False, True, True)),
+        ((False, False, True), (False, None, True), (False, False, True)),
+        # the spell's end (or its start) tells the verdict of the moment
+        ((False, True, True), (False, False, False), (False, False, False)),
+        ((False, True, False), (False, False, True), (False, False, True)),
+        # not buffering: a verdict is news as ever; the host's role always is
+        ((False, True, False), (False, False, False), (False, False, False)),
+        ((False, True, True), (True, False, True), (True, True, True)),
+    ],
+)
+def test_a_verdict_is_no_news_while_buffering(told: Kind, now: Kind, news: Kind) -> None:
+    assert as_news(told, now) == news
+
+
+def test_a_verdict_that_changes_while_buffering_does_not_retrack_presence() -> None:
+    """Every list shows a buffering member as buffering, whatever its verdict."""
+    publisher = PresencePublisher(PresenceBudget(calls=5, window_s=30.0), refresh_s=300.0)
+    assert publisher.should_track(_fields(is_synced=True), 0.0)
+    assert publisher.should_track(_fields(is_synced=True, buffering=True), 1.0)
+    assert not publisher.should_track(_fields(is_synced=False, buffering=True), 4.0)
+    assert publisher.should_track(_fields(is_synced=False), 5.0), "the spell's end is news"
 
 
 def test_a_busy_room_holds_changes_but_never_the_first_track() -> None:

@@ -53,6 +53,37 @@ async def test_the_end_of_a_short_buffering_spell_is_told_at_once_in_a_room_of_5
     await room.stop()
 
 
+async def test_a_verdict_that_goes_stale_while_buffering_costs_no_send(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A buffering player measures no drift, so its verdict goes stale within the spell and
+    reads "off". Every list shows "buffering" whatever the verdict: telling the flip spent
+    the send the spell's end needed (room_scale: ends 2 s late at 16, never at 25)."""
+    room = Room("f99")
+    await room.start()
+    host = {"is_host": True, "host_since": 5}
+    roomful_of_16 = presence(member("host", **host), member("f99"), *others(15))
+    verdict: list[bool | None] = [True]
+    monkeypatch.setattr(room.session.playback, "is_synced", lambda: verdict[0])
+    room.session.on_presence(roomful_of_16)
+    room.session.on_player_sample(playing_at(10.0, room.clock))
+    await room.clock.advance(30.0)
+    room.session.on_player_sample(buffering_at(40.0, room, True))
+    await room.clock.advance(0.5)
+    beats = room.link.events("heartbeat")
+    assert beats[-1]["buffering"] is True and beats[-1]["is_synced"] is True
+    told = len(beats)
+    verdict[0] = False  # stale
+    room.session.on_presence(roomful_of_16)  # anything that wakes the roster
+    await room.clock.advance(3.0)  # past the verdict's settling, short of an interval (7 s)
+    assert len(room.link.events("heartbeat")) == told, "a verdict under buffering is no news"
+    room.session.on_player_sample(buffering_at(40.0, room, False))
+    await room.clock.advance(0.5)
+    end = room.link.events("heartbeat")[-1]
+    assert end["buffering"] is False and end["is_synced"] is False, "the end tells it"
+    await room.stop()
+
+
 async def test_a_change_undone_within_the_coalescing_costs_nothing() -> None:
     room = Room("alice")
     await room.start()
