@@ -99,6 +99,8 @@ ACTION_CYCLE = ("seek", "seek", "pause", "play")
 PROBE_BUFFER_S = 4.0
 PROBE_DELAY_S = 3.0
 SETTLE_AFTER_ACTION_S = 2.0
+CHANGE_GRACE_S = 10.0
+"""After the measured time, how long the lists have to show the probe's last change."""
 SAMPLE_S = 1.0
 GATHERED_AFTER = int(60 / SAMPLE_S)
 """Samples into the measured time after which the counter's minute holds no join."""
@@ -484,6 +486,16 @@ async def run_room(cfg: dict[str, Any]) -> dict[str, Any]:
             if m is not host and not probed(m, instant) and at is not None and host_at is not None:
                 final_drift.append(abs(at - host_at) * 1000)
         cutoffs = sum(len(m.cutoffs) for m in members) - cutoffs_before
+        # A probe change of the measured time's last moments gets its time to show: it is
+        # not "never" for want of it (the room of 25's last buffering end came 0.6 s before
+        # the end and was every list's "never"). An earlier one is: the next replaced it.
+        if probe.active is not None:
+            number = probe.active[0]
+            watchers = [m for m in members if m.user_id != probe.target]
+            with contextlib.suppress(TimeoutError):
+                await until(
+                    changed, lambda: all(number in m.probe_seen for m in watchers), CHANGE_GRACE_S
+                )
         # State changes: per change, each other member's delay (never seen: infinite).
         visible: list[float] = []
         visible_start: list[float] = []
@@ -574,7 +586,9 @@ def room_main(cfg_json: str) -> None:
 # The run: every room at once, each in its own process
 # --------------------------------------------------------------------------------------------
 def room_plan(args: argparse.Namespace) -> list[dict[str, Any]]:
-    def room(size: int, join_s: float, *, baseline: bool = False, burst: bool = False) -> dict:
+    def room(
+        size: int, join_s: float, *, baseline: bool = False, burst: bool = False
+    ) -> dict[str, Any]:
         label = "burst" if burst else ("naive" if baseline else "ours")
         return {
             "name": f"{label}{size}",
@@ -657,12 +671,11 @@ def report(rooms: list[dict[str, Any]], other_load: float, run_s: float) -> dict
     at50 = next((r for r in ours if r["size"] == 50), None)
 
     def worst(key: str, scale: float = 1.0) -> float | None:
-        values = [r[key]["p95_ms"] for r in ours]
-        if not values:
-            return None
-        if any(v is None for v in values):
+        values: list[float | None] = [r[key]["p95_ms"] for r in ours]
+        known = [v for v in values if v is not None]
+        if not values or len(known) < len(values):
             return None  # some change never became visible
-        return round(max(values) / scale, 2)
+        return round(max(known) / scale, 2)
 
     print(
         f"other processes used {other_load:.0f}% of a core meanwhile; run took {run_s:.0f} s. "
