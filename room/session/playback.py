@@ -106,6 +106,9 @@ class LocalPlayback:
         self.host_action_wall_ms: int | None = None
         """When the host last played, paused or seeked (our wall clock, ms): a follower's
         report from before then is no longer where the follower is."""
+        self.on_new_timeline: Callable[[], None] = lambda: None
+        """Called when the host's timeline as we know it changes (an anchor followed, or
+        sent as host): the member list, which shows members in sync on it, redraws."""
 
     # --- what the roster and comments read ----------------------------------------------
 
@@ -221,6 +224,7 @@ class LocalPlayback:
         if host_action:
             self.host_action_wall_ms = self.ctx.clock.wall_ms()
         self.driver.apply(self.follower.on_anchor(anchor, now, host_action=host_action))
+        self.on_new_timeline()
 
     def resync(self) -> None:
         """Bring the player back onto the host's timeline (after it loaded new media)."""
@@ -370,6 +374,7 @@ class LocalPlayback:
         }
         if update.event in events.WEB_PLAYBACK_EVENTS:
             self.host_action_wall_ms = sent_at
+        self.on_new_timeline()
         try:
             await self.ctx.link.send(update.event, payload)
         finally:

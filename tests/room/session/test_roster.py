@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
+
 from room.intents import ClaimHost, TogglePlay
 from room.session.budget import BudgetSettings
 from room.session.roster import INTERVAL_SPREAD, PHASE_SPREAD
 from room.state import SyncStatus
-from tests.room.session.fakes import Room, member, paused_at, playing_at, presence
+from tests.room.session.fakes import (
+    Room,
+    answer_clock_pings,
+    member,
+    paused_at,
+    playing_at,
+    presence,
+)
 
 
 async def test_a_heartbeat_goes_out_every_interval_with_our_position() -> None:
@@ -189,4 +198,38 @@ async def test_a_newcomer_does_not_say_it_is_in_sync_before_it_knows_who_hosts()
     )
     await room.clock.advance(1.0)
     assert room.session.playback.is_synced() is None, "a host, and no anchor from it yet"
+    await room.stop()
+
+
+async def test_the_list_moves_onto_the_hosts_new_anchor_at_once() -> None:
+    """Members in sync are shown on the host's timeline. When the host re-anchors (its own
+    seek landed 0.4 s after the start it announced, so the room starts 0.4 s later), the
+    list shows them on the new line at once, not at its next redraw up to a second later
+    (room_scale saw whole lists 0.4 s off in rooms of 25 after seeks)."""
+    room = Room("f")
+    await room.start()
+    room.session.on_presence(
+        presence(member("host", is_host=True, host_since=1), member("f"), member("bob"))
+    )
+    room.session.on_player_sample(paused_at(30.0, room.clock))
+    await room.clock.advance(0)
+    answer_clock_pings(room)  # at once: our clock is the host's (one fake clock for both)
+    await room.clock.advance(0.1)
+    host = {"user_id": "host", "username": "H", "is_playing": True, "current_time": 30.0}
+    start_ms = room.clock.monotonic_ms()
+    room.session.on_broadcast("play", {**host, "at": start_ms, "seq": 1})
+    room.session.on_broadcast(
+        "heartbeat",
+        {**member("bob"), "is_synced": True, "is_playing": True, "current_time": 30.0},
+    )
+    await room.clock.advance(0.5)
+    room.session.on_broadcast("sync_anchor", {**host, "at": start_ms + 400, "seq": 2})
+    await room.clock.advance(0)
+    state = room.state
+    assert state.members_as_of_ms is not None
+    bob = next(m for m in state.members if m.user_id == "bob")
+    assert bob.sync is SyncStatus.SYNCED and bob.is_playing
+    as_of_ms = room.clock.monotonic_ms() - (room.clock.wall_ms() - state.members_as_of_ms)
+    on_the_new_line = 30.0 + (as_of_ms - (start_ms + 400)) / 1000
+    assert bob.position_at(state.members_as_of_ms) == pytest.approx(on_the_new_line, abs=0.01)
     await room.stop()
