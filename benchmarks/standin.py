@@ -7,7 +7,8 @@ small file with a keyframe a second takes libmpv), and it reports `player.base.P
 as the adapter does: on every command, when a seek lands (`restarts` + 1), and every 100 ms
 while it plays (as libmpv's `time-pos` observer does for a 10 fps file). `set_buffering`
 stops its clock and reports `buffering`, as libmpv's paused-for-cache does once debounced.
-`position_at` is where it really is at any instant (what a measurement compares with).
+`position_at` is where it really is, or was, at any instant of the last `HISTORY_S` (what a
+measurement compares with).
 
 `StandInRoom` is the app's own `LiveRoom` (backend, room tables, outbox, link, session,
 budgets) with this player instead of libmpv. Used by benchmarks/room_scale.py and
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,9 @@ from tui.live import LiveRoom
 MEDIA_S = 900.0
 REPORT_S = 0.1
 SEEK_S = (0.020, 0.060)
+HISTORY_S = 30.0
+"""How far back `position_at` answers: a member list is as of its last redraw, up to a
+second old, and is compared with where the player was then."""
 
 
 def now() -> float:
@@ -57,6 +62,10 @@ class StandInPlayer:
         self._seek_task: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._closed = False
+        self._stretches: deque[tuple[float, float, float, bool]] = deque()
+        """Playback since ``HISTORY_S`` ago, one stretch per change: (from, position, speed,
+        advancing), oldest first."""
+        self._mark()
 
     @property
     def state(self) -> PlayerState:
@@ -67,11 +76,25 @@ class StandInPlayer:
         return not (self._paused or self._seeking or self._buffering)
 
     def position_at(self, instant: float) -> float:
-        """Where playback really is at monotonic `instant` (not before the last change)."""
-        if not self.advancing:
-            return self._position
-        moved = self._position + max(0.0, instant - self._position_at) * self._speed
-        return min(self._duration, moved)
+        """Where playback really is, or was, at monotonic `instant`. (Only the newest stretch
+        was kept before: a list redrawn before a speed nudge or a seek was compared with
+        where the player stood at that change, and room_scale counted the list off by the
+        time between the two, up to a second.)"""
+        start, position, speed, advancing = self._stretches[0]
+        for stretch in reversed(self._stretches):
+            if stretch[0] <= instant:
+                start, position, speed, advancing = stretch
+                break
+        if not advancing:
+            return position
+        return min(self._duration, position + max(0.0, instant - start) * speed)
+
+    def _mark(self) -> None:
+        """A new stretch of playback begins at ``_position_at`` (after any change)."""
+        stamp = self._position_at
+        self._stretches.append((stamp, self._position, self._speed, self.advancing))
+        while len(self._stretches) > 1 and self._stretches[1][0] < stamp - HISTORY_S:
+            self._stretches.popleft()
 
     def _fold(self) -> None:
         stamp = now()
@@ -128,6 +151,7 @@ class StandInPlayer:
         self._source, self._paused = source, paused
         self._position, self._position_at = 0.0, now()
         self._restarts += 1
+        self._mark()
         if self._ticker is None or self._ticker.done():  # one ticker whatever it plays
             self._ticker = asyncio.get_running_loop().create_task(self._tick())
         self._publish()
@@ -135,27 +159,32 @@ class StandInPlayer:
     def play(self) -> None:
         self._fold()
         self._paused = False
+        self._mark()
         self._publish()
 
     def pause(self) -> None:
         self._fold()
         self._paused = True
+        self._mark()
         self._publish()
 
     def set_speed(self, speed: float) -> None:
         self._fold()
         self._speed = speed
+        self._mark()
         self._publish()
 
     def set_buffering(self, buffering: bool) -> None:
         """The network stalls (or recovers): the clock stops while buffering."""
         self._fold()
         self._buffering = buffering
+        self._mark()
         self._publish()
 
     def seek(self, position: float) -> None:
         self._fold()
         self._seeking = True
+        self._mark()
         if self._seek_task is not None:
             self._seek_task.cancel()
         target = min(self._duration, max(0.0, position))
@@ -167,6 +196,7 @@ class StandInPlayer:
         self._position, self._position_at = target, now()
         self._seeking = False
         self._restarts += 1
+        self._mark()
         self._publish()
 
     async def seek_and_wait(self, position: float) -> PlayerState:
