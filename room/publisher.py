@@ -80,9 +80,9 @@ def as_news(told: Kind, now: Kind) -> Kind:
     heard, our sync verdict is none: every list shows "buffering" whatever it is
     (``room.members.sync_status``). A buffering player measures no drift, so its verdict
     goes stale within the spell (5 s after the last measurement, often a seek's settling
-    before the spell) and reads "off"; told then, it spent the send the spell's end needed,
-    and in rooms of 16 and 25 the end reached the lists 2 s late, or not at all
-    (room_scale). The spell's end tells the verdict of the moment."""
+    before the spell) and reads "off"; told then, it could spend the send the spell's end
+    needed (room_scale's room of 16 saw ends reach some lists 2 s late). The spell's end
+    tells the verdict of the moment."""
     if told[2] and now[2]:
         return (now[0], told[1], now[2])
     return now

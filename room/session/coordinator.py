@@ -159,8 +159,8 @@ class RoomSession:
             ctx, self.playback, self.host, self.budget, publisher=publisher, data=data
         )
         # Members in sync are shown on the host's timeline: a re-anchor (the host's seek
-        # landing late) left every list up to a second (MEMBER_CLOCK_S) on the old one,
-        # 0.4 s off in a room of 25 (room_scale).
+        # landing late) left the list on the old line until its next redraw (a report, or
+        # MEMBER_CLOCK_S, up to a second later).
         self.playback.on_new_timeline = self.roster.refresh
         self.following = HostFollowing(ctx, self.playback, self.host, name_of=self._name_of)
         self.clock_sync = ClockSyncer(

@@ -58,7 +58,7 @@ async def test_a_verdict_that_goes_stale_while_buffering_costs_no_send(
 ) -> None:
     """A buffering player measures no drift, so its verdict goes stale within the spell and
     reads "off". Every list shows "buffering" whatever the verdict: telling the flip spent
-    the send the spell's end needed (room_scale: ends 2 s late at 16, never at 25)."""
+    the send the spell's end needed (room_scale: ends 2 s late in the room of 16)."""
     room = Room("f99")
     await room.start()
     host = {"is_host": True, "host_since": 5}
