@@ -69,10 +69,10 @@ class ClockSyncer:
         self.ctx = ctx
         self.estimator = estimator
         self.lead = lead
+        """Where the host keeps the latencies that followers report in their pings."""
         self._heartbeat_due = heartbeat_due
         """Our routine heartbeat is due and waiting (for the budget, or a busy room): a ping
         due now rides on it instead of spending the sends it waits for."""
-        """Where the host keeps the latencies that followers report in their pings."""
         self._host = host
         self._budget = budget
         self._pings: list[tuple[SyncPing, float]] = []
