@@ -46,11 +46,20 @@ class RoomData:
 
     # --- joining and leaving ------------------------------------------------------------
 
+    def joining(self) -> None:
+        """The channel is joined and ``join`` will follow: writes made from now on (a host
+        claimed on joining writes the room's row) wait for our member row."""
+        self.tables.writes.hold()
+
     async def join(self, member: dict[str, Any]) -> tuple[CommentPage, list[CommentRow]]:
         """Create the room's row if needed, write our member row, and read the newest
         comments and the timeline's markers."""
-        await self.tables.ensure_room()
-        await self.save_member(member, force=True)
+        self.joining()
+        try:
+            await self.tables.ensure_room()
+            await self.save_member(member, force=True)
+        finally:
+            self.tables.writes.release()
         page = await self.tables.comments_before(None)
         markers = await self.tables.markers()
         return page, markers

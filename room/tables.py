@@ -19,6 +19,7 @@ from supabase import AsyncClient
 
 from room.queue.items import QueueItem, parse_rows
 from room.wire import CommentRow, RoomRow
+from room.write_order import WriteOrder
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,9 @@ class RoomTables:
         self.room_id = room_id
         self.item_id: str | None = None
         """The queue item whose comments are read (None: the comments of no item)."""
+        self.writes = WriteOrder()
+        """Writes a member makes go in order, after our member row (see ``room.write_order``);
+        the room's row and our member row themselves do not wait."""
 
     # --- rooms ---------------------------------------------------------------------------
 
@@ -108,8 +112,10 @@ class RoomTables:
     async def update_room(self, fields: dict[str, Any]) -> None:
         """Write the room's row. Row-level security refuses by matching no row, not by an
         error, so the row is asked back and an empty answer is a refusal."""
-        request = self.client.table("rooms").update(fields).eq("room_id", self.room_id).execute()
-        response = await _call("could not save the room's playback", request)
+        query = self.client.table("rooms").update(fields).eq("room_id", self.room_id)
+        response = await self.writes.as_member(
+            lambda: _call("could not save the room's playback", query.execute())
+        )
         if not response.data:
             raise TableError(
                 "the server did not let us update the room (only its host may)", retryable=False
@@ -165,12 +171,12 @@ class RoomTables:
         """Store a comment once: a retry of the same id is ignored by the server.
 
         Returns the stored row, or None when the server already had it."""
-        request = (
-            self.client.table("comments")
-            .upsert({**row, "room_id": self.room_id}, on_conflict="id", ignore_duplicates=True)
-            .execute()
+        query = self.client.table("comments").upsert(
+            {**row, "room_id": self.room_id}, on_conflict="id", ignore_duplicates=True
         )
-        response = await _call("could not send the comment", request)
+        response = await self.writes.as_member(
+            lambda: _call("could not send the comment", query.execute())
+        )
         rows = _comments(response.data)
         return rows[0] if rows else None
 
@@ -194,9 +200,11 @@ class RoomTables:
         return parse_rows((await _call("could not load the queue", request)).data)
 
     async def add_item(self, row: dict[str, Any]) -> None:
-        request = self.client.table("queue_items").insert({**row, "room_id": self.room_id})
+        query = self.client.table("queue_items").insert({**row, "room_id": self.room_id})
         try:
-            await _call("could not add to the queue", request.execute())
+            await self.writes.as_member(
+                lambda: _call("could not add to the queue", query.execute())
+            )
         except TableError as error:
             cause = error.__cause__
             if isinstance(cause, APIError) and cause.code == "42501":
@@ -204,16 +212,20 @@ class RoomTables:
             raise
 
     async def update_item(self, item_id: str, fields: dict[str, Any]) -> None:
-        request = self.client.table("queue_items").update(fields).eq("id", item_id).execute()
-        response = await _call("could not change the queue", request)
+        query = self.client.table("queue_items").update(fields).eq("id", item_id)
+        response = await self.writes.as_member(
+            lambda: _call("could not change the queue", query.execute())
+        )
         if not response.data:
             raise TableError(
                 f"the server did not change the queue ({ONLY_THE_HOST})", retryable=False
             )
 
     async def delete_item(self, item_id: str) -> None:
-        request = self.client.table("queue_items").delete().eq("id", item_id).execute()
-        response = await _call("could not remove from the queue", request)
+        query = self.client.table("queue_items").delete().eq("id", item_id)
+        response = await self.writes.as_member(
+            lambda: _call("could not remove from the queue", query.execute())
+        )
         if not response.data:
             raise TableError(
                 f"the server did not change the queue ({ONLY_THE_HOST})", retryable=False
@@ -223,8 +235,8 @@ class RoomTables:
 
     async def broadcast(self, event: str, payload: dict[str, Any]) -> None:
         """``broadcast_room_event``: the server sends ``event`` to everyone in the room."""
-        request = self.client.rpc(
+        query = self.client.rpc(
             "broadcast_room_event",
             {"p_room_id": self.room_id, "p_event_type": event, "p_payload": payload},
-        ).execute()
-        await _call(f"could not announce {event}", request)
+        )
+        await self.writes.as_member(lambda: _call(f"could not announce {event}", query.execute()))

@@ -321,6 +321,8 @@ class RoomSession:
         store.set(store.state.with_connection(connection))
 
     async def on_joined(self) -> None:
+        if self.data is not None:
+            self.data.joining()  # before anything that may write: see ``room.write_order``
         if self._joined_before:
             # Back after a lost connection: the room knows us already, so no new
             # member_joined; and the whole room may be coming back at once, so our first

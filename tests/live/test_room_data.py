@@ -5,6 +5,8 @@ Real hub (SQLite, REST, postgres_changes) over real sockets; real headless libmp
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +14,12 @@ import httpx
 import pytest
 
 from hub import HubSettings, RunningHub, start_hub
-from room.intents import LoadOlderComments, PostComment, TogglePlay
+from room.intents import AddToQueue, LoadOlderComments, PostComment, TogglePlay
 from room.state import RoomState
+from room.tables import RoomTables
 from tests.live.harness import (
     LIVE_JWT_SECRET,
+    WAIT_S,
     host_and_follower,
     live_tokens,
     start_browser,
@@ -198,6 +202,44 @@ async def test_the_host_writes_the_room_row_and_a_follower_acts_once_per_action(
         await ann.submit(TogglePlay())
         await bob.noticed("ann paused playback")  # by now the play's UPDATE has long arrived
         assert bob.notices.count("ann resumed playback") == 1
+
+
+async def test_a_host_claimed_on_joining_owns_the_room_row_before_its_member_row_lands(
+    hub: RunningHub, media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race behind "only the host can change the queue" for a host started with --host:
+    the claim's write of the rooms row was made while the join's member row was on its way,
+    the hub refused it (only members write the room), and the queue writes after it too."""
+    claim_made = asyncio.Event()
+    upsert_member, update_room = RoomTables.upsert_member, RoomTables.update_room
+
+    async def member_row_late(tables: RoomTables, row: dict[str, Any]) -> None:
+        with contextlib.suppress(TimeoutError):  # lands only after the claim was made
+            await asyncio.wait_for(claim_made.wait(), WAIT_S)
+        await upsert_member(tables, row)
+
+    async def noting_the_claim(tables: RoomTables, fields: dict[str, Any]) -> None:
+        if fields.get("host_user_id") == "u-ann":
+            claim_made.set()
+        await update_room(tables, fields)
+
+    monkeypatch.setattr(RoomTables, "upsert_member", member_row_late)
+    monkeypatch.setattr(RoomTables, "update_room", noting_the_claim)
+    ann = await start_member(hub.url, media, "u-ann", "ann", claim_host=True)
+    try:
+        await ann.until(lambda s: s.host is not None and s.host.user_id == "u-ann")
+        await ann.submit(AddToQueue(str(media)))
+        try:
+            await ann.until(lambda s: len(s.queue.items) == 1)
+        except TimeoutError:
+            pytest.fail(f"the host's queue write was refused; notices: {ann.notices}")
+        assert claim_made.is_set(), "the member row was meant to land after the claim"
+        room = await rows(hub.url, "rooms", "select=host_user_id&room_id=eq.test")
+        assert room == [{"host_user_id": "u-ann"}]
+        queued = await rows(hub.url, "queue_items", "select=source&room_id=eq.test")
+        assert queued == [{"source": str(media)}]
+    finally:
+        await ann.stop()
 
 
 async def test_a_web_host_that_only_writes_the_table_drives_a_follower(
