@@ -113,6 +113,10 @@ class MpvPlayer:
         self._refreshes = 0
         self._loaded = False
         self._file_pending = False
+        self._loading = False
+        """`load` is waiting for the file to open (loop thread only)."""
+        self._seek_after_load: float | None = None
+        """A seek asked for while loading, done once the file is open (loop thread only)."""
         """A load was asked for and mpv has not reported the new file loaded: a restart
         meanwhile (a seek on the file before) does not mean the new file is ready."""
         self._error: str | None = None
@@ -228,16 +232,23 @@ class MpvPlayer:
         self._state = replace(self._state, loaded=False, error=None)
         self._schedule_delivery()
         self._mpv.pause = paused
-        self._mpv.loadfile(path)
+        self._seek_after_load = None
+        self._loading = True
         try:
+            self._mpv.loadfile(path)
             async with asyncio.timeout(timeout):
                 state = await self.wait_for(
                     lambda s: s.error is not None or (s.loaded and s.restarts > restarts_before)
                 )
         except TimeoutError:
             raise MediaLoadError(source, f"no picture or sound after {timeout:g} s") from None
+        finally:
+            self._loading = False
         if state.error is not None:
             raise MediaLoadError(source, await self._failure_reason(source))
+        if (target := self._seek_after_load) is not None:
+            self._seek_after_load = None
+            self.seek(target)
 
     async def _failure_reason(self, source: str) -> str:
         """Why ``source`` failed, in words. libmpv delivers log lines after other events,
@@ -256,11 +267,18 @@ class MpvPlayer:
         self._mpv.pause = True
 
     def seek(self, position: float) -> None:
-        """Exact seek to `position` seconds; `state.seeking` stays true until playback restarts."""
-        with self._lock:
-            self._seek_pending = True
-            self._refreshes = 0  # mpv replaces a seek in flight: one restart is coming
-        self._mpv.command("seek", f"{max(0.0, position):.6f}", "absolute+exact")
+        """Exact seek to `position` seconds; `state.seeking` stays true until playback restarts.
+
+        While a file is still opening (`load` has not returned) mpv refuses a seek, or takes
+        it for the file being replaced and loses it: the target is kept and `load` seeks
+        there once the file is open."""
+        if self._loading:
+            self._seek_after_load = position
+        else:
+            with self._lock:
+                self._seek_pending = True
+                self._refreshes = 0  # mpv replaces a seek in flight: one restart is coming
+            self._mpv.command("seek", f"{max(0.0, position):.6f}", "absolute+exact")
         # Callers (and drift measurement) must see `seeking` at once; listeners hear of it
         # with the next delivery, so a listener that seeks is never re-entered.
         self._state = replace(self._state, seeking=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import threading
 import time
@@ -280,3 +281,20 @@ async def test_a_file_opened_paused_is_never_reported_playing(
         await player.load(following, paused=True)
         assert player.state.paused
         assert playing_states == []
+
+
+async def test_a_seek_asked_for_while_the_file_opens_lands_once_it_is_open(
+    player: MpvPlayer, demo_file: Path
+) -> None:
+    """mpv refuses a seek before the file is open (python-mpv raised SystemError), or takes
+    it for the file being replaced and loses it; a follower told to seek as it loads must
+    still end up there."""
+    await player.load(str(demo_file))
+    for target in (5.0, 12.5, 3.0):
+        loading = asyncio.create_task(player.load(str(demo_file)))
+        await asyncio.sleep(0)  # load has asked mpv for the file and waits for it
+        player.seek(target)
+        await loading
+        state = await wait_within(player, lambda s: s.loaded and not s.seeking)
+        assert state.position == pytest.approx(target, abs=0.011)
+        assert state.paused
