@@ -246,7 +246,8 @@ def report(run: dict[str, object]) -> dict[str, object]:
         summary.update(speed_summary(speed))
     on_time = run.get("speed_on_time")
     if isinstance(on_time, dict):
-        print("the same on each player's on-time reports (OnTimeLine):")
+        noise = fmt(on_time["measurement_noise_p95_ms"])
+        print(f"the same on each player's on-time reports (OnTimeLine; noise p95 {noise}):")
         print_speed_table(on_time)
         summary.update(speed_summary(on_time, infix="on_time_"))
     return summary
@@ -283,6 +284,5 @@ def speed_summary(speed: dict[str, object], infix: str = "") -> dict[str, object
             k: rounded(v) for k, v in r["drift_p95_ms_by_rate"].items()
         }
         summary[f"{prefix}speed_{infix}converge_failures"] = r["converge_failures"]
-    if not infix:
-        summary["speed_measurement_noise_p95_ms"] = rounded(speed["measurement_noise_p95_ms"])
+    summary[f"speed_{infix}measurement_noise_p95_ms"] = rounded(speed["measurement_noise_p95_ms"])
     return summary

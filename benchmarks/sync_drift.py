@@ -281,6 +281,10 @@ class Recorder:
     host_stamps: list[tuple[float, float]] = field(default_factory=list)
     speed_stamps: list[tuple[float, float, float]] = field(default_factory=list)
     """The host's (stamp, position, speed) in the speed phase."""
+    speed_on_time_stamps: list[tuple[float, float, float]] = field(default_factory=list)
+    """The host's on-time line in the speed phase, (instant, position, speed) at each
+    sample: its scatter is the on-time measure's own noise, as `speed_stamps`' is the
+    latest-report measure's."""
     speed_phase_at: float | None = None
 
     def __post_init__(self) -> None:
@@ -306,6 +310,9 @@ class Recorder:
             if host_position is None or host_state.seeking:
                 continue
             host_on_time = self.lines[id(self.host.player)].position_now(host_state, instant)
+            in_speed_phase = self.speed_phase_at is not None and not host_state.paused
+            if in_speed_phase and host_on_time is not None:
+                self.speed_on_time_stamps.append((instant, host_on_time, host_state.speed))
             for member in self.members:
                 state = member.player.state
                 position = state.position_now(instant)
@@ -428,7 +435,7 @@ async def scenario(
     speed_on_time = analyse_speed(
         [r for r in recorder.on_time_rows if r[0] >= phase_at],
         speed_actions,
-        recorder.speed_stamps,
+        recorder.speed_on_time_stamps,
         followers_per_group,
     )
     delays = [d for m in members for d in m.link.delays_ms]
