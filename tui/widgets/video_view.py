@@ -1,9 +1,12 @@
-"""The video, drawn as half-block cells; frames arrive ready-made as strips."""
+"""The video, drawn as half-block cells (frames arrive ready-made as strips), or as kitty
+graphics: then the cells are kitty's Unicode placeholders, plain text to Textual, and each frame
+goes to the terminal out of band (`KittyOutput`)."""
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rich.color import Color
@@ -16,7 +19,10 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tui.kitty_graphics import MAX_GRID, ImageId, delete, placeholder_rows
 from tui.video_cells import CellFrame
+
+log = logging.getLogger(__name__)
 
 HALF_BLOCK = "▀"
 
@@ -94,6 +100,87 @@ def changed_rows(old: PaintedFrame | None, new: PaintedFrame) -> list[tuple[int,
     return spans
 
 
+@dataclass(frozen=True, slots=True)
+class GraphicsFrame:
+    """A frame as kitty graphics sequences for a placeholder of `columns` x `rows` cells."""
+
+    number: int
+    columns: int
+    rows: int
+    sequences: str
+    due_at: float
+
+
+TerminalWrite = Callable[[str], None]
+
+
+class KittyOutput:
+    """Where the pane's kitty graphics go (the app's loop thread only): Textual's own output,
+    so a frame never lands inside another write (Textual's driver queues whole strings for its
+    writer thread, and draws the screen from this same thread)."""
+
+    def __init__(
+        self,
+        write: TerminalWrite,
+        image: ImageId,
+        *,
+        tmux: bool,
+        on_failure: Callable[[str], None],
+    ) -> None:
+        self.image = image
+        self.tmux = tmux
+        self._write = write
+        self._on_failure = on_failure
+        self.shown = False
+        """Whether an image has been sent (and not deleted since)."""
+        self.failed = False
+
+    def show(self, frame: GraphicsFrame) -> bool:
+        """Send `frame`; False (once the fallback is asked for) when the terminal can't."""
+        if self.failed:
+            return False
+        try:
+            self._write(frame.sequences)
+        except Exception as error:
+            self.fail(f"writing to the terminal failed: {error}")
+            return False
+        self.shown = True
+        return True
+
+    def delete(self) -> None:
+        """Delete the image and free its data in the terminal, if one was sent."""
+        if not self.shown:
+            return
+        self.shown = False
+        try:
+            self._write(delete(self.image, tmux=self.tmux))
+        except Exception as error:
+            # Leaving the app clears the screen; the image is then only memory in the terminal.
+            self.failed = True
+            log.info("could not delete the kitty image: %s", error)
+
+    def fail(self, reason: str) -> None:
+        if not self.failed:
+            self.failed = True
+            self._on_failure(reason)
+
+
+def placeholder_strips(image: ImageId, columns: int, rows: int) -> tuple[Strip, ...]:
+    """The pane's placeholder cells: `columns` x `rows` (at most kitty's 297 each; the rest
+    of a larger pane stays black), the image id in the foreground colour."""
+    style = Style(color=Color.from_ansi(image.colour), bgcolor=Color.from_ansi(16))
+    shown_columns, shown_rows = min(columns, MAX_GRID), min(rows, MAX_GRID)
+    blank = Style(bgcolor=Color.from_ansi(16))
+    strips = []
+    for text in placeholder_rows(image, shown_columns, shown_rows):
+        segments = [Segment(text, style)]
+        if columns > shown_columns:
+            segments.append(Segment(" " * (columns - shown_columns), blank))
+        strips.append(Strip(segments, columns))
+    strips += [Strip.blank(columns, blank)] * (rows - shown_rows)
+    return tuple(strips)
+
+
 @dataclass
 class PaintStats:
     received: int = 0
@@ -122,6 +209,23 @@ class VideoView(Widget):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, VideoView.FrameReady)
 
+    class GraphicsReady(Message):
+        """A frame as kitty graphics; a newer one waiting in the queue replaces it unsent."""
+
+        def __init__(self, frame: GraphicsFrame) -> None:
+            super().__init__()
+            self.frame = frame
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, VideoView.GraphicsReady)
+
+    class GraphicsFailed(Message):
+        """A frame could not be made into kitty graphics: back to cells."""
+
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
     class Resized(Message):
         """The view's size in cells changed (the renderer wants it in pixels: rows x 2)."""
 
@@ -135,6 +239,11 @@ class VideoView(Widget):
         self.frame: PaintedFrame | None = None
         self.stats = PaintStats()
         self._last_painted = -1
+        self.kitty: KittyOutput | None = None
+        """Set while the pane draws kitty graphics."""
+        self.graphics_frame: GraphicsFrame | None = None
+        self._placeholders: tuple[Strip, ...] = ()
+        self._placeholders_for: tuple[ImageId, int, int] | None = None
 
     def on_resize(self) -> None:
         self.post_message(self.Resized(self.size.width, self.size.height))
@@ -153,8 +262,37 @@ class VideoView(Widget):
             width = self.size.width
             self.refresh(*(Region(0, top, width, height) for top, height in changed))
 
+    def on_video_view_graphics_ready(self, message: GraphicsReady) -> None:
+        message.stop()
+        self.stats.received += 1
+        kitty, new = self.kitty, message.frame
+        if kitty is None or not kitty.show(new):
+            return
+        old, self.graphics_frame = self.graphics_frame, new
+        if old is None or (old.columns, old.rows) != (new.columns, new.rows):
+            self.refresh()  # the placeholders appear, or change size
+        self._painted(new)
+
+    def on_video_view_graphics_failed(self, message: GraphicsFailed) -> None:
+        message.stop()
+        if self.kitty is not None:
+            self.kitty.fail(message.reason)
+
+    def show_graphics(self, kitty: KittyOutput | None) -> None:
+        """Draw kitty graphics through `kitty` from the next frame on; None: cells again."""
+        if kitty is self.kitty:
+            return
+        if self.kitty is not None:
+            self.kitty.delete()
+        self.kitty = kitty
+        self.graphics_frame = None
+        self.refresh()
+
     def clear_frame(self) -> None:
         self.frame = None
+        self.graphics_frame = None
+        if self.kitty is not None:
+            self.kitty.delete()
         self._last_painted = -1
         self.refresh()
 
@@ -165,6 +303,8 @@ class VideoView(Widget):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
+        if self.kitty is not None:
+            return self._placeholder_line(y, width)
         frame = self.frame
         if frame is None:
             return self._notice_line(y, width)
@@ -175,7 +315,20 @@ class VideoView(Widget):
         strip = frame.strips[y]
         return strip if frame.columns == width else strip.crop_extend(0, width, None)
 
-    def _painted(self, frame: PaintedFrame) -> None:
+    def _placeholder_line(self, y: int, width: int) -> Strip:
+        graphics, kitty = self.graphics_frame, self.kitty
+        if graphics is None or kitty is None:
+            return self._notice_line(y, width)
+        wanted = (kitty.image, graphics.columns, graphics.rows)
+        if self._placeholders_for != wanted:
+            self._placeholders = placeholder_strips(*wanted)
+            self._placeholders_for = wanted
+        if y >= len(self._placeholders):
+            return Strip.blank(width, Style(bgcolor=Color.from_ansi(16)))
+        strip = self._placeholders[y]
+        return strip if graphics.columns == width else strip.crop_extend(0, width, None)
+
+    def _painted(self, frame: PaintedFrame | GraphicsFrame) -> None:
         self._last_painted = frame.number
         self.stats.painted += 1
         if self.stats.keep_offsets:
