@@ -11,7 +11,6 @@ from rich.cells import cell_len
 
 from tui.kitty_feed import image_size
 from tui.kitty_graphics import (
-    CHUNK_BYTES,
     MAX_GRID,
     PLACEHOLDER,
     ROW_COLUMN_DIACRITICS,
@@ -86,8 +85,8 @@ def test_a_frame_goes_in_chunks_of_4096_that_decode_to_its_pixels(compress: bool
     for keys, _ in sent[1:]:
         assert set(keys) == {"m", "q"}, "later chunks carry only m (and q)"
     payloads = [data for _, data in sent]
-    assert all(len(data) == CHUNK_BYTES for data in payloads[:-1])
-    assert 0 < len(payloads[-1]) <= CHUNK_BYTES
+    assert all(len(data) == 4096 for data in payloads[:-1]), "the most kitty takes"
+    assert 0 < len(payloads[-1]) <= 4096
     data = base64.standard_b64decode("".join(payloads))
     assert (zlib.decompress(data) if compress else data) == pixels
     if not compress:
