@@ -64,7 +64,7 @@ class KittyFeed(LatestFrameFeed):
         failed: FailurePoster,
         *,
         tmux: bool = False,
-        compress: bool = True,
+        compress: bool = False,
     ) -> None:
         self._image = image
         self._post = post

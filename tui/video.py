@@ -202,7 +202,9 @@ class VideoOutput:
                 on_failure=self._graphics_failed,
             )
             view.show_graphics(output)
-            self._feed = KittyFeed(self._image, post, failed, tmux=graphics.tmux)
+            self._feed = KittyFeed(
+                self._image, post, failed, tmux=graphics.tmux, compress=graphics.compress
+            )
         assert isinstance(self._feed, KittyFeed)
         self._feed.set_grid(columns, rows)
         return self._feed

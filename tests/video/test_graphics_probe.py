@@ -100,7 +100,13 @@ def tmux_saying(passthrough: str | None, client: str = "xterm-kitty"):  # type: 
         ("cells", KITTY, {}, None, None),
         ("kitty", ProbeAnswer(complete=True), {}, None, KittyTerminal()),  # the user knows
         ("auto", KITTY, {"SSH_CONNECTION": "1 2 3 4"}, None, None),  # nothing new over SSH
-        ("kitty", None, {"SSH_CONNECTION": "1 2 3 4"}, None, KittyTerminal()),
+        (  # asked for over SSH: the pixels are compressed
+            "kitty",
+            None,
+            {"SSH_CONNECTION": "1 2 3 4"},
+            None,
+            KittyTerminal(compress=True),
+        ),
         (  # WezTerm answers the query but draws no placeholders
             "auto",
             ProbeAnswer(kitty=True, complete=True, version="WezTerm 20240203"),
