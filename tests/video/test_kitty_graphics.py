@@ -181,8 +181,9 @@ def test_a_cropped_placeholder_keeps_each_cells_diacritics() -> None:
 @pytest.mark.parametrize(
     ("columns", "rows", "cell_px", "size"),
     [
-        (60, 17, None, (480, 272)),  # 8x16 cells by default
-        (80, 22, (10, 20), (640, 352)),  # 800x440 scaled to fit 640x360
+        (30, 9, None, (240, 144)),  # 8x16 cells by default
+        (60, 17, None, (476, 270)),  # 480x272 scaled to fit 480x270
+        (80, 22, (10, 20), (480, 264)),  # 800x440 scaled to fit 480x270
         (10, 5, (9, 18), (90, 90)),
         (0, 5, None, (0, 0)),
     ],
@@ -191,3 +192,18 @@ def test_the_picture_is_the_panes_pixels_scaled_to_fit(
     columns: int, rows: int, cell_px: tuple[int, int] | None, size: tuple[int, int]
 ) -> None:
     assert image_size(columns, rows, cell_px) == size
+
+
+def test_a_frames_rgb0_rows_become_packed_rgb_without_the_padding() -> None:
+    from player.frames import VideoFrame
+    from tui.kitty_feed import rgb_bytes
+
+    width, height, stride = 3, 2, 64  # mpv's rows are padded to 64 bytes
+    rows = []
+    for y in range(height):
+        row = b"".join(bytes((10 * y + x, 100 + x, 200 + y, 0)) for x in range(width))
+        rows.append(row + b"\xee" * (stride - len(row)))
+    frame = VideoFrame(1, width, height, stride, b"".join(rows), 0.0, 0.0)
+    assert rgb_bytes(frame) == bytes(
+        (0, 100, 200, 1, 101, 200, 2, 102, 200, 10, 100, 201, 11, 101, 201, 12, 102, 201)
+    )
