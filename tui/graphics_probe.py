@@ -206,7 +206,10 @@ def detect_graphics(setting: GraphicsSetting) -> KittyTerminal | None:
         return None
     answer = None
     in_tmux = bool(os.environ.get("TMUX"))
-    fd_in, fd_out = sys.stdin.fileno(), sys.stdout.fileno()
+    try:
+        fd_in, fd_out = sys.stdin.fileno(), sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):  # replaced or closed streams: no terminal
+        return choose_graphics(setting, None, tmux=run_tmux)
     if not in_tmux and not (setting == "auto" and over_ssh()):
         answer = probe_terminal(fd_in, fd_out)
     cell_px = window_cell_px(fd_out) if os.isatty(fd_out) else None

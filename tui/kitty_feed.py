@@ -13,9 +13,9 @@ import numpy as np
 
 from player.frames import VideoFrame
 from tui.kitty_graphics import MAX_GRID, ImageId, transmit
+from tui.kitty_output import GraphicsFrame
 from tui.video_cells import rgb_of
 from tui.video_feed import LatestFrameFeed
-from tui.widgets.video_view import GraphicsFrame
 
 DEFAULT_CELL_PX = (8, 16)
 """A cell's pixel size when the terminal does not say: a common monospace cell."""

@@ -14,22 +14,15 @@ import logging
 import random
 from typing import Protocol
 
-from textual.widget import Widget
-
 from player.errors import PlayerError
 from player.frames import FrameRenderer, FrameSink
 from player.settings import PlayerSettings, VideoPlace, resolve_video
 from tui.graphics_probe import KittyTerminal
 from tui.kitty_feed import KittyFeed, image_size
 from tui.kitty_graphics import ImageId
+from tui.kitty_output import GraphicsFrame, KittyOutput, terminal_write
 from tui.video_feed import CellFeed, LatestFrameFeed
-from tui.widgets.video_view import (
-    GraphicsFrame,
-    KittyOutput,
-    PaintedFrame,
-    TerminalWrite,
-    VideoView,
-)
+from tui.widgets.video_view import PaintedFrame, VideoView
 
 log = logging.getLogger(__name__)
 
@@ -51,20 +44,6 @@ def colour_problem(color_system: str | None, no_color: bool) -> str | None:
     if color_system not in ("256", "truecolor"):
         return "No video in the pane: this terminal shows 16 colours or fewer. The sound plays."
     return None
-
-
-def terminal_write(widget: Widget) -> TerminalWrite:
-    """Write through the app's driver, the one output Textual itself draws with (Textual 8
-    has no public name for it: `App._driver`, as its own `copy_to_clipboard` uses)."""
-    app = widget.app
-
-    def write(data: str) -> None:
-        driver = app._driver
-        if driver is None:
-            raise RuntimeError("the app has no terminal")
-        driver.write(data)
-
-    return write
 
 
 def new_image_id() -> ImageId:

@@ -191,3 +191,17 @@ def test_a_silent_terminal_times_out_and_keeps_its_settings(terminal: tuple[int,
 def test_no_terminal_no_probe(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with open(tmp_path / "out", "w+b") as file:
         assert probe_terminal(file.fileno(), file.fileno()) is None
+
+
+def test_launching_without_real_streams_asks_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    from tui.graphics_probe import detect_graphics
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO())  # no file descriptor, as under pytest
+    for name in ("TMUX", "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"):
+        monkeypatch.delenv(name, raising=False)
+    assert detect_graphics("auto") is None
+    assert detect_graphics("cells") is None
+    assert detect_graphics("kitty") == KittyTerminal()

@@ -21,7 +21,7 @@ from tui.kitty_graphics import (
     tmux_wrap,
     transmit,
 )
-from tui.widgets.video_view import placeholder_strips
+from tui.kitty_output import placeholder_strips
 
 IMAGE = ImageId(colour=42, high=2)
 COMMAND = re.compile(r"\x1b_G([^;\x1b]*)(?:;([^\x1b]*))?\x1b\\")

@@ -1,12 +1,11 @@
 """The video, drawn as half-block cells (frames arrive ready-made as strips), or as kitty
 graphics: then the cells are kitty's Unicode placeholders, plain text to Textual, and each frame
-goes to the terminal out of band (`KittyOutput`)."""
+goes to the terminal out of band (`tui.kitty_output`)."""
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rich.color import Color
@@ -19,10 +18,9 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui.kitty_graphics import MAX_GRID, ImageId, delete, placeholder_rows
+from tui.kitty_graphics import ImageId
+from tui.kitty_output import GraphicsFrame, KittyOutput, placeholder_strips
 from tui.video_cells import CellFrame
-
-log = logging.getLogger(__name__)
 
 HALF_BLOCK = "▀"
 
@@ -98,87 +96,6 @@ def changed_rows(old: PaintedFrame | None, new: PaintedFrame) -> list[tuple[int,
         else:
             spans.append((row, 1))
     return spans
-
-
-@dataclass(frozen=True, slots=True)
-class GraphicsFrame:
-    """A frame as kitty graphics sequences for a placeholder of `columns` x `rows` cells."""
-
-    number: int
-    columns: int
-    rows: int
-    sequences: str
-    due_at: float
-
-
-TerminalWrite = Callable[[str], None]
-
-
-class KittyOutput:
-    """Where the pane's kitty graphics go (the app's loop thread only): Textual's own output,
-    so a frame never lands inside another write (Textual's driver queues whole strings for its
-    writer thread, and draws the screen from this same thread)."""
-
-    def __init__(
-        self,
-        write: TerminalWrite,
-        image: ImageId,
-        *,
-        tmux: bool,
-        on_failure: Callable[[str], None],
-    ) -> None:
-        self.image = image
-        self.tmux = tmux
-        self._write = write
-        self._on_failure = on_failure
-        self.shown = False
-        """Whether an image has been sent (and not deleted since)."""
-        self.failed = False
-
-    def show(self, frame: GraphicsFrame) -> bool:
-        """Send `frame`; False (once the fallback is asked for) when the terminal can't."""
-        if self.failed:
-            return False
-        try:
-            self._write(frame.sequences)
-        except Exception as error:
-            self.fail(f"writing to the terminal failed: {error}")
-            return False
-        self.shown = True
-        return True
-
-    def delete(self) -> None:
-        """Delete the image and free its data in the terminal, if one was sent."""
-        if not self.shown:
-            return
-        self.shown = False
-        try:
-            self._write(delete(self.image, tmux=self.tmux))
-        except Exception as error:
-            # Leaving the app clears the screen; the image is then only memory in the terminal.
-            self.failed = True
-            log.info("could not delete the kitty image: %s", error)
-
-    def fail(self, reason: str) -> None:
-        if not self.failed:
-            self.failed = True
-            self._on_failure(reason)
-
-
-def placeholder_strips(image: ImageId, columns: int, rows: int) -> tuple[Strip, ...]:
-    """The pane's placeholder cells: `columns` x `rows` (at most kitty's 297 each; the rest
-    of a larger pane stays black), the image id in the foreground colour."""
-    style = Style(color=Color.from_ansi(image.colour), bgcolor=Color.from_ansi(16))
-    shown_columns, shown_rows = min(columns, MAX_GRID), min(rows, MAX_GRID)
-    blank = Style(bgcolor=Color.from_ansi(16))
-    strips = []
-    for text in placeholder_rows(image, shown_columns, shown_rows):
-        segments = [Segment(text, style)]
-        if columns > shown_columns:
-            segments.append(Segment(" " * (columns - shown_columns), blank))
-        strips.append(Strip(segments, columns))
-    strips += [Strip.blank(columns, blank)] * (rows - shown_rows)
-    return tuple(strips)
 
 
 @dataclass
