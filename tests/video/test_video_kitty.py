@@ -11,6 +11,7 @@ import re
 import zlib
 from pathlib import Path
 
+import pytest
 from textual.geometry import Region
 
 from player.mpv_player import MpvPlayer
@@ -176,3 +177,27 @@ async def test_a_write_that_fails_falls_back_to_cells_with_a_plain_status(
         await pilot.pause()
         assert all(PLACEHOLDER not in line for line in shown_rows(app, view))
         assert not player.state.paused
+
+
+async def test_a_frame_that_cannot_be_encoded_falls_back_to_cells(
+    player: MpvPlayer, clock_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui.kitty_feed
+
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise MemoryError("no room for the frame")
+
+    monkeypatch.setattr(tui.kitty_feed, "transmit", refuse)
+    await player.load(str(clock_file))
+    app, _ = video_app(busy_room(), graphics=KittyTerminal())
+    async with app.run_test(size=(80, 24)) as pilot:
+        terminal = Terminal(app)
+        view = app.room_screen.query_one(VideoView)
+        app.video.attach(player)
+        player.play()
+        await until(pilot, lambda: view.frame is not None and view.stats.painted >= 1)
+
+        assert app.video.graphics is None
+        assert "no room for the frame" in (app.video.graphics_problem or "")
+        assert terminal.images() == []
+        assert sorted(video_threads()) == ["video-cells", "video-render"]
