@@ -34,6 +34,11 @@ class GraphicsFrame:
 
 
 TerminalWrite = Callable[[str], None]
+Backlog = Callable[[], int]
+
+MAX_BACKLOG = 8
+"""Writes Textual's writer thread may have waiting before a frame is dropped rather than
+queued: its queue holds 30 and then blocks the app's loop (a screen update is 3 writes)."""
 
 
 def terminal_write(widget: Widget) -> TerminalWrite:
@@ -50,6 +55,19 @@ def terminal_write(widget: Widget) -> TerminalWrite:
     return write
 
 
+def terminal_backlog(widget: Widget) -> Backlog:
+    """How many writes wait in Textual's writer thread (`LinuxDriver._writer_thread`, a
+    queue of whole strings); 0 when this Textual has none to ask."""
+    app = widget.app
+
+    def backlog() -> int:
+        queue = getattr(getattr(app._driver, "_writer_thread", None), "_queue", None)
+        size = getattr(queue, "qsize", None)
+        return int(size()) if callable(size) else 0
+
+    return backlog
+
+
 class KittyOutput:
     """Sends the pane's frames, deletes its image, and asks once for the fallback to cells."""
 
@@ -60,18 +78,26 @@ class KittyOutput:
         *,
         tmux: bool,
         on_failure: Callable[[str], None],
+        backlog: Backlog = lambda: 0,
     ) -> None:
         self.image = image
         self.tmux = tmux
         self._write = write
         self._on_failure = on_failure
+        self._backlog = backlog
+        self.dropped = 0
+        """Frames not sent because the terminal was still taking earlier writes."""
         self.shown = False
         """Whether an image has been sent (and not deleted since)."""
         self.failed = False
 
     def show(self, frame: GraphicsFrame) -> bool:
-        """Send `frame`; False (once the fallback is asked for) when the terminal can't."""
+        """Send `frame`; False when it was dropped (a slow terminal) or can't be sent (then
+        the fallback was asked for, once)."""
         if self.failed:
+            return False
+        if self._backlog() >= MAX_BACKLOG:
+            self.dropped += 1  # a slow terminal costs frames, never the app's loop
             return False
         try:
             self._write(frame.sequences)

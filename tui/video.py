@@ -20,7 +20,7 @@ from player.settings import PlayerSettings, VideoPlace, resolve_video
 from tui.graphics_probe import KittyTerminal
 from tui.kitty_feed import KittyFeed, image_size
 from tui.kitty_graphics import ImageId
-from tui.kitty_output import GraphicsFrame, KittyOutput, terminal_write
+from tui.kitty_output import GraphicsFrame, KittyOutput, terminal_backlog, terminal_write
 from tui.video_feed import CellFeed, LatestFrameFeed
 from tui.widgets.video_view import PaintedFrame, VideoView
 
@@ -179,6 +179,7 @@ class VideoOutput:
                 self._image,
                 tmux=graphics.tmux,
                 on_failure=self._graphics_failed,
+                backlog=terminal_backlog(view),
             )
             view.show_graphics(output)
             self._feed = KittyFeed(

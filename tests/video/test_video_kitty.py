@@ -201,3 +201,34 @@ async def test_a_frame_that_cannot_be_encoded_falls_back_to_cells(
         assert "no room for the frame" in (app.video.graphics_problem or "")
         assert terminal.images() == []
         assert sorted(video_threads()) == ["video-cells", "video-render"]
+
+
+async def test_a_slow_terminal_costs_frames_not_the_apps_loop(
+    player: MpvPlayer, clock_file: Path
+) -> None:
+    import io
+
+    from textual.drivers._writer_thread import WriterThread
+
+    from tui.kitty_output import MAX_BACKLOG
+
+    await player.load(str(clock_file))
+    app, _ = video_app(busy_room(), graphics=KittyTerminal())
+    async with app.run_test(size=(80, 24)) as pilot:
+        terminal = Terminal(app)
+        # Textual's own writer thread, not started: what it holds is what a slow terminal
+        # has not taken yet (Pilot's driver has none).
+        writer = WriterThread(io.StringIO())
+        app._driver._writer_thread = writer  # type: ignore[union-attr]
+        for _ in range(MAX_BACKLOG):
+            writer.write("an earlier screen update")
+        view = app.room_screen.query_one(VideoView)
+        app.video.attach(player)
+        player.play()
+        await until(pilot, lambda: view.kitty is not None and view.kitty.dropped >= 3)
+        assert terminal.images() == []
+        assert app.video.graphics is not None, "slow is not broken: no fallback"
+
+        while not writer._queue.empty():
+            writer._queue.get_nowait()
+        await until(pilot, lambda: len(terminal.images()) >= 2)
