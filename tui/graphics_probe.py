@@ -6,9 +6,9 @@ until DA1's answer: a terminal answers in order, so DA1 arriving without an answ
 means no kitty graphics (kitty's docs/graphics-protocol.rst, "Querying support"). It must run
 before `App.run()`: Textual's input thread then owns stdin.
 
-Answering the query is not enough: WezTerm and Konsole answer it but draw no Unicode
-placeholders (kitty's maintainer on junegunn/fzf#3486; wezterm/wezterm#7924 is still open), and
-the pane would fill with boxes. So `auto` also wants the terminal to be kitty 0.28 or later
+Answering the query is not enough: WezTerm and Konsole answer it, but their releases have not
+drawn Unicode placeholders (kitty's maintainer on junegunn/fzf#3486; wezterm/wezterm#7924 was
+still open in 2026-07; 3rd/image.nvim#74 for Konsole), and the pane would fill with boxes. So `auto` also wants the terminal to be kitty 0.28 or later
 (placeholders are new in 0.28.0) or Ghostty (since ghostty-org/ghostty#2015, before 1.0).
 
 Inside tmux the terminal's answers never come back (tmux keeps them, as kitty's own
