@@ -232,3 +232,33 @@ async def test_a_slow_terminal_costs_frames_not_the_apps_loop(
         while not writer._queue.empty():
             writer._queue.get_nowait()
         await until(pilot, lambda: len(terminal.images()) >= 2)
+
+
+async def test_the_larger_view_sends_a_larger_picture_for_a_larger_placeholder(
+    player: MpvPlayer, clock_file: Path
+) -> None:
+    await player.load(str(clock_file))
+    app, _ = video_app(busy_room(), graphics=KittyTerminal(cell_px=(8, 16)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        terminal = Terminal(app)
+        view = app.room_screen.query_one(VideoView)
+        app.video.attach(player)
+        player.play()
+        await until(pilot, lambda: view.stats.painted >= 1)
+        normal_rows = view.size.height
+
+        await pilot.press("f")
+        await until(pilot, lambda: view.size.height > normal_rows)
+        rows = view.size.height
+        await until(pilot, lambda: terminal.images()[-1][0]["r"] == str(rows))
+        keys, pixels = terminal.images()[-1]
+        width, height = image_size(80, rows, (8, 16))
+        assert (keys["s"], keys["v"], keys["c"]) == (str(width), str(height), "80")
+        assert len(pixels) == width * height * 3
+        await until(
+            pilot, lambda: view.graphics_frame is not None and view.graphics_frame.rows == rows
+        )
+        await pilot.pause()
+        lines = shown_rows(app, view)
+        assert len(lines) == rows
+        assert all(line.count(PLACEHOLDER) == 80 for line in lines)
