@@ -8,8 +8,9 @@ before `App.run()`: Textual's input thread then owns stdin.
 
 Answering the query is not enough: WezTerm and Konsole answer it, but their releases have not
 drawn Unicode placeholders (kitty's maintainer on junegunn/fzf#3486; wezterm/wezterm#7924 was
-still open in 2026-07; 3rd/image.nvim#74 for Konsole), and the pane would fill with boxes. So `auto` also wants the terminal to be kitty 0.28 or later
-(placeholders are new in 0.28.0) or Ghostty (since ghostty-org/ghostty#2015, before 1.0).
+still open in 2026-07; 3rd/image.nvim#74 for Konsole), and the pane would fill with boxes. So
+`auto` also wants the terminal to be kitty 0.28 or later (placeholders are new in 0.28.0) or
+Ghostty (since ghostty-org/ghostty#2015, before 1.0).
 
 Inside tmux the terminal's answers never come back (tmux keeps them, as kitty's own
 `kittens/icat/main.go` notes), so there the outer terminal is recognised by its name
