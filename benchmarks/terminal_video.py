@@ -11,6 +11,11 @@ Baselines in the same run and at the same size: the same app with the video off 
 what `v` leaves), and mpv's own `vo=tct` (256 colours, half-blocks, `vf=fps` at the same rate)
 writing into a pseudo-terminal.
 
+Kitty graphics (`kitty_*` keys): the same app sending each frame as kitty graphics behind
+Unicode placeholders, as `player.video_graphics = "kitty"` does, with 8x16-pixel cells (the
+picture is then the pane's pixels capped at 640x360) and no compression (as in a local
+terminal). No kitty reads the pty: the figures are the app's side, not the terminal's.
+
     python benchmarks/terminal_video.py [--seconds 8] [--quick]
 
 The last line is one JSON object.
@@ -50,6 +55,7 @@ def child_app(source: str, fps: float, video: str, seconds: float, report: Path)
 
     from player.mpv_player import MpvPlayer
     from player.settings import PlayerSettings
+    from tui.graphics_probe import KittyTerminal
     from tui.video import VideoOutput
     from tui.widgets.video_view import VideoView
 
@@ -61,12 +67,14 @@ def child_app(source: str, fps: float, video: str, seconds: float, report: Path)
 
         async def on_mount(self) -> None:
             # "decode": mpv decodes the video and shows it nowhere (vo=null), the cost of
-            # decoding alone; "off": no video decoded at all; "terminal": the pane.
-            place = "auto" if video == "decode" else video
+            # decoding alone; "off": no video decoded at all; "terminal": the pane in cells;
+            # "kitty": the pane in kitty graphics.
+            place = {"decode": "auto", "kitty": "terminal"}.get(video, video)
             vo = "null" if video == "decode" else None
             settings = PlayerSettings(video=place, vo=vo, ao="null", video_fps=fps)  # type: ignore[arg-type]
             self.player = MpvPlayer(settings=settings)
-            self.output = VideoOutput(settings)
+            graphics = KittyTerminal(cell_px=(8, 16)) if video == "kitty" else None
+            self.output = VideoOutput(settings, graphics=graphics)
             view = self.query_one(VideoView)
             view.stats.keep_offsets = True
             self.output.check_colours(self.console.color_system, self.no_color)
@@ -97,6 +105,7 @@ def child_app(source: str, fps: float, video: str, seconds: float, report: Path)
             drops = self.player.mpv_property("frame-drop-count")
             stats = {
                 "color_system": self.console.color_system,
+                "graphics": "kitty" if self.output.graphics else "cells",
                 "rendered": frames.stats.rendered if frames else 0,
                 "skipped": frames.stats.skipped if frames else 0,
                 "received": view.stats.received,
@@ -254,6 +263,10 @@ def main() -> None:
             name = f"{size[0]}x{size[1]}_{fps}fps_tct_{source_name}"
             results[name] = tct_case(source, size, fps, seconds)
             print(f"{name:28} {results[name]}", flush=True)
+            if source_name == "file":
+                name = f"{size[0]}x{size[1]}_{fps}fps_kitty_{source_name}"
+                results[name] = app_case(source, size, fps, "kitty", seconds, folder)
+                print(f"{name:28} {results[name]}", flush=True)
 
     def pick(key: str, field: str) -> Any:
         return results.get(key, {}).get(field)
@@ -283,6 +296,18 @@ def main() -> None:
         "tct_bytes_per_s_80x24_15fps": pick("80x24_15fps_tct_file", "bytes_per_s"),
         "bytes_per_s_160x48_25fps": pick("160x48_25fps_file", "bytes_per_s"),
         "tct_bytes_per_s_160x48_25fps": pick("160x48_25fps_tct_file", "bytes_per_s"),
+        "kitty_cpu_pct_80x24_15fps": pick("80x24_15fps_kitty_file", "cpu_pct"),
+        "kitty_bytes_per_s_80x24_15fps": pick("80x24_15fps_kitty_file", "bytes_per_s"),
+        "kitty_cpu_pct_160x48_25fps": pick("160x48_25fps_kitty_file", "cpu_pct"),
+        "kitty_bytes_per_s_160x48_25fps": pick("160x48_25fps_kitty_file", "bytes_per_s"),
+        "kitty_painted_ratio_min": min(
+            (
+                r["painted_ratio"]
+                for key, r in results.items()
+                if "_kitty_" in key and r.get("painted_ratio") is not None
+            ),
+            default=None,
+        ),
         "mpv_drops_max": max((r.get("mpv_drops", 0) for r in results.values()), default=0),
         "other_load_pct_max": max(loads) if loads else None,
     }

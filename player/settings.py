@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 VideoSetting = Literal["auto", "terminal", "window", "off"]
 VideoPlace = Literal["terminal", "window", "off"]
+GraphicsSetting = Literal["auto", "kitty", "cells"]
 
 
 class PlayerSettings(BaseModel):
@@ -31,6 +32,14 @@ class PlayerSettings(BaseModel):
     video_fps: float = Field(default=15.0, ge=1, le=60)
     """The most frames a second the playback pane draws. 15 keeps an 80x24 pane near 10 % of
     one core; the sound and the room's sync never wait for the picture."""
+
+    video_graphics: GraphicsSetting = "auto"
+    """How the pane draws the video. cells: half-block text cells in 256 colours, anywhere.
+    kitty: kitty's graphics protocol with Unicode placeholders, a sharper picture (kitty
+    0.28 or later, Ghostty; inside tmux 3.3 or later only with `set -g allow-passthrough
+    on`). auto: kitty when the terminal answers kitty's graphics query at start (inside
+    tmux: passthrough on and the outer terminal is kitty or Ghostty), cells otherwise and
+    always over SSH. Anything failing falls back to cells."""
 
     ao: str | None = None
     """mpv audio output. Unset: mpv's default for this system. `null` plays silently."""

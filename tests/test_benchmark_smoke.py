@@ -211,6 +211,10 @@ TERMINAL_VIDEO_REQUIRED = (
     "av_offset_p95_ms",
     "bytes_per_s_80x24_15fps",
     "tct_bytes_per_s_80x24_15fps",
+    "kitty_cpu_pct_80x24_15fps",
+    "kitty_bytes_per_s_80x24_15fps",
+    "kitty_cpu_pct_160x48_25fps",
+    "kitty_bytes_per_s_160x48_25fps",
 )
 
 

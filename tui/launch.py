@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from player.settings import resolve_video
 from room.controller import NoticeSink, StateSink
 from room.intents import Intent
 from room.state import Member, RoomState
 from tui.app import WatchPartyApp
 from tui.config import Settings
+from tui.graphics_probe import detect_graphics
 from tui.identity import data_dir, resolve_identity
 from tui.video import VideoOutput
 
@@ -69,7 +71,10 @@ def run_room(settings: Settings, room_id: str, *, claim_host: bool = False) -> i
         self_username=name,
         members=(Member(user_id=user_id, username=name),),
     )
-    video = VideoOutput(settings.player)
+    place = resolve_video(settings.player)
+    # Asked now, while stdin is still ours: Textual's input thread reads it once the app runs.
+    graphics = detect_graphics(settings.player.video_graphics) if place == "terminal" else None
+    video = VideoOutput(settings.player, place, graphics)
     app = WatchPartyApp(
         room,
         settings,

@@ -1,19 +1,27 @@
 """Where the video goes, and turning it on and off (the app's loop thread only).
 
 In the terminal, frames flow: mpv's render thread -> `CellFeed` (converter thread) -> the
-`VideoView`. Whenever no video is shown (hidden with `v`, no view, no colours, no player),
-both threads stop, the render context is freed and mpv decodes no video.
+`VideoView`. With kitty graphics (`tui.graphics_probe` chose them before the app started) the
+converter is a `KittyFeed` and the view sends each frame through Textual's output while its
+cells hold kitty's placeholders; if that fails, the pane goes back to cells. Whenever no video
+is shown (hidden with `v`, no view, no colours, no player), both threads stop, the render
+context is freed, the terminal's image is deleted and mpv decodes no video.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from typing import Protocol
 
 from player.errors import PlayerError
 from player.frames import FrameRenderer, FrameSink
 from player.settings import PlayerSettings, VideoPlace, resolve_video
-from tui.video_feed import CellFeed
+from tui.graphics_probe import KittyTerminal
+from tui.kitty_feed import KittyFeed, image_size
+from tui.kitty_graphics import ImageId
+from tui.kitty_output import GraphicsFrame, KittyOutput, terminal_backlog, terminal_write
+from tui.video_feed import CellFeed, LatestFrameFeed
 from tui.widgets.video_view import PaintedFrame, VideoView
 
 log = logging.getLogger(__name__)
@@ -38,15 +46,28 @@ def colour_problem(color_system: str | None, no_color: bool) -> str | None:
     return None
 
 
+def new_image_id() -> ImageId:
+    return ImageId(colour=random.randrange(16, 256), high=random.randrange(1, 256))
+
+
 class VideoOutput:
-    def __init__(self, settings: PlayerSettings, place: VideoPlace | None = None) -> None:
+    def __init__(
+        self,
+        settings: PlayerSettings,
+        place: VideoPlace | None = None,
+        graphics: KittyTerminal | None = None,
+    ) -> None:
         self.place: VideoPlace = place or resolve_video(settings)
         self.shown = self.place != "off"
         self.problem: str | None = None
+        self.graphics = graphics
+        """Kitty graphics in the pane; None: half-block cells."""
+        self.graphics_problem: str | None = None
+        self._image = new_image_id()
         self._player: VideoPlayer | None = None
         self._view: VideoView | None = None
         self._size = (0, 0)
-        self._feed: CellFeed | None = None
+        self._feed: LatestFrameFeed | None = None
 
     @property
     def in_terminal(self) -> bool:
@@ -58,8 +79,13 @@ class VideoOutput:
         return self._feed is not None
 
     @property
-    def feed(self) -> CellFeed | None:
+    def feed(self) -> LatestFrameFeed | None:
         return self._feed
+
+    @property
+    def image(self) -> ImageId:
+        """The id of the pane's picture in the terminal (kitty graphics)."""
+        return self._image
 
     def check_colours(self, color_system: str | None, no_color: bool) -> None:
         self.problem = colour_problem(color_system, no_color)
@@ -115,20 +141,63 @@ class VideoOutput:
             self._stop()
             return
         assert player is not None and view is not None
-        size = (columns, rows * 2)
-        if self._feed is None:
-
-            def post(frame: PaintedFrame, view: VideoView = view) -> None:
-                view.post_message(VideoView.FrameReady(frame))
-
-            self._feed = CellFeed(post)
+        if self.graphics is not None:
+            size = image_size(columns, rows, self.graphics.cell_px)
+            feed: LatestFrameFeed = self._kitty_feed(view, self.graphics)
+        else:
+            size = (columns, rows * 2)
+            feed = self._cell_feed(view)
         try:
-            player.start_frames(self._feed.put, size=size)  # resizes when already running
+            player.start_frames(feed.put, size=size)  # resizes when already running
         except PlayerError as error:
             log.warning("no video in the pane: %s", error)
             self._stop()
             self.problem = f"No video in the pane: {error}. The sound plays."
             view.notice = self.problem
+
+    def _cell_feed(self, view: VideoView) -> LatestFrameFeed:
+        if self._feed is None:
+
+            def post(frame: PaintedFrame) -> None:
+                view.post_message(VideoView.FrameReady(frame))
+
+            self._feed = CellFeed(post)
+        return self._feed
+
+    def _kitty_feed(self, view: VideoView, graphics: KittyTerminal) -> LatestFrameFeed:
+        columns, rows = self._size
+        if self._feed is None:
+
+            def post(frame: GraphicsFrame) -> None:
+                view.post_message(VideoView.GraphicsReady(frame))
+
+            def failed(reason: str) -> None:
+                view.post_message(VideoView.GraphicsFailed(reason))
+
+            output = KittyOutput(
+                terminal_write(view),
+                self._image,
+                tmux=graphics.tmux,
+                on_failure=self._graphics_failed,
+                backlog=terminal_backlog(view),
+            )
+            view.show_graphics(output)
+            self._feed = KittyFeed(
+                self._image, post, failed, tmux=graphics.tmux, compress=graphics.compress
+            )
+        assert isinstance(self._feed, KittyFeed)
+        self._feed.set_grid(columns, rows)
+        return self._feed
+
+    def _graphics_failed(self, reason: str) -> None:
+        """Kitty graphics failed: the pane goes back to cells, and says so once."""
+        log.warning("kitty graphics failed, drawing cells: %s", reason)
+        self.graphics = None
+        self.graphics_problem = f"Kitty graphics failed ({reason}): the pane draws cells."
+        self._stop()
+        self._apply()
+        if self._view is not None:
+            self._view.notify(self.graphics_problem, severity="warning", timeout=6)
 
     def _stop(self) -> None:
         if self._player is not None:
@@ -137,4 +206,5 @@ class VideoOutput:
             self._feed.stop()
             self._feed = None
         if self._view is not None:
+            self._view.show_graphics(None)  # deletes the terminal's image
             self._view.clear_frame()

@@ -35,17 +35,19 @@ def paint_frame(
     return PaintedFrame(frame.number, columns, rows, strips, frame.due_at, keys)
 
 
-class CellFeed:
-    """Converts frames on its own thread; `put` is the render thread's sink."""
+class LatestFrameFeed:
+    """A latest-frame slot and the thread that converts what is in it; `put` is the render
+    thread's sink. Subclasses say what converting is (`_convert`) and name their thread."""
 
-    def __init__(self, post: FramePoster) -> None:
-        self._post = post
+    thread_name = "video-frames"
+
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._latest: VideoFrame | None = None
         self._stopping = False
         self.dropped = 0
-        self._thread = threading.Thread(target=self._run, name="video-cells", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
         self._thread.start()
 
     def put(self, frame: VideoFrame) -> None:
@@ -65,8 +67,13 @@ class CellFeed:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
+    def _convert(self, frame: VideoFrame) -> None:
+        raise NotImplementedError
+
+    def _failed(self, error: Exception) -> None:
+        log.exception("a video frame could not be drawn", exc_info=error)
+
     def _run(self) -> None:
-        previous: PaintedFrame | None = None
         while True:
             self._ready.wait()
             self._ready.clear()
@@ -77,7 +84,21 @@ class CellFeed:
             if frame is None:
                 continue
             try:
-                previous = paint_frame(frame, frame.width, (frame.height + 1) // 2, previous)
-                self._post(previous)
-            except Exception:
-                log.exception("a video frame could not be drawn")
+                self._convert(frame)
+            except Exception as error:
+                self._failed(error)
+
+
+class CellFeed(LatestFrameFeed):
+    """Turns frames into half-block strips."""
+
+    thread_name = "video-cells"
+
+    def __init__(self, post: FramePoster) -> None:
+        self._post = post
+        self._previous: PaintedFrame | None = None
+        super().__init__()
+
+    def _convert(self, frame: VideoFrame) -> None:
+        self._previous = paint_frame(frame, frame.width, (frame.height + 1) // 2, self._previous)
+        self._post(self._previous)

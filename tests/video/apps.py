@@ -13,18 +13,22 @@ from room.state import RoomState
 from tests.rooms import RecordingRoom
 from tui.app import WatchPartyApp
 from tui.config import PlayerSection, Settings
+from tui.graphics_probe import KittyTerminal
 from tui.video import VideoOutput
 
 WAIT_S = 20.0
 
 
 def video_app(
-    room: RoomState, player_settings: PlayerSettings | None = None
+    room: RoomState,
+    player_settings: PlayerSettings | None = None,
+    graphics: KittyTerminal | None = None,
 ) -> tuple[WatchPartyApp, RecordingRoom]:
     fields = (player_settings or PlayerSettings(video="terminal", ao="null")).model_dump()
     settings = Settings(player=PlayerSection(**fields))
     controller = RecordingRoom(room)
-    app = WatchPartyApp(room, settings, controller, tz=UTC, video=VideoOutput(settings.player))
+    video = VideoOutput(settings.player, graphics=graphics)
+    app = WatchPartyApp(room, settings, controller, tz=UTC, video=video)
     return app, controller
 
 

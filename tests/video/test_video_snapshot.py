@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 from player.mpv_player import MpvPlayer
 from player.settings import PlayerSettings
 from tests.rooms import busy_room
-from tests.video.apps import video_app
+from tests.video.apps import until, video_app
 from tests.video.conftest import FrameCatcher
 from tui.video_feed import paint_frame
 from tui.widgets.video_view import PaintedFrame, VideoView
@@ -80,3 +80,34 @@ def test_the_larger_view_at_80x24(snap_compare, pattern_file: Path) -> None:  # 
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=show_frame)
+
+
+def test_the_app_at_80x24_with_kitty_graphics(  # type: ignore[no-untyped-def]
+    snap_compare, pattern_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pane's cells are kitty's placeholders (the picture itself goes out of band and is
+    not in a snapshot): the layout around them is the same as with cells."""
+    import tui.video
+    from tui.graphics_probe import KittyTerminal
+    from tui.kitty_graphics import ImageId
+
+    monkeypatch.setattr(tui.video, "new_image_id", lambda: ImageId(colour=42, high=2))
+    app, _ = video_app(busy_room(), graphics=KittyTerminal())
+    players: list[MpvPlayer] = []
+
+    async def show_frame(pilot: Pilot[None]) -> None:
+        player = MpvPlayer(settings=PlayerSettings(video="terminal", ao="null"))
+        players.append(player)
+        await player.load(str(pattern_file))
+        await player.seek_and_wait(2.0)  # paused: one frame, then none
+        view = app.room_screen.query_one(VideoView)
+        app.video.attach(player)
+        await until(pilot, lambda: view.graphics_frame is not None)
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=(80, 24), run_before=show_frame)
+    finally:
+        app.video.detach()
+        for player in players:
+            player.close()

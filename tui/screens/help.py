@@ -62,8 +62,11 @@ class HelpScreen(ModalScreen[None]):
                     "dialog is open.\n\nVideo: player.video = auto draws it in this pane when "
                     "there is no display (or over SSH) and uses mpv's window otherwise; "
                     "terminal, window and off choose. v hides it (no video is decoded then; "
-                    "playback and sync carry on); f makes it larger. Over SSH the sound plays "
-                    "on the machine the app runs on, not on yours.\n\nWeb pages in the queue "
+                    "playback and sync carry on); f makes it larger. player.video_graphics = "
+                    "auto draws a sharper picture with kitty's graphics in kitty 0.28+ or "
+                    "Ghostty (never over SSH; in tmux only with set -g allow-passthrough on), "
+                    "half-block cells elsewhere; kitty or cells choose. Over SSH the sound "
+                    "plays on the machine the app runs on, not on yours.\n\nWeb pages in the queue "
                     "play through yt-dlp (pip install 'watchparty-tui[ytdl]'); a direct media "
                     "URL needs nothing more. A member who can't play an item says why here.",
                     style="dim",

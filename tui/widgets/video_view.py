@@ -1,4 +1,6 @@
-"""The video, drawn as half-block cells; frames arrive ready-made as strips."""
+"""The video, drawn as half-block cells (frames arrive ready-made as strips), or as kitty
+graphics: then the cells are kitty's Unicode placeholders, plain text to Textual, and each frame
+goes to the terminal out of band (`tui.kitty_output`)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tui.kitty_graphics import ImageId
+from tui.kitty_output import GraphicsFrame, KittyOutput, placeholder_strips
 from tui.video_cells import CellFrame
 
 HALF_BLOCK = "▀"
@@ -122,6 +126,23 @@ class VideoView(Widget):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, VideoView.FrameReady)
 
+    class GraphicsReady(Message):
+        """A frame as kitty graphics; a newer one waiting in the queue replaces it unsent."""
+
+        def __init__(self, frame: GraphicsFrame) -> None:
+            super().__init__()
+            self.frame = frame
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, VideoView.GraphicsReady)
+
+    class GraphicsFailed(Message):
+        """A frame could not be made into kitty graphics: back to cells."""
+
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
     class Resized(Message):
         """The view's size in cells changed (the renderer wants it in pixels: rows x 2)."""
 
@@ -135,6 +156,11 @@ class VideoView(Widget):
         self.frame: PaintedFrame | None = None
         self.stats = PaintStats()
         self._last_painted = -1
+        self.kitty: KittyOutput | None = None
+        """Set while the pane draws kitty graphics."""
+        self.graphics_frame: GraphicsFrame | None = None
+        self._placeholders: tuple[Strip, ...] = ()
+        self._placeholders_for: tuple[ImageId, int, int] | None = None
 
     def on_resize(self) -> None:
         self.post_message(self.Resized(self.size.width, self.size.height))
@@ -153,8 +179,37 @@ class VideoView(Widget):
             width = self.size.width
             self.refresh(*(Region(0, top, width, height) for top, height in changed))
 
+    def on_video_view_graphics_ready(self, message: GraphicsReady) -> None:
+        message.stop()
+        self.stats.received += 1
+        kitty, new = self.kitty, message.frame
+        if kitty is None or not kitty.show(new):
+            return
+        old, self.graphics_frame = self.graphics_frame, new
+        if old is None or (old.columns, old.rows) != (new.columns, new.rows):
+            self.refresh()  # the placeholders appear, or change size
+        self._painted(new)
+
+    def on_video_view_graphics_failed(self, message: GraphicsFailed) -> None:
+        message.stop()
+        if self.kitty is not None:
+            self.kitty.fail(message.reason)
+
+    def show_graphics(self, kitty: KittyOutput | None) -> None:
+        """Draw kitty graphics through `kitty` from the next frame on; None: cells again."""
+        if kitty is self.kitty:
+            return
+        if self.kitty is not None:
+            self.kitty.delete()
+        self.kitty = kitty
+        self.graphics_frame = None
+        self.refresh()
+
     def clear_frame(self) -> None:
         self.frame = None
+        self.graphics_frame = None
+        if self.kitty is not None:
+            self.kitty.delete()
         self._last_painted = -1
         self.refresh()
 
@@ -165,6 +220,8 @@ class VideoView(Widget):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
+        if self.kitty is not None:
+            return self._placeholder_line(y, width)
         frame = self.frame
         if frame is None:
             return self._notice_line(y, width)
@@ -175,7 +232,20 @@ class VideoView(Widget):
         strip = frame.strips[y]
         return strip if frame.columns == width else strip.crop_extend(0, width, None)
 
-    def _painted(self, frame: PaintedFrame) -> None:
+    def _placeholder_line(self, y: int, width: int) -> Strip:
+        graphics, kitty = self.graphics_frame, self.kitty
+        if graphics is None or kitty is None:
+            return self._notice_line(y, width)
+        wanted = (kitty.image, graphics.columns, graphics.rows)
+        if self._placeholders_for != wanted:
+            self._placeholders = placeholder_strips(*wanted)
+            self._placeholders_for = wanted
+        if y >= len(self._placeholders):
+            return Strip.blank(width, Style(bgcolor=Color.from_ansi(16)))
+        strip = self._placeholders[y]
+        return strip if graphics.columns == width else strip.crop_extend(0, width, None)
+
+    def _painted(self, frame: PaintedFrame | GraphicsFrame) -> None:
         self._last_painted = frame.number
         self.stats.painted += 1
         if self.stats.keep_offsets:
