@@ -389,7 +389,8 @@ async def scenario(
         recorder.mark("scheduled resume")
         planned = host.publisher.plan_play(sample_of(host.player.state), now_ms(), 250.0)
         host.send_anchor(planned.anchor, planned.event)
-        asyncio.get_running_loop().call_at(planned.anchor.at / 1000, host.player.play)
+        start_s = (planned.anchor.at + host.publisher.start_bias_ms) / 1000  # as the app does
+        asyncio.get_running_loop().call_at(start_s, host.player.play)
         await asyncio.sleep(short_s)
         recorder.mark("pause")
         host.player.pause()

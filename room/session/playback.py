@@ -251,7 +251,8 @@ class LocalPlayback:
             if is_host:
                 lead_ms = self.last_start_lead_ms = self.lead.lead_ms(now)
                 update = self.anchors.plan_play(sample, now, lead_ms)
-                self.driver.apply(Decision(resume_at_ms=now + lead_ms, reason="host play"))
+                resume_ms = now + lead_ms + self.anchors.start_bias_ms  # on our own line
+                self.driver.apply(Decision(resume_at_ms=resume_ms, reason="host play"))
                 self.ctx.tasks.spawn(self.send_anchor(update))
             else:  # no host: play now and tell the room, as the web client does
                 self.player.play()
@@ -321,7 +322,10 @@ class LocalPlayback:
             anchor = update.anchor
             if anchor.is_playing:  # park on the target and start with the room, as a play
                 decision = Decision(
-                    pause=True, seek_to_s=target, resume_at_ms=anchor.at, reason="host seek"
+                    pause=True,
+                    seek_to_s=target,
+                    resume_at_ms=anchor.at + self.anchors.start_bias_ms,
+                    reason="host seek",
                 )
                 self.ctx.tasks.spawn(
                     self.send_anchor(update, then=lambda: self.driver.apply(decision), undo=undo)

@@ -83,6 +83,19 @@ class HostAnchorPublisher:
         `_after_rate_change`)."""
         self._rate_reanchor_due = False
         """Settled after a change of speed: re-anchor once `LINE_REPORTS` are in."""
+        self.start_bias_ms = 0.0
+        """How much later than its announced instant our player is unpaused, to be on our
+        own line: learned from our scheduled starts as followers learn theirs
+        (`Follower.start_bias_ms`). libmpv reports ~19 ms ahead of the instant it was
+        unpaused at; followers allowed for it and the host did not, so after every play and
+        every seek while playing the host ran ahead of its own anchor, its followers that
+        much behind it, until a re-anchor restarted their nudges."""
+        self._bias_probe_from_ms: float | None = None
+        """A scheduled start of ours was carried out: its strays from then on (past the
+        reports' settling) teach `start_bias_ms`, once."""
+        self._start_on_time = False
+        """The scheduled start is carried out at its instant plus `start_bias_ms` (not at a
+        late landing, which resumes at once): only such a start teaches the bias."""
 
     @property
     def anchor(self) -> Anchor | None:
@@ -94,6 +107,7 @@ class HostAnchorPublisher:
         not a new intent). A delay above the followers' latency means nobody has to seek."""
         start_ms = now_ms + delay_ms
         self._scheduled_start_ms = start_ms
+        self._start_on_time = True
         self._guard.expect(IntentKind.PLAY, now_ms, not_before_ms=start_ms)
         return self._publish(events.PLAY, sample.position_s, start_ms, True, self._rate(sample))
 
@@ -121,6 +135,7 @@ class HostAnchorPublisher:
             self._guard.expect(IntentKind.PAUSE, now_ms)
             self._guard.expect(IntentKind.PLAY, now_ms, not_before_ms=at_ms)
             self._scheduled_start_ms = at_ms
+            self._start_on_time = True
         return self._publish(events.SEEK, target_s, at_ms, playing, self._rate(sample))
 
     def plan_speed(
@@ -242,6 +257,9 @@ class HostAnchorPublisher:
             if now_ms < self._scheduled_start_ms + self.settings.echo_expiry_ms and not playing:
                 return None
             self._scheduled_start_ms = None
+            if playing and self._start_on_time:
+                self._bias_probe_from_ms = now_ms + self.settings.settle_ms
+            self._start_on_time = False
         settling, reanchor = self._after_rate_change(sample, now_ms, playing)
         if settling:
             return reanchor
@@ -256,10 +274,14 @@ class HostAnchorPublisher:
         if not playing:
             return None
         anchored_s = anchor_position(anchor, now_ms)
+        if self._bias_probe_from_ms is not None and now_ms < self._bias_probe_from_ms:
+            return None  # just unpaused: mpv's first reports are not yet where it plays
         self._strays_ms.append((sample.position_at(now_ms) - anchored_s) * 1000)
         if now_ms - self._published_at_ms < self.settings.anchor_min_interval_ms:
             return None
         stray_ms = self._typical_stray_ms()
+        if stray_ms is not None and self._bias_probe_from_ms is not None:
+            self._learn_start_bias(stray_ms)
         strayed = stray_ms is not None and abs(stray_ms) > self.settings.anchor_deviation_ms
         if strayed or now_ms - anchor.at >= self.refresh_ms:
             # Re-anchor where the recent reports agree playback is, not on the last one.
@@ -286,9 +308,18 @@ class HostAnchorPublisher:
             return None
         self._scheduled_start_ms = now_ms
         self._published_at_ms = now_ms
-        return self._publish(
+        update = self._publish(
             events.SYNC_ANCHOR, anchor.current_time, now_ms, True, sample.speed or anchor.rate
         )
+        self._start_on_time = False  # our player resumes on the landing, bias or not
+        return update
+
+    def _learn_start_bias(self, stray_ms: float) -> None:
+        """Half the stray of a start at a time, as followers do: one noisy start moves the
+        next by little, a steady bias is learned in a few."""
+        self._bias_probe_from_ms = None
+        limit = self.settings.max_start_bias_ms
+        self.start_bias_ms = max(-limit, min(limit, self.start_bias_ms + stray_ms / 2))
 
     def _typical_stray_ms(self) -> float | None:
         anchor = self._anchor
@@ -324,6 +355,7 @@ class HostAnchorPublisher:
         )
         self._next_seq += 1
         self._anchor = anchor
+        self._bias_probe_from_ms = None  # a start cut short by an action teaches nothing
         self._strays_ms.clear()
         self._rate_reanchor_due = False
         return AnchorUpdate(event, anchor)

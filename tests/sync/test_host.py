@@ -92,3 +92,49 @@ def test_speed_change_on_the_host_reanchors_with_the_rate() -> None:
     update = host.on_player_state(sample(0.1, 100, speed=1.5), 100)
     assert update is not None
     assert update.anchor.rate == 1.5
+
+
+AHEAD_MS = 19.0
+"""How far ahead of its unpause instant libmpv reports (measured on Debian's 0.35.1)."""
+
+
+def start_once(host: HostAnchorPublisher, at_ms: float, position: float) -> float:
+    """A scheduled play carried out as the app's host does (at its instant plus the learned
+    bias), with the player reporting `AHEAD_MS` ahead of where it was unpaused; then paused.
+    Returns when it paused."""
+    planned = host.plan_play(sample(position, at_ms - 200, paused=True), at_ms - 200, 200)
+    resumed_ms = planned.anchor.at + host.start_bias_ms
+    for t in range(int(resumed_ms), int(resumed_ms) + 800, 10):
+        host.on_player_state(sample(position + (t - resumed_ms + AHEAD_MS) / 1000, t), t)
+    stop_ms = resumed_ms + 800
+    host.on_player_state(sample(position, stop_ms, paused=True, restarts=1), stop_ms)
+    return stop_ms
+
+
+def test_the_host_learns_how_late_to_unpause_to_be_on_its_own_line() -> None:
+    """Followers allowed for mpv's report ahead of the unpause and the host did not: after
+    every start the host ran ~19 ms ahead of its anchor, and its followers that far behind."""
+    host = HostAnchorPublisher()
+    host.on_player_state(sample(5.0, 0, paused=True), 0)
+    at_ms = 1000.0
+    for _ in range(6):
+        at_ms = start_once(host, at_ms, 5.0) + 1000
+    assert host.start_bias_ms == pytest.approx(AHEAD_MS, abs=1.0)
+    # Learned: the next start is on the line, and nothing needs re-anchoring.
+    planned = host.plan_play(sample(5.0, at_ms - 200, paused=True), at_ms - 200, 200)
+    resumed_ms = planned.anchor.at + host.start_bias_ms
+    for t in range(int(resumed_ms), int(resumed_ms) + 2000, 10):
+        reported = sample(5.0 + (t - resumed_ms + AHEAD_MS) / 1000, t)
+        assert host.on_player_state(reported, t) is None
+
+
+def test_a_seek_that_lands_after_its_start_teaches_no_bias() -> None:
+    """A late landing resumes at once, the bias not waited for: its stray is the raw one."""
+    host = HostAnchorPublisher()
+    host.on_player_state(sample(10.0, 0), 0)
+    host.plan_seek(sample(11.0, 1000), 60.0, 1000)
+    landed_ms = 1300.0  # well after the announced start
+    host.on_player_state(sample(60.0, landed_ms, paused=True, restarts=1), landed_ms)
+    for t in range(int(landed_ms), int(landed_ms) + 800, 10):
+        host.on_player_state(sample(60.0 + (t - landed_ms + AHEAD_MS) / 1000, t, restarts=1), t)
+    assert host.start_bias_ms == 0.0
