@@ -18,6 +18,9 @@ class Key:
     needs: str = ""
     """What the key needs to act on the room: "host", "connection" or nothing."""
     show_in_footer: bool = True
+    footer_first: bool = False
+    """Shown at the front of the footer (the help screen keeps the table's order): at 80
+    columns the footer is cut at the right, and `? Help` and `q Quit` were cut off."""
 
 
 ROOM_KEYS: tuple[Key, ...] = (
@@ -138,8 +141,8 @@ ROOM_KEYS: tuple[Key, ...] = (
         "host",
         False,
     ),
-    Key("question_mark", "?", "help", "Help", "Show this list of keys"),
-    Key("q", "q", "quit", "Quit", "Leave the room and quit"),
+    Key("question_mark", "?", "help", "Help", "Show this list of keys", footer_first=True),
+    Key("q", "q", "quit", "Quit", "Leave the room and quit", footer_first=True),
 )
 
 FEED_KEYS: tuple[Key, ...] = (
@@ -176,6 +179,12 @@ APP_KEYS: tuple[Key, ...] = (
 
 
 def bindings(keys: tuple[Key, ...]) -> list[Binding | tuple[str, str] | tuple[str, str, str]]:
+    """The keys as Textual bindings, in footer order: the first key (Space, the one a room
+    presses most), then the `footer_first` ones, then the rest in the table's order."""
+    if keys:
+        first, rest = keys[:1], keys[1:]
+        keys = first + tuple(k for k in rest if k.footer_first)
+        keys += tuple(k for k in rest if not k.footer_first)
     return [
         Binding(
             key.key,

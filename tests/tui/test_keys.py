@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, timedelta
 
 import pytest
+from textual.widgets._footer import FooterKey  # the footer's keys (not exported by Textual)
 
 from room.chapters import Chapter
 from room.intents import (
@@ -296,3 +297,16 @@ async def test_in_the_comment_list_pgup_and_pgdn_page_the_list_not_the_room(
         # Back out of the list, the same keys are the room's again.
         await press(pilot, "escape", "pageup")
     assert room.intents == [SkipChapter(1)]
+
+
+async def test_help_and_quit_stay_in_the_footer_at_80_columns(make_app: AppFactory) -> None:
+    """The footer is cut at the right edge: the keys a newcomer looks for come first."""
+    app, _ = make_app(busy_room(self_is_host=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        shown = {
+            key.description: key.region
+            for key in app.screen.query(FooterKey)
+            if key.region.width > 0 and key.region.right <= 80
+        }
+    assert {"Play/Pause", "Help", "Quit"} <= set(shown)
