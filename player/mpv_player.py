@@ -146,6 +146,11 @@ class MpvPlayer:
             "pause": "yes",
             "hr_seek": "yes",
             "audio_pitch_correction": "yes",
+            # No sound device (a server over SSH, a container): play muted rather than not at
+            # all. Without it mpv ended the file at once when the pane's video was not on yet
+            # ("Could not open/initialize audio device -> no sound"), and the room could not
+            # be joined. The same as `ao=null` then: the position runs on mpv's clock.
+            "audio_fallback_to_null": "yes",
             # Keep the tempo filter in the chain at 1.0x too: mpv otherwise inserts it on the
             # first speed change and re-initialises audio, so a nudge takes ~0.4 s to bite.
             "af": "scaletempo2",

@@ -298,3 +298,19 @@ async def test_a_seek_asked_for_while_the_file_opens_lands_once_it_is_open(
         state = await wait_within(player, lambda s: s.loaded and not s.seeking)
         assert state.position == pytest.approx(target, abs=0.011)
         assert state.paused
+
+
+async def test_a_machine_without_a_sound_device_still_plays(demo_file: Path) -> None:
+    """A server over SSH or a container has no sound device. With the pane's video not on
+    yet (no video decoded), mpv had nothing left to play and ended the file at once: the
+    room could not be joined. It now plays muted, on mpv's own clock."""
+    settings = PlayerSettings(video="terminal", ao="alsa")
+    missing = {"audio_device": "alsa/watchparty-test-no-such-device"}
+    player = MpvPlayer(settings=settings, mpv_options=missing)
+    try:
+        await player.load(str(demo_file))
+        player.play()
+        state = await wait_within(player, lambda s: (s.position or 0) > 0.3)
+        assert not state.paused and not state.eof
+    finally:
+        player.close()
