@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from room.sync.anchor import Anchor, anchor_position
 from room.sync.clock import ClockSync
 from room.sync.echo import EchoGuard, IntentKind, LocalIntent
-from room.sync.host import DEFAULT_SEEK_MS, SEEK_PARK_MARGIN_MS
+from room.sync.host import DEFAULT_SEEK_MS, SEEK_PARK_MARGIN_MS, learned_start_bias
 from room.sync.policy import (
     NO_CHANGE,
     CorrectionKind,
@@ -402,7 +402,7 @@ class Follower:
         audio frame). Measure it after each start and resume that much later next time."""
         self._probe_start = False
         limit = self.settings.max_start_bias_ms
-        self._start_bias_ms = max(-limit, min(limit, self._start_bias_ms + drift_ms / 2))
+        self._start_bias_ms = learned_start_bias(self._start_bias_ms, drift_ms, limit)
 
     def _follow(self, now_ms: float, *, reason: str, host_action: bool = False) -> Decision:
         """Bring the player onto the anchor: pause on the host's frame, or start on it."""

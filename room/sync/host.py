@@ -47,6 +47,13 @@ newest, so that a stray found in a window of fifteen is placed where playback we
 between there and where it was. After a change of speed it re-anchors once this many are in."""
 
 
+def learned_start_bias(bias_ms: float, drift_ms: float, limit_ms: float) -> float:
+    """A player's start bias after a start that measured `drift_ms` off the line: half of it
+    at a time (one noisy start moves the next by little, a steady bias is learned in a few),
+    within `limit_ms` either way. Followers and the host learn theirs by this rule."""
+    return max(-limit_ms, min(limit_ms, bias_ms + drift_ms / 2))
+
+
 @dataclass(frozen=True, slots=True)
 class AnchorUpdate:
     event: AnchorEvent
@@ -315,11 +322,9 @@ class HostAnchorPublisher:
         return update
 
     def _learn_start_bias(self, stray_ms: float) -> None:
-        """Half the stray of a start at a time, as followers do: one noisy start moves the
-        next by little, a steady bias is learned in a few."""
         self._bias_probe_from_ms = None
         limit = self.settings.max_start_bias_ms
-        self.start_bias_ms = max(-limit, min(limit, self.start_bias_ms + stray_ms / 2))
+        self.start_bias_ms = learned_start_bias(self.start_bias_ms, stray_ms, limit)
 
     def _typical_stray_ms(self) -> float | None:
         anchor = self._anchor
