@@ -113,9 +113,7 @@ class RoomTables:
         """Write the room's row. Row-level security refuses by matching no row, not by an
         error, so the row is asked back and an empty answer is a refusal."""
         query = self.client.table("rooms").update(fields).eq("room_id", self.room_id)
-        response = await self.writes.as_member(
-            lambda: _call("could not save the room's playback", query.execute())
-        )
+        response = await self._member_write("could not save the room's playback", query)
         if not response.data:
             raise TableError(
                 "the server did not let us update the room (only its host may)", retryable=False
@@ -174,9 +172,7 @@ class RoomTables:
         query = self.client.table("comments").upsert(
             {**row, "room_id": self.room_id}, on_conflict="id", ignore_duplicates=True
         )
-        response = await self.writes.as_member(
-            lambda: _call("could not send the comment", query.execute())
-        )
+        response = await self._member_write("could not send the comment", query)
         rows = _comments(response.data)
         return rows[0] if rows else None
 
@@ -202,9 +198,7 @@ class RoomTables:
     async def add_item(self, row: dict[str, Any]) -> None:
         query = self.client.table("queue_items").insert({**row, "room_id": self.room_id})
         try:
-            await self.writes.as_member(
-                lambda: _call("could not add to the queue", query.execute())
-            )
+            await self._member_write("could not add to the queue", query)
         except TableError as error:
             cause = error.__cause__
             if isinstance(cause, APIError) and cause.code == "42501":
@@ -213,9 +207,7 @@ class RoomTables:
 
     async def update_item(self, item_id: str, fields: dict[str, Any]) -> None:
         query = self.client.table("queue_items").update(fields).eq("id", item_id)
-        response = await self.writes.as_member(
-            lambda: _call("could not change the queue", query.execute())
-        )
+        response = await self._member_write("could not change the queue", query)
         if not response.data:
             raise TableError(
                 f"the server did not change the queue ({ONLY_THE_HOST})", retryable=False
@@ -223,9 +215,7 @@ class RoomTables:
 
     async def delete_item(self, item_id: str) -> None:
         query = self.client.table("queue_items").delete().eq("id", item_id)
-        response = await self.writes.as_member(
-            lambda: _call("could not remove from the queue", query.execute())
-        )
+        response = await self._member_write("could not remove from the queue", query)
         if not response.data:
             raise TableError(
                 f"the server did not change the queue ({ONLY_THE_HOST})", retryable=False
@@ -239,4 +229,9 @@ class RoomTables:
             "broadcast_room_event",
             {"p_room_id": self.room_id, "p_event_type": event, "p_payload": payload},
         )
-        await self.writes.as_member(lambda: _call(f"could not announce {event}", query.execute()))
+        await self._member_write(f"could not announce {event}", query)
+
+    async def _member_write(self, what: str, query: Any) -> Any:
+        """Run a write the rules allow only to members, in its turn (``self.writes``): the
+        request is made only then, so the query is passed unexecuted."""
+        return await self.writes.as_member(lambda: _call(what, query.execute()))
