@@ -70,6 +70,9 @@ class FramePacer:
 class RenderStats:
     rendered: int = 0
     skipped: int = 0
+    """New frames left undrawn by the rate cap."""
+    repeats_skipped: int = 0
+    """mpv's redraws of a picture already drawn, not drawn again."""
 
 
 class FrameRenderer:
@@ -123,6 +126,7 @@ class FrameRenderer:
 
     def _run(self) -> None:
         buffer: FrameBuffer | None = None
+        current_drawn = False  # whether the buffer holds mpv's current picture
         number = 0
         while True:
             self._wake.wait(timeout=1.0)
@@ -142,15 +146,28 @@ class FrameRenderer:
                     continue
                 if buffer is None or (buffer.width, buffer.height) != (width, height):
                     buffer = FrameBuffer(width, height)
-                target_us = self._context.next_frame_target_us() if new_frame else None
+                    current_drawn = False
+                queued = self._context.next_frame() if new_frame else None
+                target_us = queued.target_us if queued is not None else None
                 due_at = self._due_at(target_us)
-                # Paced on mpv's own target times: mapping them to our clock adds jitter.
-                pace_at = due_at if target_us is None else target_us / 1_000_000
-                if new_frame and not redraw and not self._pacer.wants(pace_at):
-                    self._context.render(buffer, skip=True)
-                    self.stats.skipped += 1
-                    continue
+                if new_frame and not redraw and queued is not None and queued.redraw:
+                    # mpv's own redraw of the current picture (after an unpause, say): drawn
+                    # already, it would only repeat a frame; one the pacer skipped is drawn
+                    # now. Redraws carry no timing, so the pacer never sees them.
+                    if current_drawn:
+                        self._context.render(buffer, skip=True)
+                        self.stats.repeats_skipped += 1
+                        continue
+                elif new_frame and not redraw:
+                    # Paced on mpv's own target times: mapping them to our clock adds jitter.
+                    pace_at = due_at if target_us is None else target_us / 1_000_000
+                    if not self._pacer.wants(pace_at):
+                        self._context.render(buffer, skip=True)
+                        self.stats.skipped += 1
+                        current_drawn = False
+                        continue
                 self._context.render(buffer)
+                current_drawn = True
                 with self._lock:
                     self._had_frame = True
                 number += 1

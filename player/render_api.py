@@ -11,8 +11,10 @@ left alone). The numbers are libmpv's, from mpv v0.35.1's `libmpv/render.h`:
   (`size_t*`), `SW_POINTER = 20` (`void*`) (lines 359, 384, 405, 423); stride and pointer
   should be multiples of 64 (line 395);
 - `mpv_render_frame_info` is `{uint64_t flags; int64_t target_time}` (line 524), with
-  `MPV_RENDER_FRAME_INFO_PRESENT = 1 << 0` (line 490), `target_time` in `mpv_get_time_us`'s
-  clock; `MPV_RENDER_UPDATE_FRAME = 1 << 0` (line 671).
+  `MPV_RENDER_FRAME_INFO_PRESENT = 1 << 0` (line 490) and `MPV_RENDER_FRAME_INFO_REDRAW =
+  1 << 1` (line 501: "not an actual new video frame, but a redraw request", with a
+  `target_time` of 0), `target_time` in `mpv_get_time_us`'s clock; `MPV_RENDER_UPDATE_FRAME =
+  1 << 0` (line 671).
 
 Threading (render.h lines 55-95): the update callback comes on a thread of mpv's and may only
 signal; `update()` and `render()` run on one thread of ours whose only other libmpv call is
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from player.errors import PlayerError
@@ -37,6 +40,7 @@ PARAM_SW_STRIDE = 19
 PARAM_SW_POINTER = 20
 UPDATE_FRAME = 1 << 0
 FRAME_INFO_PRESENT = 1 << 0
+FRAME_INFO_REDRAW = 1 << 1
 ALIGNMENT = 64
 """render.h asks for a buffer pointer and a stride that are multiples of 64 bytes."""
 
@@ -108,6 +112,16 @@ class FrameBuffer:
         return bytes(self._view)
 
 
+@dataclass(frozen=True, slots=True)
+class NextFrame:
+    """`mpv_render_frame_info` read: the frame mpv has queued for the next render."""
+
+    target_us: int | None
+    """When mpv wants it on screen, in `now_us()`'s clock; None for redraws (no timing)."""
+    redraw: bool
+    """The picture already current again (mpv asks after unpausing, option changes...)."""
+
+
 class SoftwareRenderContext:
     """One `mpv_render_context` of api type `sw` on an `mpv.MPV` instance.
 
@@ -137,17 +151,18 @@ class SoftwareRenderContext:
             return False
         return bool(self._lib.mpv_render_context_update(self._handle) & UPDATE_FRAME)
 
-    def next_frame_target_us(self) -> int | None:
-        """When mpv wants the next frame on screen, in `now_us()`'s clock; None if no frame."""
+    def next_frame(self) -> NextFrame | None:
+        """What mpv wants rendered next (its target time, whether a redraw); None if nothing."""
         if self._handle is None:
             return None
         info = _FrameInfo()
         param = _Param(PARAM_NEXT_FRAME_INFO, ctypes.cast(ctypes.pointer(info), ctypes.c_void_p))
         if self._lib.mpv_render_context_get_info(self._handle, param) < 0:
             return None
-        if not info.flags & FRAME_INFO_PRESENT or info.target_time <= 0:
+        if not info.flags & FRAME_INFO_PRESENT:
             return None
-        return int(info.target_time)
+        target = int(info.target_time) if info.target_time > 0 else None
+        return NextFrame(target, bool(info.flags & FRAME_INFO_REDRAW))
 
     def now_us(self) -> int:
         """libmpv's own clock (`mpv_get_time_us`), the one frame target times are in."""
