@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from textual.geometry import Region
 from textual.strip import Strip
 
 from player.mpv_player import MpvPlayer
@@ -67,20 +68,20 @@ async def test_the_shown_frame_tracks_time_pos_and_toggles_leave_nothing_behind(
     player: MpvPlayer, clock_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     offsets_s: list[float] = []
-    original = VideoView.render_line
+    original = VideoView.render_lines
     last: list[int] = [-1]
 
-    def render_line(self: VideoView, y: int) -> Strip:
-        strip = original(self, y)
+    def render_lines(self: VideoView, crop: Region) -> list[Strip]:
+        strips = original(self, crop)
         if self.frame is not None and self.frame.number != last[0]:
             last[0] = self.frame.number
             shown = clock_on_screen(self)
             position = player.state.position_now(time.monotonic())
             if shown is not None and position is not None and player.state.advancing:
                 offsets_s.append(shown / CLOCK_FPS - position)
-        return strip
+        return strips
 
-    monkeypatch.setattr(VideoView, "render_line", render_line)
+    monkeypatch.setattr(VideoView, "render_lines", render_lines)
     await player.load(str(clock_file))
     app, controller = video_app(busy_room())
     async with app.run_test(size=(80, 24)) as pilot:

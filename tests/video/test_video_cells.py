@@ -7,6 +7,9 @@ import pytest
 from rich._palettes import EIGHT_BIT_PALETTE
 
 from tui.video_cells import (
+    CUBE_LEVELS,
+    GREY_BASE,
+    GREY_LEVELS,
     CellFrame,
     frame_to_cells,
     palette_colour,
@@ -59,6 +62,28 @@ def test_nearest_is_nearest_for_every_grey_and_a_sample_of_colours() -> None:
     for pixel, index in zip(pixels.astype(int), got, strict=True):
         distances = ((table - pixel) ** 2).sum(axis=1)
         assert distances[index - 16] == distances.min()
+
+
+def test_every_one_of_the_2_to_the_24_colours_takes_a_nearest_palette_colour() -> None:
+    """Against a plain search: the nearest cube colour (the level nearest each channel, as the
+    squared distance adds up per channel) and the nearest of all 24 greys, a tie to the cube."""
+    values = np.arange(256)
+    levels = np.array(CUBE_LEVELS)
+    channel_error = ((values[:, None] - levels[None, :]) ** 2).min(axis=1)
+    palette = np.array([(0, 0, 0)] * 16 + [palette_colour(i) for i in range(16, 256)])
+    for chunk in np.array_split(np.arange(1 << 24, dtype=np.int64), 16):
+        red, green, blue = chunk >> 16, (chunk >> 8) & 255, chunk & 255
+        cube = channel_error[red] + channel_error[green] + channel_error[blue]
+        squares, total = red * red + green * green + blue * blue, red + green + blue
+        # sum((channel - g) ** 2) over the three channels, for every grey g
+        grey = np.min([squares - 2 * g * total + 3 * g * g for g in GREY_LEVELS], axis=0)
+        got = quantise(np.stack([red, green, blue], axis=-1).astype(np.uint8)[None])[0]
+        chosen = palette[got]
+        distance = (
+            (chosen[:, 0] - red) ** 2 + (chosen[:, 1] - green) ** 2 + (chosen[:, 2] - blue) ** 2
+        )
+        assert (distance == np.minimum(cube, grey)).all()
+        assert (got[cube <= grey] < GREY_BASE).all()
 
 
 def test_rows_pair_upper_and_lower_pixels() -> None:

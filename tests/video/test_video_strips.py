@@ -1,0 +1,87 @@
+"""A frame's rows as strips: the ready-made terminal sequences show what the segments show."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rich.console import Console
+from rich.text import Text
+from textual.geometry import Region
+from textual.strip import Strip
+
+from tests.video.apps import until
+from tui.video_cells import CellFrame
+from tui.widgets.video_view import CellStrip, PaintedFrame, VideoView, strips_of
+
+CONSOLE = Console(color_system="256", force_terminal=True, width=400)
+
+
+def cells_seen(terminal: str) -> list[tuple[str, int | None, int | None]]:
+    """Each cell a terminal would show for `terminal`: character, palette fg and bg (read
+    by Rich's own ANSI decoder, not by our code)."""
+    seen: list[tuple[str, int | None, int | None]] = []
+    for segment in Text.from_ansi(terminal).render(CONSOLE):
+        style = segment.style
+        fg = style.color.number if style and style.color else None
+        bg = style.bgcolor.number if style and style.bgcolor else None
+        seen.extend((char, fg, bg) for char in segment.text)
+    return seen
+
+
+def segments_seen(strip: Strip) -> list[tuple[str, int | None, int | None]]:
+    return cells_seen(Strip(list(strip), strip.cell_length).render(CONSOLE))
+
+
+def frame_of(top: list[list[int]], bottom: list[list[int]]) -> CellFrame:
+    upper, lower = np.array(top, dtype=np.uint8), np.array(bottom, dtype=np.uint8)
+    return CellFrame(upper.shape[1], upper.shape[0], upper, lower)
+
+
+@pytest.mark.parametrize(
+    ("top", "bottom"),
+    [
+        ([[16, 16, 17, 17]], [[16, 20, 20, 21]]),  # only the bottom, then only the top changes
+        ([[200, 201, 202]], [[50, 51, 52]]),  # both change at every cell
+        ([[231]], [[232]]),  # one cell
+        ([[16] * 1500], [[255] * 1500]),  # one run longer than the prebuilt blocks
+    ],
+)
+def test_the_sequences_show_the_cells_the_segments_show(
+    top: list[list[int]], bottom: list[list[int]]
+) -> None:
+    (strip,) = strips_of(frame_of(top, bottom))
+    assert isinstance(strip, CellStrip)
+    shown = cells_seen(strip.render(CONSOLE))
+    assert shown == segments_seen(strip)
+    assert shown == [("▀", t, b) for t, b in zip(top[0], bottom[0], strict=True)]
+
+
+def test_a_frame_of_noise_reads_back_cell_for_cell_in_fewer_bytes() -> None:
+    rng = np.random.default_rng(3)
+    top, bottom = (rng.integers(16, 256, (12, 80), dtype=np.uint8) for _ in range(2))
+    bottom[:, ::3] = bottom[:, 1::3][:, : bottom[:, ::3].shape[1]]  # some runs of one colour
+    for strip in strips_of(CellFrame(80, 12, top, bottom)):
+        assert cells_seen(strip.render(CONSOLE)) == segments_seen(strip)
+        plain = Strip(list(strip), strip.cell_length).render(CONSOLE)
+        assert len(strip.render(CONSOLE)) < 0.9 * len(plain)
+
+
+async def test_the_view_hands_textual_the_frames_own_strips() -> None:
+    from textual.app import App, ComposeResult
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield VideoView()
+
+    async with One().run_test(size=(6, 2)) as pilot:
+        view = pilot.app.query_one(VideoView)
+        cells = frame_of([[16, 17, 18, 19, 20, 21]] * 2, [[30] * 6] * 2)
+        strips = strips_of(cells)
+        view.post_message(VideoView.FrameReady(PaintedFrame(1, 6, 2, strips, 0.0)))
+        await until(pilot, lambda: view.frame is not None)
+        lines = view.render_lines(Region(0, 0, 6, 2))
+        assert all(line is strip for line, strip in zip(lines, strips, strict=True))
+        assert view.stats.painted == 1
+        # Cut by Textual (a crop), a row is still the same cells.
+        (cut,) = view.render_lines(Region(2, 1, 3, 1))
+        assert cells_seen(cut.render(CONSOLE)) == segments_seen(strips[1])[2:5]
