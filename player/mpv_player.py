@@ -314,6 +314,13 @@ class MpvPlayer:
         if self._renderer is not None:
             self._renderer.resize(*size)
             return self._renderer
+        # The software renderer scales with libswscale (or zimg): from a film's 1280x720 to a
+        # pane's 80x48 pixels, zimg's default Lanczos is a wide kernel for every output pixel.
+        # Averaging the area each pixel covers is the right filter for such a shrink and a
+        # third cheaper (render thread 1.9 -> 1.3 % of a core at 80x48 pixels, 15 fps; the
+        # process without Textual 8.6 -> 7.4 %).
+        self._mpv["sws-allow-zimg"] = "no"
+        self._mpv["sws-scaler"] = "area"
         wake = threading.Event()
         context = SoftwareRenderContext(self._mpv_module, self._mpv, wake.set)
         renderer = FrameRenderer(context, wake, sink, fps_cap=self._settings.video_fps, size=size)
