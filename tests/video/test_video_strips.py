@@ -85,3 +85,23 @@ async def test_the_view_hands_textual_the_frames_own_strips() -> None:
         # Cut by Textual (a crop), a row is still the same cells.
         (cut,) = view.render_lines(Region(2, 1, 3, 1))
         assert cells_seen(cut.render(CONSOLE)) == segments_seen(strips[1])[2:5]
+
+
+async def test_a_view_with_padding_draws_the_frame_inside_it() -> None:
+    from textual.app import App, ComposeResult
+
+    class Padded(App[None]):
+        CSS = "VideoView { padding: 1 2; }"
+
+        def compose(self) -> ComposeResult:
+            yield VideoView()
+
+    async with Padded().run_test(size=(10, 4)) as pilot:
+        view = pilot.app.query_one(VideoView)
+        assert tuple(view.size) == (6, 2)
+        cells = frame_of([[16, 17, 18, 19, 20, 21]] * 2, [[30] * 6] * 2)
+        view.post_message(VideoView.FrameReady(PaintedFrame(1, 6, 2, strips_of(cells), 0.0)))
+        await until(pilot, lambda: view.frame is not None)
+        lines = view.render_lines(Region(0, 0, 10, 4))
+        assert [line.cell_length for line in lines] == [10] * 4
+        assert segments_seen(lines[1])[2:8] == segments_seen(strips_of(cells)[0])

@@ -294,12 +294,14 @@ class VideoView(Widget):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """A frame's own strips, passed to Textual as they are, so that it writes each
-        `CellStrip`'s ready-made sequences; anything else goes through `render_line`."""
+        `CellStrip`'s ready-made sequences; anything else (a notice, kitty's placeholders, a
+        frame of another size, a border or padding) goes through `render_line`."""
         frame, (width, height) = self.frame, self.size
         if (
             self.kitty is not None
             or frame is None
             or (frame.columns, frame.rows) != (width, height)
+            or self.region.size != self.size
         ):
             return super().render_lines(crop)
         if frame.number != self._last_painted:
