@@ -114,3 +114,37 @@ async def test_the_shown_frame_tracks_time_pos_and_toggles_leave_nothing_behind(
         assert video_threads() == []
         assert live_renderers() == []
         assert controller.intents == []
+
+
+async def test_a_slow_terminal_costs_cell_frames_not_the_apps_loop(
+    player: MpvPlayer, clock_file: Path
+) -> None:
+    import io
+
+    from textual.drivers._writer_thread import WriterThread
+
+    from tui.kitty_output import MAX_BACKLOG
+
+    await player.load(str(clock_file))
+    app, _ = video_app(busy_room())
+    async with app.run_test(size=(80, 24)) as pilot:
+        # Textual's own writer thread, not started: what it holds is what a slow terminal
+        # has not taken yet (Pilot's driver has none).
+        writer = WriterThread(io.StringIO())
+        app._driver._writer_thread = writer  # type: ignore[union-attr]
+        view = app.room_screen.query_one(VideoView)
+        app.video.attach(player)
+        await until(pilot, lambda: view.stats.painted >= 1)
+        for _ in range(MAX_BACKLOG):
+            writer.write("an earlier screen update")
+        player.play()
+        await until(pilot, lambda: view.stats.dropped_slow >= 3)
+        held, painted = view.frame, view.stats.painted
+        await until(pilot, lambda: view.stats.dropped_slow >= 8)
+        assert (view.frame, view.stats.painted) == (held, painted), "the picture is kept"
+        assert player.state.advancing, "playback goes on"
+
+        while not writer._queue.empty():
+            writer._queue.get_nowait()
+        await until(pilot, lambda: view.stats.painted >= painted + 3)
+        assert view.frame is not held

@@ -20,7 +20,14 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.kitty_graphics import ImageId
-from tui.kitty_output import GraphicsFrame, KittyOutput, placeholder_strips
+from tui.kitty_output import (
+    MAX_BACKLOG,
+    Backlog,
+    GraphicsFrame,
+    KittyOutput,
+    placeholder_strips,
+    terminal_backlog,
+)
 from tui.video_cells import CellFrame
 
 HALF_BLOCK = "▀"
@@ -176,6 +183,8 @@ def changed_rows(old: PaintedFrame | None, new: PaintedFrame) -> list[tuple[int,
 class PaintStats:
     received: int = 0
     painted: int = 0
+    dropped_slow: int = 0
+    """Frames not sent because the terminal had not taken the earlier writes yet."""
     offsets_s: list[float] = field(default_factory=list)
     """Paint instant minus due instant of each painted frame (kept for the benchmark)."""
     keep_offsets: bool = False
@@ -235,6 +244,10 @@ class VideoView(Widget):
         self.graphics_frame: GraphicsFrame | None = None
         self._placeholders: tuple[Strip, ...] = ()
         self._placeholders_for: tuple[ImageId, int, int] | None = None
+        self._backlog: Backlog = lambda: 0
+
+    def on_mount(self) -> None:
+        self._backlog = terminal_backlog(self)
 
     def on_resize(self) -> None:
         self.post_message(self.Resized(self.size.width, self.size.height))
@@ -242,6 +255,11 @@ class VideoView(Widget):
     def on_video_view_frame_ready(self, message: FrameReady) -> None:
         message.stop()
         self.stats.received += 1
+        if self._backlog() >= MAX_BACKLOG:
+            # A slow terminal (a thin SSH link): Textual's writer queue blocks the app's loop,
+            # sync and all, once full. Keep the picture it has; a later frame goes instead.
+            self.stats.dropped_slow += 1
+            return
         old, new = self.frame, message.frame
         self.frame = new
         changed = changed_rows(old, new)
