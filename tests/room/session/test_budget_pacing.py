@@ -86,14 +86,22 @@ async def test_a_verdict_that_goes_stale_while_buffering_costs_no_send(
 
 async def test_a_change_undone_within_the_coalescing_costs_nothing() -> None:
     room = Room("alice")
+    started_s = room.clock.monotonic_s()
     await room.start()
     room.session.on_presence(roomful("alice", 50))
     room.session.on_player_sample(playing_at(10.0, room.clock))
     await room.clock.advance(70.0)
+    # Just after a routine beat, the next is a whole interval away (51 s in a room of 50):
+    # the second beat's phase is random (up to 0.4 of an interval late), so a fixed instant
+    # could have a routine beat fall inside the change's second.
     beats = len(room.link.events("heartbeat"))
-    room.session.on_player_sample(buffering_at(80.0, room, True))
+    while len(room.link.events("heartbeat")) == beats:
+        await room.clock.advance(0.5)
+    beats = len(room.link.events("heartbeat"))
+    position = 10.0 + room.clock.monotonic_s() - started_s
+    room.session.on_player_sample(buffering_at(position, room, True))
     await room.clock.advance(0.1)
-    room.session.on_player_sample(buffering_at(80.0, room, False))
+    room.session.on_player_sample(buffering_at(position + 0.1, room, False))
     await room.clock.advance(1.0)
     assert len(room.link.events("heartbeat")) == beats
     await room.stop()
