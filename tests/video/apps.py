@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Callable
 from datetime import UTC
 
+from textual.drivers._writer_thread import WriterThread
 from textual.pilot import Pilot
 
 from player.settings import PlayerSettings
@@ -37,3 +39,11 @@ async def until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
     async with asyncio.timeout(WAIT_S):
         while not condition():
             await pilot.pause(0.02)
+
+
+def stalled_writer(app: WatchPartyApp) -> WriterThread:
+    """Give the app Textual's own writer thread, not started: what it holds is what a slow
+    terminal has not taken yet (Pilot's driver has none)."""
+    writer = WriterThread(io.StringIO())
+    app._driver._writer_thread = writer  # type: ignore[union-attr]
+    return writer

@@ -20,7 +20,7 @@ from player.mpv_player import MpvPlayer
 from player.render_api import SoftwareRenderContext
 from player.sources import read_clock
 from tests.rooms import busy_room
-from tests.video.apps import until, video_app
+from tests.video.apps import stalled_writer, until, video_app
 from tests.video.conftest import CLOCK_FPS, FRAME_S, video_threads
 from tui.video_cells import palette_colour
 from tui.widgets.video_view import VideoView
@@ -119,19 +119,12 @@ async def test_the_shown_frame_tracks_time_pos_and_toggles_leave_nothing_behind(
 async def test_a_slow_terminal_costs_cell_frames_not_the_apps_loop(
     player: MpvPlayer, clock_file: Path
 ) -> None:
-    import io
-
-    from textual.drivers._writer_thread import WriterThread
-
     from tui.kitty_output import MAX_BACKLOG
 
     await player.load(str(clock_file))
     app, _ = video_app(busy_room())
     async with app.run_test(size=(80, 24)) as pilot:
-        # Textual's own writer thread, not started: what it holds is what a slow terminal
-        # has not taken yet (Pilot's driver has none).
-        writer = WriterThread(io.StringIO())
-        app._driver._writer_thread = writer  # type: ignore[union-attr]
+        writer = stalled_writer(app)
         view = app.room_screen.query_one(VideoView)
         app.video.attach(player)
         await until(pilot, lambda: view.stats.painted >= 1)

@@ -17,7 +17,7 @@ from textual.geometry import Region
 from player.mpv_player import MpvPlayer
 from tests.rooms import busy_room
 from tests.tui.helpers import notices
-from tests.video.apps import until, video_app
+from tests.video.apps import stalled_writer, until, video_app
 from tests.video.conftest import video_threads
 from tui.app import WatchPartyApp
 from tui.graphics_probe import KittyTerminal
@@ -206,20 +206,13 @@ async def test_a_frame_that_cannot_be_encoded_falls_back_to_cells(
 async def test_a_slow_terminal_costs_frames_not_the_apps_loop(
     player: MpvPlayer, clock_file: Path
 ) -> None:
-    import io
-
-    from textual.drivers._writer_thread import WriterThread
-
     from tui.kitty_output import MAX_BACKLOG
 
     await player.load(str(clock_file))
     app, _ = video_app(busy_room(), graphics=KittyTerminal())
     async with app.run_test(size=(80, 24)) as pilot:
         terminal = Terminal(app)
-        # Textual's own writer thread, not started: what it holds is what a slow terminal
-        # has not taken yet (Pilot's driver has none).
-        writer = WriterThread(io.StringIO())
-        app._driver._writer_thread = writer  # type: ignore[union-attr]
+        writer = stalled_writer(app)
         for _ in range(MAX_BACKLOG):
             writer.write("an earlier screen update")
         view = app.room_screen.query_one(VideoView)
