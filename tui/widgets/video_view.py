@@ -88,7 +88,7 @@ _MAX_SEGMENTS = 100_000
 
 def _new_segment(code: int, length: int) -> Segment:
     segment = Segment(_blocks(length), _STYLES[code] or _style(code))
-    if length < 2048:
+    if length < 1 << 11:  # the key's room for a length
         if len(_SEGMENTS) >= _MAX_SEGMENTS:
             _SEGMENTS.clear()
         _SEGMENTS[code << 11 | length] = segment
@@ -111,6 +111,7 @@ def cell_strip(runs: list[tuple[int, int]], columns: int) -> CellStrip:
     add_segment, add = segments.append, parts.append
     find_segment, find_both = _SEGMENTS.get, _SET_BOTH.get
     set_top, set_bottom, blocks = _SET_TOP, _SET_BOTTOM, _BLOCKS
+    made_blocks = len(blocks)  # `_blocks`, inline
     last_top = last_bottom = -1
     for code, length in runs:
         top, bottom = code >> 8, code & 255
@@ -122,7 +123,7 @@ def cell_strip(runs: list[tuple[int, int]], columns: int) -> CellStrip:
             add(set_top[top])
         else:
             add(set_bottom[bottom])
-        add(blocks[length] if length < 1024 else HALF_BLOCK * length)
+        add(blocks[length] if length < made_blocks else HALF_BLOCK * length)
         last_top, last_bottom = top, bottom
     if parts:
         add("\x1b[0m")
