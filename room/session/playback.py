@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 STATE_PUBLISH_INTERVAL_S = 0.25
 """The panes are refreshed from player samples at most this often."""
 PAUSE_AFTER_START_WAIT_S = 2.0
+SEEK_LAND_WAIT_S = 3.0
+"""How long a play/pause pressed during the host's own seek waits for that seek to land."""
 
 
 class PlayerControls(PlaybackControls, Protocol):
@@ -101,6 +103,9 @@ class LocalPlayback:
         self._budget = budget
         self._sampled = asyncio.Event()
         self._pane_shown_s = -STATE_PUBLISH_INTERVAL_S
+        self._host_seek: tuple[asyncio.Task[None], int] | None = None
+        """The host's latest seek until our player has landed it: the task announcing it
+        (which hands the seek to our player once sent) and the player's restarts before."""
         self.undo_target_s: float | None = None
         """Where the room was before our last seek (``undo_seek`` goes back there)."""
         self.host_action_wall_ms: int | None = None
@@ -241,6 +246,12 @@ class LocalPlayback:
             return
         self._budget.try_send(self.ctx.clock.monotonic_s())  # never held; it still counts
         is_host = self._host.is_host
+        if is_host and self._seek_in_flight(sample):
+            # Our seek is still going out, or our player has not landed it: acting now
+            # would pause a player about to be parked and restarted (the pause lost), or
+            # start the room from the frame before the seek. Do it once the seek is done.
+            self.ctx.tasks.spawn(self._toggle_after_seek())
+            return
         if is_host and self.driver.busy:
             # Our own scheduled start hasn't come yet: followers already have it, so let it
             # happen and pause right after, which they follow as a normal pause.
@@ -261,6 +272,27 @@ class LocalPlayback:
             self.player.pause()  # the host's anchor publisher sees it and announces it
             if not is_host:
                 self.ctx.tasks.spawn(self._send_plain(events.PAUSE, sample.position_at(now)))
+
+    def _seek_in_flight(self, sample: PlaybackSample) -> bool:
+        if self._host_seek is None:
+            return False
+        announcing, restarts_before = self._host_seek
+        return not announcing.done() or sample.restarts <= restarts_before
+
+    async def _toggle_after_seek(self) -> None:
+        assert self._host_seek is not None
+        seek = self._host_seek
+        announcing, restarts_before = seek
+        await asyncio.wait({announcing})
+        # A seek that never lands (the media gone) holds the key press only this long.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SEEK_LAND_WAIT_S):
+                while self.sample is None or self.sample.restarts <= restarts_before:
+                    self._sampled.clear()
+                    await self._sampled.wait()
+        if self._host_seek is seek:  # not a later seek's
+            self._host_seek = None
+        self.toggle_play()
 
     async def _pause_after_start(self) -> None:
         await self.driver.settled()
@@ -327,13 +359,14 @@ class LocalPlayback:
                     resume_at_ms=anchor.at + self.anchors.start_bias_ms,
                     reason="host seek",
                 )
-                self.ctx.tasks.spawn(
+                announcing = self.ctx.tasks.spawn(
                     self.send_anchor(update, then=lambda: self.driver.apply(decision), undo=undo)
                 )
             else:
-                self.ctx.tasks.spawn(
+                announcing = self.ctx.tasks.spawn(
                     self.send_anchor(update, then=lambda: self.player.seek(target), undo=undo)
                 )
+            self._host_seek = (announcing, sample.restarts)
             return
         self.player.seek(target)
         self.ctx.tasks.spawn(self._send_plain(events.SEEK, target, undo=undo))
