@@ -106,6 +106,8 @@ class LocalPlayback:
         self._host_seek: tuple[asyncio.Task[None], int] | None = None
         """The host's latest seek until our player has landed it: the task announcing it
         (which hands the seek to our player once sent) and the player's restarts before."""
+        self._toggles_held = 0
+        """Play/pause presses held until that seek has landed (an even count cancels out)."""
         self.undo_target_s: float | None = None
         """Where the room was before our last seek (``undo_seek`` goes back there)."""
         self.host_action_wall_ms: int | None = None
@@ -250,7 +252,9 @@ class LocalPlayback:
             # Our seek is still going out, or our player has not landed it: acting now
             # would pause a player about to be parked and restarted (the pause lost), or
             # start the room from the frame before the seek. Do it once the seek is done.
-            self.ctx.tasks.spawn(self._toggle_after_seek())
+            self._toggles_held += 1
+            if self._toggles_held == 1:
+                self.ctx.tasks.spawn(self._toggle_after_seek())
             return
         if is_host and self.driver.busy:
             # Our own scheduled start hasn't come yet: followers already have it, so let it
@@ -292,7 +296,9 @@ class LocalPlayback:
                     await self._sampled.wait()
         if self._host_seek is seek:  # not a later seek's
             self._host_seek = None
-        self.toggle_play()
+        presses, self._toggles_held = self._toggles_held, 0
+        if presses % 2:
+            self.toggle_play()
 
     async def _pause_after_start(self) -> None:
         await self.driver.settled()

@@ -51,3 +51,24 @@ async def test_a_play_pressed_during_a_seek_while_paused_starts_the_room_at_the_
         host = player_of(ann).state
         assert not host.paused
         assert host.position is not None and 50.0 <= host.position < 53.0
+
+
+@pytest.mark.slow
+async def test_two_presses_during_a_seek_cancel_out(
+    hub: RunningHub,
+    media,  # type: ignore[no-untyped-def]
+) -> None:
+    async with host_and_follower(hub.url, media) as (ann, bob):
+        await ann.submit(TogglePlay())
+        await within(player_of(bob).wait_for(lambda s: not s.paused))
+        await until_within(ann, bob, FRAME_S)
+
+        await ann.submit(SeekTo(30.0))
+        await ann.submit(TogglePlay())  # pause ...
+        await ann.submit(TogglePlay())  # ... and play again, before the seek has landed
+
+        await within(player_of(bob).wait_for(lambda s: not s.paused and (s.position or 0) >= 30.0))
+        await within(ann.room.session.playback.driver.settled())  # type: ignore[union-attr]
+        await until_within(ann, bob, FRAME_S)
+        assert not player_of(ann).state.paused and not player_of(bob).state.paused
+        assert not any("paused playback" in text for text in bob.notices)
