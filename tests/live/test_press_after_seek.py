@@ -8,7 +8,7 @@ import pytest
 from hub import RunningHub
 from room.intents import SeekTo, TogglePlay
 from tests.live.harness import host_and_follower, within
-from tests.live.test_two_members import FRAME_S, player_of, until_within
+from tests.live.test_two_members import FRAME_S, play_together, player_of, until_within
 
 
 @pytest.mark.slow
@@ -17,9 +17,7 @@ async def test_a_pause_pressed_during_a_seek_while_playing_pauses_the_room_on_th
     media,  # type: ignore[no-untyped-def]
 ) -> None:
     async with host_and_follower(hub.url, media) as (ann, bob):
-        await ann.submit(TogglePlay())
-        await within(player_of(bob).wait_for(lambda s: not s.paused))
-        await until_within(ann, bob, FRAME_S)
+        await play_together(ann, bob)
 
         await ann.submit(SeekTo(40.0))
         await ann.submit(TogglePlay())  # at once: the seek is still on its way out
@@ -59,9 +57,7 @@ async def test_two_presses_during_a_seek_cancel_out(
     media,  # type: ignore[no-untyped-def]
 ) -> None:
     async with host_and_follower(hub.url, media) as (ann, bob):
-        await ann.submit(TogglePlay())
-        await within(player_of(bob).wait_for(lambda s: not s.paused))
-        await until_within(ann, bob, FRAME_S)
+        await play_together(ann, bob)
 
         await ann.submit(SeekTo(30.0))
         await ann.submit(TogglePlay())  # pause ...

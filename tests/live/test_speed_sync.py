@@ -8,12 +8,12 @@ import pytest
 
 from hub import RunningHub
 from player.base import PlayerState
-from room.intents import SetSpeed, TogglePlay
+from room.intents import SetSpeed
 from room.state import Member, RoomState
 from room.sync.anchor import Anchor
 from room.sync.reports import on_time
 from tests.live.harness import WAIT_S, LiveMember, host_and_follower, within
-from tests.live.test_two_members import FRAME_S, player_of, until_within
+from tests.live.test_two_members import FRAME_S, play_together, player_of, until_within
 
 NO_DRIFT = Member("nobody", "nobody")
 
@@ -101,9 +101,7 @@ async def test_speed_changes_while_playing_keep_the_follower_within_a_frame(
     media,  # type: ignore[no-untyped-def]
 ) -> None:
     async with host_and_follower(hub.url, media) as (ann, bob):
-        await ann.submit(TogglePlay())
-        await within(player_of(bob).wait_for(lambda s: not s.paused))
-        await until_within(ann, bob, FRAME_S)
+        await play_together(ann, bob)
 
         for rate in (1.5, 0.75):
             changed_at = time.monotonic()

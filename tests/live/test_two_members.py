@@ -48,12 +48,17 @@ async def until_within(
     pytest.fail(f"follower still {drift_s(host, follower) * 1000:.0f} ms off after {timeout} s")
 
 
+async def play_together(host: LiveMember, follower: LiveMember) -> None:
+    """The host presses Space; wait until the follower plays within a frame of it."""
+    await host.submit(TogglePlay())
+    await within(player_of(follower).wait_for(lambda s: not s.paused))
+    await until_within(host, follower, FRAME_S)
+
+
 @pytest.mark.slow
 async def test_follower_follows_host_play_seek_pause(hub: RunningHub, media) -> None:  # type: ignore[no-untyped-def]
     async with host_and_follower(hub.url, media) as (ann, bob):
-        await ann.submit(TogglePlay())
-        await within(player_of(bob).wait_for(lambda s: not s.paused))
-        await until_within(ann, bob, FRAME_S)
+        await play_together(ann, bob)
 
         await ann.submit(SeekTo(42.0))
         await within(player_of(bob).wait_for(lambda s: (s.position or 0) > 41.0))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from hub import RunningHub
-from room.intents import SeekTo, TogglePlay, UndoSeek
+from room.intents import SeekTo, UndoSeek
 from room.timefmt import format_time
 from tests.live.harness import host_and_follower, within
-from tests.live.test_two_members import FRAME_S, player_of, until_within
+from tests.live.test_two_members import FRAME_S, play_together, player_of, until_within
 
 
 @pytest.mark.slow
@@ -17,9 +17,7 @@ async def test_undo_takes_the_room_back_before_the_seek_and_says_where(
     media,  # type: ignore[no-untyped-def]
 ) -> None:
     async with host_and_follower(hub.url, media) as (ann, bob):
-        await ann.submit(TogglePlay())
-        await within(player_of(bob).wait_for(lambda s: not s.paused))
-        await until_within(ann, bob, FRAME_S)
+        await play_together(ann, bob)
 
         await ann.submit(SeekTo(60.0))
         await within(player_of(bob).wait_for(lambda s: (s.position or 0) >= 60.0))
