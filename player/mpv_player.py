@@ -406,9 +406,14 @@ class MpvPlayer:
                 if self._closed:
                     return
                 position = self._mpv.time_pos
+                # The duration's observer may report after this event: a state that says
+                # "loaded" then had no duration (seen over HTTP through yt-dlp).
+                duration = self._mpv.duration
                 with self._lock:
                     self._raw["time-pos"] = position
                     self._position_at = stamp
+                    if duration is not None:
+                        self._raw["duration"] = duration
             with self._lock:
                 if self._refreshes > 0 and not self._seek_pending:
                     self._refreshes -= 1
