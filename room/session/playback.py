@@ -103,9 +103,10 @@ class LocalPlayback:
         self._budget = budget
         self._sampled = asyncio.Event()
         self._pane_shown_s = -STATE_PUBLISH_INTERVAL_S
-        self._host_seek: tuple[asyncio.Task[None], int] | None = None
+        self._host_seek: tuple[asyncio.Task[None], int, bool] | None = None
         """The host's latest seek until our player has landed it: the task announcing it
-        (which hands the seek to our player once sent) and the player's restarts before."""
+        (which hands the seek to our player once sent), the player's restarts before, and
+        whether the room plays on after it (then a held press means pause)."""
         self._toggles_held = 0
         """Play/pause presses held until that seek has landed (an even count cancels out)."""
         self.undo_target_s: float | None = None
@@ -280,13 +281,13 @@ class LocalPlayback:
     def _seek_in_flight(self, sample: PlaybackSample) -> bool:
         if self._host_seek is None:
             return False
-        announcing, restarts_before = self._host_seek
+        announcing, restarts_before, _ = self._host_seek
         return not announcing.done() or sample.restarts <= restarts_before
 
     async def _toggle_after_seek(self) -> None:
         assert self._host_seek is not None
         seek = self._host_seek
-        announcing, restarts_before = seek
+        announcing, restarts_before, plays_on = seek
         await asyncio.wait({announcing})
         # A seek that never lands (the media gone) holds the key press only this long.
         with contextlib.suppress(TimeoutError):
@@ -297,7 +298,14 @@ class LocalPlayback:
         if self._host_seek is seek:  # not a later seek's
             self._host_seek = None
         presses, self._toggles_held = self._toggles_held, 0
-        if presses % 2:
+        if presses % 2 == 0:
+            return
+        if plays_on:
+            # What was pressed was a pause. Not by the sample now: a seek that landed after
+            # its start (a busy machine) is resumed at once, and the paused sample of its
+            # landing would read as "play".
+            await self._pause_after_start()
+        else:
             self.toggle_play()
 
     async def _pause_after_start(self) -> None:
@@ -372,7 +380,7 @@ class LocalPlayback:
                 announcing = self.ctx.tasks.spawn(
                     self.send_anchor(update, then=lambda: self.player.seek(target), undo=undo)
                 )
-            self._host_seek = (announcing, sample.restarts)
+            self._host_seek = (announcing, sample.restarts, anchor.is_playing)
             return
         self.player.seek(target)
         self.ctx.tasks.spawn(self._send_plain(events.SEEK, target, undo=undo))
