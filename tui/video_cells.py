@@ -11,7 +11,10 @@ Each pixel takes the nearest cube colour or grey (squared RGB distance; a tie go
 from __future__ import annotations
 
 import itertools
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -114,6 +117,10 @@ class CellFrame:
             for a, b in itertools.pairwise(row_breaks)
         ]
 
+    def row_sequences(self) -> tuple[str, ...]:
+        """Every row as the terminal sequences that draw it (`row_sequences`, below)."""
+        return row_sequences(self)
+
     def row_keys(self) -> tuple[bytes, ...]:
         """One key a row: equal keys, equal cells (lets the pane redraw changed rows only)."""
         return tuple(
@@ -134,17 +141,145 @@ def frame_to_cells(rgb: Pixels, columns: int, rows: int) -> CellFrame:
     pane's exact size, so this only happens for a frame from before a resize); an odd number
     of pixel rows leaves the last cell's lower half black.
     """
+    return _placed(rgb, columns, rows, quantise)
+
+
+def rgb0_to_cells(
+    pixels: bytes, width: int, height: int, stride: int, columns: int, rows: int
+) -> CellFrame:
+    """`frame_to_cells` for `rgb0` rows of `stride` bytes (what mpv renders): each pixel's
+    colour looked up in `palette_table` once it is built, computed by `quantise` until then."""
+    table = _TABLE
+    if table is None:
+        return frame_to_cells(rgb_of(pixels, width, height, stride), columns, rows)
+    words = np.frombuffer(pixels, dtype="<u4", count=stride // 4 * height)
+    packed = words.reshape(height, stride // 4)[:, :width]
+    return _placed(packed, columns, rows, lambda picture: table[picture & 0xFFFFFF])
+
+
+def _placed(
+    picture: npt.NDArray[Any], columns: int, rows: int, nearest: Callable[[Any], Pixels]
+) -> CellFrame:
     if columns <= 0 or rows <= 0:
         empty = np.zeros((max(rows, 0), max(columns, 0)), dtype=np.uint8)
         return CellFrame(max(columns, 0), max(rows, 0), empty, empty)
-    height, width = rgb.shape[:2]
+    height, width = picture.shape[:2]
     pane_height = rows * 2
     canvas = np.full((pane_height, columns), LETTERBOX, dtype=np.uint8)
     shown_w, shown_h = min(width, columns), min(height, pane_height)
     source_x, source_y = (width - shown_w) // 2, (height - shown_h) // 2
     target_x, target_y = (columns - shown_w) // 2, (pane_height - shown_h) // 2
     if shown_w > 0 and shown_h > 0:
-        canvas[target_y : target_y + shown_h, target_x : target_x + shown_w] = quantise(
-            rgb[source_y : source_y + shown_h, source_x : source_x + shown_w]
+        canvas[target_y : target_y + shown_h, target_x : target_x + shown_w] = nearest(
+            picture[source_y : source_y + shown_h, source_x : source_x + shown_w]
         )
     return CellFrame(columns, rows, canvas[0::2], canvas[1::2])
+
+
+_TABLE: Pixels | None = None
+_TABLE_LOCK = threading.Lock()
+
+
+def palette_table_built() -> bool:
+    return _TABLE is not None
+
+
+def build_palette_table() -> Pixels:
+    """`quantise` for all 2**24 colours, by `red | green << 8 | blue << 16` (an `rgb0`
+    pixel read as a little-endian word, its pad masked off): 16 MiB, built once, in under a
+    second of one core, in slices of a million colours. Until it is built, `rgb0_to_cells`
+    computes each pixel (thirty array operations a frame where the table takes two)."""
+    global _TABLE
+    with _TABLE_LOCK:
+        if _TABLE is not None:
+            return _TABLE
+        table = np.empty(1 << 24, dtype=np.uint8)
+        step = 1 << 20
+        for start in range(0, 1 << 24, step):
+            colours = np.arange(start, start + step, dtype=np.uint32)
+            rgb = np.empty((step, 3), dtype=np.uint8)
+            rgb[:, 0], rgb[:, 1], rgb[:, 2] = colours & 255, (colours >> 8) & 255, colours >> 16
+            table[start : start + step] = quantise(rgb)
+        _TABLE = table
+        return table
+
+
+HALF_BLOCK = "▀"
+RESET = "\x1b[0m"
+
+
+class _Tokens(dict[int, str]):
+    """The pieces rows are made of, by number, each made the first time it is asked for:
+    `(top << 8) | bottom` sets both colours, `SET_TOP + top` or `SET_BOTTOM + bottom` one,
+    `BLOCKS + n` is n half-blocks and `SPACES + n` n spaces, `END` the reset."""
+
+    SET_TOP: ClassVar[int] = 1 << 16
+    SET_BOTTOM: ClassVar[int] = SET_TOP + 256
+    END: ClassVar[int] = SET_BOTTOM + 256
+    BLOCKS: ClassVar[int] = 1 << 20
+    SPACES: ClassVar[int] = 1 << 21
+
+    def __missing__(self, token: int) -> str:
+        if token < self.SET_TOP:
+            text = f"\x1b[38;5;{token >> 8};48;5;{token & 255}m"
+        elif token < self.SET_BOTTOM:
+            text = f"\x1b[38;5;{token - self.SET_TOP}m"
+        elif token < self.END:
+            text = f"\x1b[48;5;{token - self.SET_BOTTOM}m"
+        elif token == self.END:
+            text = RESET
+        elif token < self.SPACES:
+            text = HALF_BLOCK * (token - self.BLOCKS)
+        else:
+            text = " " * (token - self.SPACES)
+        self[token] = text
+        return text
+
+
+_TOKENS = _Tokens()
+_NONE = -1
+
+
+def row_sequences(cells: CellFrame) -> tuple[str, ...]:
+    """Each row as terminal sequences (256 colours), built for the whole frame at once.
+
+    A cell is `▀`, its upper pixel the foreground and its lower one the background; a run of
+    cells whose halves are one colour is spaces on that background (a third of the bytes,
+    and the foreground is left alone). A colour is set only when the run before it in the row
+    left another, each row ends with a reset, and nothing else is written. Decided for every
+    run at once with array operations (a frame's cost is their count more than its size), so
+    that Python only joins the pieces (`_Tokens`); `CellStrip` writes these as they are.
+    """
+    columns, rows = cells.columns, cells.rows
+    if columns == 0 or rows == 0:
+        return ("",) * rows
+    flat = (cells.top.astype(np.int32) << 8 | cells.bottom).ravel()
+    opens = np.empty(flat.size, dtype=bool)  # where a run starts: a change, or a new row
+    opens[0] = True
+    np.not_equal(flat[1:], flat[:-1], out=opens[1:])
+    opens[::columns] = True
+    starts = np.flatnonzero(opens)
+    lengths = np.diff(starts, append=flat.size)
+    pair = flat[starts]
+    top, bottom = pair >> 8, pair & 255
+    opens_row = starts % columns == 0
+    solid = top == bottom
+    # What the run before (in this row) left set: its lower colour as the background, and,
+    # unless it was solid (spaces), its upper one as the foreground; nothing after a reset.
+    bottom_before = np.where(opens_row, _NONE, np.roll(bottom, 1))
+    top_before = np.where(opens_row | np.roll(solid, 1), _NONE, np.roll(top, 1))
+    set_bottom = bottom != bottom_before
+    set_top = ~solid & (top != top_before)
+    prefix = np.where(
+        set_top,
+        np.where(set_bottom, pair, _Tokens.SET_TOP + top),
+        np.where(set_bottom, _Tokens.SET_BOTTOM + bottom, _NONE),
+    )
+    body = np.where(solid, _Tokens.SPACES, _Tokens.BLOCKS) + lengths
+    tokens = np.stack((prefix, body), axis=1).ravel()
+    kept = tokens[tokens != _NONE].tolist()
+    pieces = list(map(_TOKENS.__getitem__, kept))
+    # Where each row's pieces end: after its last run's, counting one or two a run.
+    ends = np.cumsum(1 + (prefix != _NONE))[np.append(np.flatnonzero(opens_row[1:]), -1)]
+    bounds = [0, *ends.tolist()]
+    return tuple("".join(pieces[a:b]) + RESET for a, b in itertools.pairwise(bounds))

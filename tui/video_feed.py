@@ -1,9 +1,10 @@
 """From the render thread to the pane: a latest-frame slot and a converter thread.
 
 The render thread only drops a frame in the slot (overwriting one not yet converted: a dropped
-frame, never a wait). The converter turns the newest into strips and posts one message, which
-Textual coalesces with any not yet handled (`post_message` is thread-safe and never blocks;
-`call_from_thread` would block, and can deadlock at shutdown).
+frame, never a wait). The converter turns the newest into cells and the terminal sequences that
+draw them and posts one message, which Textual coalesces with any not yet handled
+(`post_message` is thread-safe and never blocks; `call_from_thread` would block, and can
+deadlock at shutdown).
 """
 
 from __future__ import annotations
@@ -13,26 +14,18 @@ import threading
 from collections.abc import Callable
 
 from player.frames import VideoFrame
-from tui.video_cells import frame_to_cells, rgb_of
-from tui.widgets.video_view import PaintedFrame, strips_of
+from tui.video_cells import build_palette_table, palette_table_built, rgb0_to_cells
+from tui.widgets.video_view import PaintedFrame
 
 log = logging.getLogger(__name__)
 
 FramePoster = Callable[[PaintedFrame], object]
 
 
-def paint_frame(
-    frame: VideoFrame, columns: int, rows: int, previous: PaintedFrame | None = None
-) -> PaintedFrame:
-    """The frame as strips; rows equal to `previous`'s reuse its strips."""
-    rgb = rgb_of(frame.pixels, frame.width, frame.height, frame.stride)
-    cells = frame_to_cells(rgb, columns, rows)
-    keys = cells.row_keys()
-    reuse = None
-    if previous is not None and previous.row_keys:
-        reuse = dict(zip(previous.row_keys, previous.strips, strict=True))
-    strips = strips_of(cells, reuse, keys)
-    return PaintedFrame(frame.number, columns, rows, strips, frame.due_at, keys)
+def paint_frame(frame: VideoFrame, columns: int, rows: int) -> PaintedFrame:
+    """The frame as cells and each row's terminal sequences."""
+    cells = rgb0_to_cells(frame.pixels, frame.width, frame.height, frame.stride, columns, rows)
+    return PaintedFrame(frame.number, cells, frame.due_at)
 
 
 class LatestFrameFeed:
@@ -90,15 +83,15 @@ class LatestFrameFeed:
 
 
 class CellFeed(LatestFrameFeed):
-    """Turns frames into half-block strips."""
+    """Turns frames into half-block cells and the sequences that draw them."""
 
     thread_name = "video-cells"
 
     def __init__(self, post: FramePoster) -> None:
         self._post = post
-        self._previous: PaintedFrame | None = None
         super().__init__()
+        if not palette_table_built():
+            threading.Thread(target=build_palette_table, name="video-palette", daemon=True).start()
 
     def _convert(self, frame: VideoFrame) -> None:
-        self._previous = paint_frame(frame, frame.width, (frame.height + 1) // 2, self._previous)
-        self._post(self._previous)
+        self._post(paint_frame(frame, frame.width, (frame.height + 1) // 2))

@@ -11,9 +11,11 @@ from tui.video_cells import (
     GREY_BASE,
     GREY_LEVELS,
     CellFrame,
+    build_palette_table,
     frame_to_cells,
     palette_colour,
     quantise,
+    rgb0_to_cells,
     rgb_of,
 )
 
@@ -138,3 +140,19 @@ def test_rgb0_rows_with_padding_read_as_rgb() -> None:
     raw[stride : stride + 8] = bytes([7, 8, 9, 0, 10, 11, 12, 0])
     rgb = rgb_of(bytes(raw), 2, 2, stride)
     assert rgb.tolist() == [[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [10, 11, 12]]]
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "columns", "rows"), [(37, 23, 40, 12), (64, 40, 30, 9)]
+)
+def test_rgb0_pixels_looked_up_in_the_palette_table_give_the_computed_cells(
+    width: int, height: int, columns: int, rows: int
+) -> None:
+    """Odd sizes, padded rows, a letterbox and a crop: the table's cells are `quantise`'s."""
+    stride = width * 4 + 12
+    raw = np.random.default_rng(5).integers(0, 256, stride * height, dtype=np.uint8).tobytes()
+    build_palette_table()
+    looked_up = rgb0_to_cells(raw, width, height, stride, columns, rows)
+    computed = frame_to_cells(rgb_of(raw, width, height, stride), columns, rows)
+    assert looked_up.top.tolist() == computed.top.tolist()
+    assert looked_up.bottom.tolist() == computed.bottom.tolist()

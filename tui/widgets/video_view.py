@@ -5,7 +5,7 @@ goes to the terminal out of band (`tui.kitty_output`)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rich.color import Color
@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from textual.filter import LineFilter
-from textual.geometry import Region
+from textual.geometry import Offset, Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
@@ -25,12 +25,15 @@ from tui.kitty_output import (
     Backlog,
     GraphicsFrame,
     KittyOutput,
+    TerminalWrite,
     placeholder_strips,
     terminal_backlog,
+    terminal_write,
 )
-from tui.video_cells import CellFrame
+from tui.video_cells import HALF_BLOCK, CellFrame
 
-HALF_BLOCK = "▀"
+SYNC_START, SYNC_END = "\x1b[?2026h", "\x1b[?2026l"
+"""Synchronized output (DEC mode 2026), which Textual brackets its own updates in."""
 
 _STYLES: list[Style | None] = [None] * (256 * 256)
 _BLOCKS: list[str] = [HALF_BLOCK * length for length in range(1024)]
@@ -50,20 +53,15 @@ def _style(code: int) -> Style:
     return style
 
 
-def _blocks(length: int) -> str:
-    return _BLOCKS[length] if length < len(_BLOCKS) else HALF_BLOCK * length
-
-
 class CellStrip(Strip):
     """A row of video cells that carries its terminal sequences ready-made.
 
     Textual writes a strip it did not cut with `render()`, which for a plain strip styles
-    every run on its own (both colours, the run, a reset). A video row changes colour at
-    every run, so this row is written once, on the converter thread, the way a terminal
-    needs it: each colour only when it changes, one reset at the end (a fifth fewer bytes,
-    and that work off the app's loop). The colours are palette entries 16-255, which Rich
-    writes the same in 256 colours and truecolour. Cut or restyled by Textual (an overlay's
-    edge), it is a plain strip of the same segments again.
+    every run on its own (both colours, the run, a reset). This row is written as
+    `tui.video_cells.row_sequences` made it on the converter thread: each colour only when it
+    changes, spaces for runs of one colour, one reset at the end. The colours are palette
+    entries 16-255, which Rich writes the same in 256 colours and truecolour. Cut or restyled
+    by Textual (an overlay's edge), it is a plain strip of the same cells again.
     """
 
     __slots__ = ("_sequences",)
@@ -76,88 +74,84 @@ class CellStrip(Strip):
         return self._sequences
 
 
-_SET_TOP = [f"\x1b[38;5;{index}m" for index in range(256)]
-_SET_BOTTOM = [f"\x1b[48;5;{index}m" for index in range(256)]
-_SET_BOTH: dict[int, str] = {}
-_SEGMENTS: dict[int, Segment] = {}
-"""A run's segment by `code << 11 | length`: video repeats a few thousand of them (5,990 in
-150 frames of the test pattern at 160x48), and making a segment costs five times finding one.
-Only the converter thread makes strips."""
-_MAX_SEGMENTS = 100_000
+def cell_strip(runs: list[tuple[int, int]], columns: int, sequences: str) -> CellStrip:
+    """A row's runs (top << 8 | bottom, length) as a strip of half-block segments, written
+    to the terminal as `sequences` (the same cells)."""
+    blocks, made = _BLOCKS, len(_BLOCKS)
+    segments = [
+        Segment(blocks[length] if length < made else HALF_BLOCK * length, _style(code))
+        for code, length in runs
+    ]
+    return CellStrip(segments, columns, sequences)
 
 
-def _new_segment(code: int, length: int) -> Segment:
-    segment = Segment(_blocks(length), _STYLES[code] or _style(code))
-    if length < 1 << 11:  # the key's room for a length
-        if len(_SEGMENTS) >= _MAX_SEGMENTS:
-            _SEGMENTS.clear()
-        _SEGMENTS[code << 11 | length] = segment
-    return segment
+def strips_of(cells: CellFrame, sequences: Sequence[str] | None = None) -> tuple[Strip, ...]:
+    """One immutable strip a row, runs of equal cells merged; `sequences` are the rows'
+    `row_sequences`, made here when not given."""
+    if sequences is None:
+        sequences = cells.row_sequences()
+    return tuple(
+        cell_strip(runs, cells.columns, row)
+        for runs, row in zip(cells.row_runs(), sequences, strict=True)
+    )
 
 
-def _new_set_both(code: int) -> str:
-    sequence = _SET_BOTH[code] = f"\x1b[38;5;{code >> 8};48;5;{code & 255}m"
-    return sequence
-
-
-def cell_strip(runs: list[tuple[int, int]], columns: int) -> CellStrip:
-    """A row's runs (top << 8 | bottom, length) as a strip: its segments, and the same cells
-    as terminal sequences, where each colour is set only when it changes.
-
-    The converter's inner loop (a 160x48 frame has about 1,300 runs), so the tables are
-    looked up inline."""
-    segments: list[Segment] = []
-    parts: list[str] = []
-    add_segment, add = segments.append, parts.append
-    find_segment, find_both = _SEGMENTS.get, _SET_BOTH.get
-    set_top, set_bottom, blocks = _SET_TOP, _SET_BOTTOM, _BLOCKS
-    made_blocks = len(blocks)  # `_blocks`, inline
-    last_top = last_bottom = -1
-    for code, length in runs:
-        top, bottom = code >> 8, code & 255
-        add_segment(find_segment(code << 11 | length) or _new_segment(code, length))
-        # Neighbouring runs differ: in the upper colour, the lower one, or both.
-        if top != last_top and bottom != last_bottom:
-            add(find_both(code) or _new_set_both(code))
-        elif top != last_top:
-            add(set_top[top])
-        else:
-            add(set_bottom[bottom])
-        add(blocks[length] if length < made_blocks else HALF_BLOCK * length)
-        last_top, last_bottom = top, bottom
-    if parts:
-        add("\x1b[0m")
-    return CellStrip(segments, columns, "".join(parts))
-
-
-def strips_of(
-    cells: CellFrame, reuse: dict[bytes, Strip] | None = None, keys: tuple[bytes, ...] = ()
-) -> tuple[Strip, ...]:
-    """One immutable strip a row, runs of equal cells merged (built off the UI thread).
-
-    With `reuse` (row key -> strip of the previous frame) and this frame's `keys`, a row
-    that did not change keeps its strip instead of being built again.
-    """
-    strips: list[Strip] = []
-    for row, runs in enumerate(cells.row_runs()):
-        if reuse is not None and keys and keys[row] in reuse:
-            strips.append(reuse[keys[row]])
-        else:
-            strips.append(cell_strip(runs, cells.columns))
-    return tuple(strips)
-
-
-@dataclass(frozen=True, slots=True)
 class PaintedFrame:
-    """A frame ready to show: its strips, and when mpv meant it to be seen."""
+    """A frame ready to show: its cells, each row's terminal sequences (made on the converter
+    thread), and when mpv meant it to be seen. Its strips, which only Textual's own drawing
+    needs, are made the first time they are asked for (on the app's thread)."""
 
-    number: int
-    columns: int
-    rows: int
-    strips: tuple[Strip, ...]
-    due_at: float
-    row_keys: tuple[bytes, ...] = ()
-    """Equal keys, equal rows: the pane redraws only the rows whose key changed."""
+    __slots__ = ("_strips", "cells", "due_at", "number", "row_keys", "sequences")
+
+    def __init__(
+        self,
+        number: int,
+        cells: CellFrame,
+        due_at: float,
+        *,
+        sequences: tuple[str, ...] | None = None,
+        row_keys: tuple[bytes, ...] | None = None,
+    ) -> None:
+        self.number = number
+        self.cells = cells
+        self.due_at = due_at
+        self.sequences = cells.row_sequences() if sequences is None else sequences
+        self.row_keys = cells.row_keys() if row_keys is None else row_keys
+        """Equal keys, equal rows: only the rows whose key changed are drawn again."""
+        self._strips: tuple[Strip, ...] | None = None
+
+    @property
+    def columns(self) -> int:
+        return self.cells.columns
+
+    @property
+    def rows(self) -> int:
+        return self.cells.rows
+
+    @property
+    def strips(self) -> tuple[Strip, ...]:
+        if self._strips is None:
+            self._strips = strips_of(self.cells, self.sequences)
+        return self._strips
+
+
+def _unobstructed_origin(
+    view: Widget, visible: Mapping[Widget, tuple[Region, Region]]
+) -> Offset | None:
+    """`view`'s offset on the screen when it is wholly shown and no widget in front of it
+    (`visible` lists them first) covers any of its cells; else None."""
+    placed = visible.get(view)
+    if placed is None:
+        return None
+    region, clip = placed
+    if clip.intersection(region) != region or region.size != view.size:
+        return None  # scrolled partly out of sight, or drawn with a border or padding
+    for widget, (other, other_clip) in visible.items():
+        if widget is view:
+            return region.offset
+        if other.intersection(other_clip).overlaps(region):
+            return None
+    return None
 
 
 def changed_rows(old: PaintedFrame | None, new: PaintedFrame) -> list[tuple[int, int]] | None:
@@ -184,6 +178,8 @@ def changed_rows(old: PaintedFrame | None, new: PaintedFrame) -> list[tuple[int,
 class PaintStats:
     received: int = 0
     painted: int = 0
+    written_directly: int = 0
+    """Frames written to the terminal by the view itself, not drawn by Textual."""
     dropped_slow: int = 0
     """Frames not sent because the terminal had not taken the earlier writes yet."""
     offsets_s: list[float] = field(default_factory=list)
@@ -246,9 +242,62 @@ class VideoView(Widget):
         self._placeholders: tuple[Strip, ...] = ()
         self._placeholders_for: tuple[ImageId, int, int] | None = None
         self._backlog: Backlog = lambda: 0
+        self._write: TerminalWrite | None = None
+        """Set when there is a terminal to write frames to directly (not in a headless test)."""
+        self._layout_seen: object = None
+        self._origin: Offset | None = None
 
     def on_mount(self) -> None:
         self._backlog = terminal_backlog(self)
+        if not self.app.is_headless:
+            self._write = terminal_write(self)
+
+    def _own_cells(self) -> Offset | None:
+        """Where this view's cells are on the terminal, when the frame in `self.frame` can be
+        written there directly, rows and all, without Textual drawing it; else None.
+
+        That is when the view draws cells at the frame's size on the screen being shown, and
+        nothing Textual draws lies over any of it (a notification, a tooltip, a menu): the
+        compositor's map, front to back (`Compositor.visible_widgets`, Textual 8's
+        `_compositor.py`; it has no public name), is checked once per layout. Textual's own
+        updates go through the same driver queue from this same thread, so when it draws
+        the view again (a resize, a toast gone) it draws the same, current frame.
+        """
+        frame, app = self.frame, self.app
+        if (
+            self._write is None
+            or self.kitty is not None
+            or frame is None
+            or (frame.columns, frame.rows) != tuple(self.size)
+            or app.screen is not self.screen
+        ):
+            return None
+        visible = self.screen._compositor.visible_widgets
+        if visible is not self._layout_seen:
+            self._layout_seen = visible
+            self._origin = _unobstructed_origin(self, visible)
+        return self._origin
+
+    def _write_direct(
+        self, frame: PaintedFrame, spans: list[tuple[int, int]], origin: Offset
+    ) -> None:
+        """Write `frame`'s rows in `spans` at `origin`, then put the cursor back where
+        Textual keeps it (as its own updates end), inside synchronized output where the
+        terminal has it (as Textual's updates are)."""
+        write, app = self._write, self.app
+        assert write is not None
+        x, y = origin
+        parts = [SYNC_START] if app._sync_available else []
+        sequences = frame.sequences
+        for top, height in spans:
+            for row in range(top, top + height):
+                parts.append(f"\x1b[{y + row + 1};{x + 1}H")
+                parts.append(sequences[row])
+        cursor = self.screen.outer_size.clamp_offset(app.cursor_position)
+        parts.append(f"\x1b[{cursor.y + 1};{cursor.x + 1}H")
+        if app._sync_available:
+            parts.append(SYNC_END)
+        write("".join(parts))
 
     def on_resize(self) -> None:
         self.post_message(self.Resized(self.size.width, self.size.height))
@@ -264,10 +313,14 @@ class VideoView(Widget):
         old, new = self.frame, message.frame
         self.frame = new
         changed = changed_rows(old, new)
-        if changed is None:
-            self.refresh()
-        elif not changed:
+        if changed == []:
             self._painted(new)  # the same picture: nothing to send to the terminal
+        elif (origin := self._own_cells()) is not None:
+            self._write_direct(new, changed or [(0, new.rows)], origin)
+            self.stats.written_directly += 1
+            self._painted(new)
+        elif changed is None:
+            self.refresh()
         else:
             width = self.size.width
             self.refresh(*(Region(0, top, width, height) for top, height in changed))
