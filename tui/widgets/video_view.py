@@ -16,6 +16,7 @@ from textual.filter import LineFilter
 from textual.geometry import Offset, Region
 from textual.message import Message
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -135,10 +136,10 @@ class PaintedFrame:
         return self._strips
 
 
-def _unobstructed_origin(
+def _unobstructed_region(
     view: Widget, visible: Mapping[Widget, tuple[Region, Region]]
-) -> Offset | None:
-    """`view`'s offset on the screen when it is wholly shown and no widget in front of it
+) -> Region | None:
+    """`view`'s region on the screen when it is wholly shown and no widget in front of it
     (`visible` lists them first) covers any of its cells; else None."""
     placed = visible.get(view)
     if placed is None:
@@ -148,7 +149,7 @@ def _unobstructed_origin(
         return None  # scrolled partly out of sight, or drawn with a border or padding
     for widget, (other, other_clip) in visible.items():
         if widget is view:
-            return region.offset
+            return region
         if other.intersection(other_clip).overlaps(region):
             return None
     return None
@@ -244,13 +245,15 @@ class VideoView(Widget):
         self._backlog: Backlog = lambda: 0
         self._write: TerminalWrite | None = None
         """Set when there is a terminal to write frames to directly (not in a headless test)."""
+        self._screen: Screen[object] | None = None
         self._layout_seen: object = None
-        self._origin: Offset | None = None
+        self._placed: Region | None = None
 
     def on_mount(self) -> None:
         self._backlog = terminal_backlog(self)
         if not self.app.is_headless:
             self._write = terminal_write(self)
+            self._screen = self.screen
 
     def _own_cells(self) -> Offset | None:
         """Where this view's cells are on the terminal, when the frame in `self.frame` can be
@@ -263,20 +266,23 @@ class VideoView(Widget):
         updates go through the same driver queue from this same thread, so when it draws
         the view again (a resize, a toast gone) it draws the same, current frame.
         """
-        frame, app = self.frame, self.app
+        frame, screen = self.frame, self._screen
         if (
             self._write is None
             or self.kitty is not None
             or frame is None
-            or (frame.columns, frame.rows) != tuple(self.size)
-            or app.screen is not self.screen
+            or screen is None
+            or self.app.screen is not screen
         ):
             return None
-        visible = self.screen._compositor.visible_widgets
+        visible = screen._compositor.visible_widgets
         if visible is not self._layout_seen:
             self._layout_seen = visible
-            self._origin = _unobstructed_origin(self, visible)
-        return self._origin
+            self._placed = _unobstructed_region(self, visible)
+        placed = self._placed  # not self.size: Textual works that out anew at every call
+        if placed is None or (frame.columns, frame.rows) != placed.size:
+            return None
+        return placed.offset
 
     def _write_direct(
         self, frame: PaintedFrame, spans: list[tuple[int, int]], origin: Offset
@@ -284,8 +290,8 @@ class VideoView(Widget):
         """Write `frame`'s rows in `spans` at `origin`, then put the cursor back where
         Textual keeps it (as its own updates end), inside synchronized output where the
         terminal has it (as Textual's updates are)."""
-        write, app = self._write, self.app
-        assert write is not None
+        write, app, screen = self._write, self.app, self._screen
+        assert write is not None and screen is not None
         x, y = origin
         parts = [SYNC_START] if app._sync_available else []
         sequences = frame.sequences
@@ -293,7 +299,7 @@ class VideoView(Widget):
             for row in range(top, top + height):
                 parts.append(f"\x1b[{y + row + 1};{x + 1}H")
                 parts.append(sequences[row])
-        cursor = self.screen.outer_size.clamp_offset(app.cursor_position)
+        cursor = screen.outer_size.clamp_offset(app.cursor_position)
         parts.append(f"\x1b[{cursor.y + 1};{cursor.x + 1}H")
         if app._sync_available:
             parts.append(SYNC_END)
