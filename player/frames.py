@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from player.errors import PlayerError
 from player.render_api import FrameBuffer, SoftwareRenderContext
@@ -36,6 +37,16 @@ class VideoFrame:
 
 FrameSink = Callable[[VideoFrame], None]
 """Called on the render thread with each frame; must return at once."""
+
+
+class Signal(Protocol):
+    """What wakes the render thread: `player.render_api.Wakeup`, or a `threading.Event`."""
+
+    def set(self) -> None: ...
+
+    def wait(self, timeout: float) -> bool: ...
+
+    def clear(self) -> None: ...
 
 
 class FramePacer:
@@ -81,7 +92,7 @@ class FrameRenderer:
     def __init__(
         self,
         context: SoftwareRenderContext,
-        wake: threading.Event,
+        wake: Signal,
         sink: FrameSink,
         *,
         fps_cap: float,

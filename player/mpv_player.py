@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from player.base import Chapter, Player, PlayerState, StateListener
 from player.errors import LibmpvMissingError, MediaLoadError, MediaNotFoundError, PlayerError
 from player.frames import FrameRenderer, FrameSink
-from player.render_api import SoftwareRenderContext
+from player.render_api import SoftwareRenderContext, Wakeup
 from player.settings import PlayerSettings, VideoPlace, resolve_outputs, resolve_video
 from player.ytdl import (
     hook_finished,
@@ -321,8 +321,8 @@ class MpvPlayer:
         # process without Textual 8.6 -> 7.4 %).
         self._mpv["sws-allow-zimg"] = "no"
         self._mpv["sws-scaler"] = "area"
-        wake = threading.Event()
-        context = SoftwareRenderContext(self._mpv_module, self._mpv, wake.set)
+        wake = Wakeup()
+        context = SoftwareRenderContext(self._mpv_module, self._mpv, wake)
         renderer = FrameRenderer(context, wake, sink, fps_cap=self._settings.video_fps, size=size)
         renderer.start()
         self._render_context, self._renderer = context, renderer

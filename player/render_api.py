@@ -24,7 +24,9 @@ signal; `update()` and `render()` run on one thread of ours whose only other lib
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Callable
+import ctypes.util
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +108,29 @@ class FrameBuffer:
         offset = -ctypes.addressof(self._raw) % ALIGNMENT
         self.address = ctypes.addressof(self._raw) + offset
         self._view = (ctypes.c_char * size).from_address(self.address)
+        self._params: list[ctypes.Array[_Param] | None] = [None, None]
+        self._keep_alive: list[object] = [None, None]
+
+    def render_params(self, skip: bool) -> ctypes.Array[_Param]:
+        """The parameters to render into this buffer (or to skip a frame), made once: the
+        render thread asks for them at every frame."""
+        made = self._params[skip]
+        if made is None:
+            size = (ctypes.c_int * 2)(self.width, self.height)
+            stride = ctypes.c_size_t(self.stride)
+            skip_flag = ctypes.c_int(1 if skip else 0)
+            pixel_format = ctypes.c_char_p(b"rgb0")
+            made = _params(
+                (PARAM_SW_SIZE, size),
+                (PARAM_SW_FORMAT, pixel_format),
+                (PARAM_SW_STRIDE, ctypes.pointer(stride)),
+                (PARAM_SW_POINTER, ctypes.c_void_p(self.address)),
+                (PARAM_SKIP_RENDERING, ctypes.pointer(skip_flag)),
+            )
+            # The array holds bare addresses: keep what they point at alive with it.
+            self._keep_alive[skip] = (size, stride, skip_flag, pixel_format)
+            self._params[skip] = made
+        return made
 
     def copy(self) -> bytes:
         """The rendered pixels, `stride` bytes a row (a copy: the buffer is reused)."""
@@ -122,6 +147,72 @@ class NextFrame:
     """The picture already current again (mpv asks after unpausing, option changes...)."""
 
 
+class Wakeup:
+    """What mpv's update callback signals and the render thread waits on (the interface of
+    `threading.Event`).
+
+    On Linux it is a POSIX semaphore, and the callback mpv is given is libc's own `sem_post`
+    with the semaphore as its argument: mpv's video thread signals without entering Python
+    (a Python callback takes the GIL from that thread, 25 times a second or more, and waits
+    for it when another thread holds it). `sem_post(sem_t *)` fits the callback's `void
+    (*)(void *)`; its int result is ignored. Where libc has no unnamed semaphores, a
+    `threading.Event` and a Python callback.
+    """
+
+    _SEM_T_BYTES = 64
+    """glibc's `sem_t` is 32 bytes on 64-bit machines (`bits/semaphore.h`); room to spare."""
+
+    def __init__(self) -> None:
+        self._event: threading.Event | None = None
+        self._libc: ctypes.CDLL | None = None
+        self._sem = ctypes.create_string_buffer(self._SEM_T_BYTES)
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            if libc.sem_init(self._sem, 0, 0) != 0:
+                raise OSError(ctypes.get_errno(), "sem_init failed")
+            libc.sem_timedwait.argtypes = (ctypes.c_void_p, ctypes.POINTER(_Timespec))
+            self._libc = libc
+        except (OSError, AttributeError):
+            self._event = threading.Event()
+
+    def native_callback(self) -> tuple[Any, ctypes.c_void_p] | None:
+        """The C function and argument for mpv's update callback, or None: use `set`."""
+        if self._libc is None:
+            return None
+        post = ctypes.cast(self._libc.sem_post, ctypes.c_void_p).value
+        assert post is not None
+        return _UpdateFn(post), ctypes.c_void_p(ctypes.addressof(self._sem))
+
+    def set(self) -> None:
+        if self._libc is None:
+            assert self._event is not None
+            self._event.set()
+        else:
+            self._libc.sem_post(self._sem)
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until set (at most `timeout` seconds), then take every signal given so far."""
+        if self._libc is None:
+            assert self._event is not None
+            signalled = self._event.wait(timeout)
+            self._event.clear()
+            return signalled
+        deadline = time.time() + timeout  # sem_timedwait's clock is CLOCK_REALTIME
+        seconds = int(deadline)
+        until = _Timespec(seconds, int((deadline - seconds) * 1e9))
+        woken: bool = self._libc.sem_timedwait(self._sem, ctypes.byref(until)) == 0
+        while self._libc.sem_trywait(self._sem) == 0:
+            pass  # signals that came together wake the thread once
+        return woken
+
+    def clear(self) -> None:
+        """Nothing to do: `wait` takes the signals."""
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = (("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long))
+
+
 class SoftwareRenderContext:
     """One `mpv_render_context` of api type `sw` on an `mpv.MPV` instance.
 
@@ -129,7 +220,7 @@ class SoftwareRenderContext:
     `free` disable video, which render.h allows) and always before `terminate()`.
     """
 
-    def __init__(self, mpv_module: Any, mpv_instance: Any, on_update: Callable[[], None]) -> None:
+    def __init__(self, mpv_module: Any, mpv_instance: Any, wake: Wakeup) -> None:
         self._lib = _library(mpv_module)
         self._mpv_handle = ctypes.c_void_p(mpv_instance.handle.value)
         handle = ctypes.c_void_p()
@@ -141,9 +232,19 @@ class SoftwareRenderContext:
             reason = (self._lib.mpv_error_string(error) or b"unknown error").decode()
             raise PlayerError(f"libmpv could not start software rendering: {reason}")
         self._handle: ctypes.c_void_p | None = handle
-        # Keep the callback object alive for as long as mpv may call it.
-        self._callback = _UpdateFn(lambda _data: on_update())
-        self._lib.mpv_render_context_set_update_callback(handle, self._callback, None)
+        self._info = _FrameInfo()  # filled in by every `next_frame`, on the render thread
+        self._info_param = _Param(
+            PARAM_NEXT_FRAME_INFO, ctypes.cast(ctypes.pointer(self._info), ctypes.c_void_p)
+        )
+        # Keep the callback and what it signals alive for as long as mpv may call it.
+        self._wake = wake
+        native = wake.native_callback()
+        if native is None:
+            self._callback = _UpdateFn(lambda _data: wake.set())
+            self._lib.mpv_render_context_set_update_callback(handle, self._callback, None)
+        else:
+            self._callback, argument = native
+            self._lib.mpv_render_context_set_update_callback(handle, self._callback, argument)
 
     def update(self) -> bool:
         """Whether a new frame is waiting to be rendered (render thread only)."""
@@ -155,8 +256,7 @@ class SoftwareRenderContext:
         """What mpv wants rendered next (its target time, whether a redraw); None if nothing."""
         if self._handle is None:
             return None
-        info = _FrameInfo()
-        param = _Param(PARAM_NEXT_FRAME_INFO, ctypes.cast(ctypes.pointer(info), ctypes.c_void_p))
+        info, param = self._info, self._info_param
         if self._lib.mpv_render_context_get_info(self._handle, param) < 0:
             return None
         if not info.flags & FRAME_INFO_PRESENT:
@@ -172,17 +272,7 @@ class SoftwareRenderContext:
         """Render the current frame into `buffer`, or with `skip` only let mpv move on."""
         if self._handle is None:
             return
-        size = (ctypes.c_int * 2)(buffer.width, buffer.height)
-        stride = ctypes.c_size_t(buffer.stride)
-        skip_flag = ctypes.c_int(1 if skip else 0)
-        params = _params(
-            (PARAM_SW_SIZE, size),
-            (PARAM_SW_FORMAT, ctypes.c_char_p(b"rgb0")),
-            (PARAM_SW_STRIDE, ctypes.pointer(stride)),
-            (PARAM_SW_POINTER, ctypes.c_void_p(buffer.address)),
-            (PARAM_SKIP_RENDERING, ctypes.pointer(skip_flag)),
-        )
-        error = self._lib.mpv_render_context_render(self._handle, params)
+        error = self._lib.mpv_render_context_render(self._handle, buffer.render_params(skip))
         if error < 0:
             reason = (self._lib.mpv_error_string(error) or b"unknown error").decode()
             raise PlayerError(f"libmpv could not render a frame: {reason}")
