@@ -244,10 +244,16 @@ class LocalPlayback:
     # --- the user's intents -------------------------------------------------------------
 
     def toggle_play(self) -> None:
+        if self.sample is None:
+            return
+        self._budget.try_send(self.ctx.clock.monotonic_s())  # never held; it still counts
+        self._toggle()
+
+    def _toggle(self) -> None:
+        """Play or pause, as pressed now (a press held for a seek comes back here once)."""
         sample = self.sample
         if sample is None:
             return
-        self._budget.try_send(self.ctx.clock.monotonic_s())  # never held; it still counts
         is_host = self._host.is_host
         if is_host and self._seek_in_flight(sample):
             # Our seek is still going out, or our player has not landed it: acting now
@@ -290,11 +296,7 @@ class LocalPlayback:
         announcing, restarts_before, plays_on = seek
         await asyncio.wait({announcing})
         # A seek that never lands (the media gone) holds the key press only this long.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(SEEK_LAND_WAIT_S):
-                while self.sample is None or self.sample.restarts <= restarts_before:
-                    self._sampled.clear()
-                    await self._sampled.wait()
+        await self._until_sample(lambda sample: sample.restarts > restarts_before, SEEK_LAND_WAIT_S)
         if self._host_seek is seek:  # not a later seek's
             self._host_seek = None
         presses, self._toggles_held = self._toggles_held, 0
@@ -306,17 +308,23 @@ class LocalPlayback:
             # landing would read as "play".
             await self._pause_after_start()
         else:
-            self.toggle_play()
+            self._toggle()
 
     async def _pause_after_start(self) -> None:
         await self.driver.settled()
         # Pause only once the player has been seen playing, so the room sees play, then pause.
+        await self._until_sample(lambda sample: not sample.paused, PAUSE_AFTER_START_WAIT_S)
+        self.player.pause()
+
+    async def _until_sample(
+        self, condition: Callable[[PlaybackSample], bool], timeout_s: float
+    ) -> None:
+        """Wait for a sample of our player that meets `condition`, at most `timeout_s`."""
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(PAUSE_AFTER_START_WAIT_S):
-                while self.sample is None or self.sample.paused:
+            async with asyncio.timeout(timeout_s):
+                while self.sample is None or not condition(self.sample):
                     self._sampled.clear()
                     await self._sampled.wait()
-        self.player.pause()
 
     @property
     def offset_s(self) -> float:
