@@ -165,6 +165,9 @@ def _placed(
         return CellFrame(max(columns, 0), max(rows, 0), empty, empty)
     height, width = picture.shape[:2]
     pane_height = rows * 2
+    if (width, height) == (columns, pane_height):  # as mpv renders: the pane's own size
+        indices = nearest(picture)
+        return CellFrame(columns, rows, indices[0::2], indices[1::2])
     canvas = np.full((pane_height, columns), LETTERBOX, dtype=np.uint8)
     shown_w, shown_h = min(width, columns), min(height, pane_height)
     source_x, source_y = (width - shown_w) // 2, (height - shown_h) // 2

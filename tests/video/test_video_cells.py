@@ -143,12 +143,13 @@ def test_rgb0_rows_with_padding_read_as_rgb() -> None:
 
 
 @pytest.mark.parametrize(
-    ("width", "height", "columns", "rows"), [(37, 23, 40, 12), (64, 40, 30, 9)]
+    ("width", "height", "columns", "rows"), [(37, 23, 40, 12), (64, 40, 30, 9), (40, 24, 40, 12)]
 )
 def test_rgb0_pixels_looked_up_in_the_palette_table_give_the_computed_cells(
     width: int, height: int, columns: int, rows: int
 ) -> None:
-    """Odd sizes, padded rows, a letterbox and a crop: the table's cells are `quantise`'s."""
+    """Odd sizes, padded rows, a letterbox, a crop and an exact fit: the table's cells are
+    `quantise`'s."""
     stride = width * 4 + 12
     raw = np.random.default_rng(5).integers(0, 256, stride * height, dtype=np.uint8).tobytes()
     build_palette_table()
