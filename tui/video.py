@@ -161,7 +161,7 @@ class VideoOutput:
             def post(frame: PaintedFrame) -> None:
                 view.post_message(VideoView.FrameReady(frame))
 
-            self._feed = CellFeed(post)
+            self._feed = CellFeed(post, lambda: view.wants_strips)
         return self._feed
 
     def _kitty_feed(self, view: VideoView, graphics: KittyTerminal) -> LatestFrameFeed:

@@ -87,11 +87,15 @@ class CellFeed(LatestFrameFeed):
 
     thread_name = "video-cells"
 
-    def __init__(self, post: FramePoster) -> None:
+    def __init__(self, post: FramePoster, wants_strips: Callable[[], bool] = lambda: True) -> None:
         self._post = post
+        self._wants_strips = wants_strips
         super().__init__()
         if not palette_table_built():
             threading.Thread(target=build_palette_table, name="video-palette", daemon=True).start()
 
     def _convert(self, frame: VideoFrame) -> None:
-        self._post(paint_frame(frame, frame.width, (frame.height + 1) // 2))
+        painted = paint_frame(frame, frame.width, (frame.height + 1) // 2)
+        if self._wants_strips():
+            painted.make_strips()  # here, not on the app's loop when Textual draws the frame
+        self._post(painted)

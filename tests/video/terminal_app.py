@@ -57,7 +57,11 @@ class TerminalApp(App[None]):
     def on_key(self, event: events.Key) -> None:
         view = self.query_one(VideoView)
         if event.key == "q":
-            stats = {"painted": view.stats.painted, "written": view.stats.written_directly}
+            stats = {
+                "painted": view.stats.painted,
+                "written": view.stats.written_directly,
+                "wants_strips": view.wants_strips,
+            }
             with open(self.report, "w") as report:
                 json.dump(stats, report)
             self.exit()

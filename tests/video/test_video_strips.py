@@ -126,3 +126,23 @@ async def test_a_view_with_padding_draws_the_frame_inside_it() -> None:
         lines = view.render_lines(Region(0, 0, 10, 4))
         assert [line.cell_length for line in lines] == [10] * 4
         assert segments_seen(lines[1])[2:8] == segments_seen(strips_of(cells)[0])
+
+
+@pytest.mark.parametrize("drawn_by_textual", [True, False])
+def test_the_converter_makes_strips_only_for_frames_textual_draws(drawn_by_textual: bool) -> None:
+    """Written straight to the terminal, a frame needs no strips; drawn by Textual (something
+    over the view), they are made on the converter thread, not on the app's loop."""
+    import queue
+
+    from player.frames import VideoFrame
+    from tui.video_feed import CellFeed
+
+    posted: queue.Queue[PaintedFrame] = queue.Queue()
+    feed = CellFeed(posted.put, lambda: drawn_by_textual)
+    try:
+        feed.put(VideoFrame(1, 4, 2, 16, bytes(range(32)), 0.0, 0.0))
+        frame = posted.get(timeout=10)
+    finally:
+        feed.stop()
+    assert (frame._strips is not None) is drawn_by_textual
+    assert len(frame.strips) == 1 and frame.strips[0].cell_length == 4

@@ -131,6 +131,10 @@ class PaintedFrame:
 
     @property
     def strips(self) -> tuple[Strip, ...]:
+        return self.make_strips()
+
+    def make_strips(self) -> tuple[Strip, ...]:
+        """The frame's strips, made once."""
         if self._strips is None:
             self._strips = strips_of(self.cells, self.sequences)
         return self._strips
@@ -245,6 +249,9 @@ class VideoView(Widget):
         self._backlog: Backlog = lambda: 0
         self._write: TerminalWrite | None = None
         """Set when there is a terminal to write frames to directly (not in a headless test)."""
+        self.wants_strips = True
+        """Whether Textual draws the frames (not the view itself): then the converter makes
+        each frame's strips too, off this thread (read there, written here: a plain flag)."""
         self._screen: Screen[object] | None = None
         self._layout_seen: object = None
         self._placed: Region | None = None
@@ -322,12 +329,15 @@ class VideoView(Widget):
         if changed == []:
             self._painted(new)  # the same picture: nothing to send to the terminal
         elif (origin := self._own_cells()) is not None:
+            self.wants_strips = False
             self._write_direct(new, changed or [(0, new.rows)], origin)
             self.stats.written_directly += 1
             self._painted(new)
         elif changed is None:
+            self.wants_strips = True
             self.refresh()
         else:
+            self.wants_strips = True
             width = self.size.width
             self.refresh(*(Region(0, top, width, height) for top, height in changed))
 
