@@ -101,19 +101,27 @@ class CellFrame:
             for start, end in itertools.pairwise(edges)
         ]
 
+    def run_starts(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[Any]]:
+        """Every run of equal cells, rows never joined, found in one vectorised pass: where
+        each starts (a cell index, row by row), its length and its code (top << 8 | bottom).
+        The frame must have cells."""
+        flat = (self.top.astype(np.int32) << 8 | self.bottom).ravel()
+        opens = np.empty(flat.size, dtype=bool)  # where a run starts: a change, or a new row
+        opens[0] = True
+        np.not_equal(flat[1:], flat[:-1], out=opens[1:])
+        opens[:: self.columns] = True
+        starts = np.flatnonzero(opens)
+        return starts, np.diff(starts, append=flat.size), flat[starts]
+
     def row_runs(self) -> list[list[tuple[int, int]]]:
-        """Every row's runs as (top * 256 + bottom, length), found in one vectorised pass."""
+        """Every row's runs as (top << 8 | bottom, length)."""
         if self.columns == 0 or self.rows == 0:
             return [[] for _ in range(self.rows)]
-        pairs = self.top.astype(np.int32) * 256 + self.bottom
-        starts_mask = np.ones(pairs.shape, dtype=bool)
-        starts_mask[:, 1:] = pairs[:, 1:] != pairs[:, :-1]
-        starts = np.flatnonzero(starts_mask)
-        lengths = np.diff(np.append(starts, pairs.size)).tolist()
-        codes = pairs.ravel()[starts].tolist()
+        starts, lengths, codes = self.run_starts()
         row_breaks = np.searchsorted(starts, np.arange(self.rows + 1) * self.columns).tolist()
+        code_list, length_list = codes.tolist(), lengths.tolist()
         return [
-            list(zip(codes[a:b], lengths[a:b], strict=True))
+            list(zip(code_list[a:b], length_list[a:b], strict=True))
             for a, b in itertools.pairwise(row_breaks)
         ]
 
@@ -214,11 +222,10 @@ RESET = "\x1b[0m"
 class _Tokens(dict[int, str]):
     """The pieces rows are made of, by number, each made the first time it is asked for:
     `(top << 8) | bottom` sets both colours, `SET_TOP + top` or `SET_BOTTOM + bottom` one,
-    `BLOCKS + n` is n half-blocks and `SPACES + n` n spaces, `END` the reset."""
+    `BLOCKS + n` is n half-blocks and `SPACES + n` n spaces."""
 
     SET_TOP: ClassVar[int] = 1 << 16
     SET_BOTTOM: ClassVar[int] = SET_TOP + 256
-    END: ClassVar[int] = SET_BOTTOM + 256
     BLOCKS: ClassVar[int] = 1 << 20
     SPACES: ClassVar[int] = 1 << 21
 
@@ -227,10 +234,8 @@ class _Tokens(dict[int, str]):
             text = f"\x1b[38;5;{token >> 8};48;5;{token & 255}m"
         elif token < self.SET_BOTTOM:
             text = f"\x1b[38;5;{token - self.SET_TOP}m"
-        elif token < self.END:
+        elif token < self.BLOCKS:
             text = f"\x1b[48;5;{token - self.SET_BOTTOM}m"
-        elif token == self.END:
-            text = RESET
         elif token < self.SPACES:
             text = HALF_BLOCK * (token - self.BLOCKS)
         else:
@@ -256,14 +261,7 @@ def row_sequences(cells: CellFrame) -> tuple[str, ...]:
     columns, rows = cells.columns, cells.rows
     if columns == 0 or rows == 0:
         return ("",) * rows
-    flat = (cells.top.astype(np.int32) << 8 | cells.bottom).ravel()
-    opens = np.empty(flat.size, dtype=bool)  # where a run starts: a change, or a new row
-    opens[0] = True
-    np.not_equal(flat[1:], flat[:-1], out=opens[1:])
-    opens[::columns] = True
-    starts = np.flatnonzero(opens)
-    lengths = np.diff(starts, append=flat.size)
-    pair = flat[starts]
+    starts, lengths, pair = cells.run_starts()
     top, bottom = pair >> 8, pair & 255
     opens_row = starts % columns == 0
     solid = top == bottom

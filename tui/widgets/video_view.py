@@ -333,13 +333,13 @@ class VideoView(Widget):
             self._write_direct(new, changed or [(0, new.rows)], origin)
             self.stats.written_directly += 1
             self._painted(new)
-        elif changed is None:
-            self.wants_strips = True
-            self.refresh()
         else:
             self.wants_strips = True
-            width = self.size.width
-            self.refresh(*(Region(0, top, width, height) for top, height in changed))
+            if changed is None:
+                self.refresh()
+            else:
+                width = self.size.width
+                self.refresh(*(Region(0, top, width, height) for top, height in changed))
 
     def on_video_view_graphics_ready(self, message: GraphicsReady) -> None:
         message.stop()
