@@ -7,23 +7,19 @@ part, and reads what the app writes.
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import select
 import socket
-import struct
-import subprocess
 import sys
-import termios
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.ptys import ROOT, start_in_pty
+
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 KITTY_ANSWER = b"\x1b_Gi=31;OK\x1b\\\x1bP>|kitty(0.35.2)\x1b\\\x1b[6;16;8t\x1b[?62;c"
 PLAIN_ANSWER = b"\x1b[?62;22c"
 WAIT_S = 60.0
@@ -39,8 +35,6 @@ class Session:
     """The app in a pty of 80x24: what it wrote, and keys to send it."""
 
     def __init__(self, tmp_path: Path, media: Path, term: str) -> None:
-        self.controller, pane = pty.openpty()
-        fcntl.ioctl(pane, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 640, 384))
         drop = ("DISPLAY", "WAYLAND_DISPLAY", "TMUX", "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY")
         env = {k: v for k, v in os.environ.items() if k not in drop and "WATCHPARTY" not in k}
         env.update(
@@ -55,16 +49,9 @@ class Session:
             PYTHONPATH=str(ROOT),
         )
         command = "from tui.cli import main; main()"
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", command, "kittylaunch", "--host", "--media", str(media)],
-            stdin=pane,
-            stdout=pane,
-            stderr=pane,
-            env=env,
-            cwd=ROOT,
-            start_new_session=True,
-        )
-        os.close(pane)
+        argv = [sys.executable, "-c", command, "kittylaunch", "--host", "--media", str(media)]
+        self.app = start_in_pty(argv, 80, 24, env, pixels=(640, 384))
+        self.process, self.controller = self.app.process, self.app.controller
         self.output = b""
         self.log = tmp_path / "data" / "watchparty-tui" / "watchparty-tui.log"
 
@@ -96,10 +83,7 @@ class Session:
         return self.process.wait(timeout=WAIT_S)
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        os.close(self.controller)
+        self.app.close()
 
 
 @pytest.fixture

@@ -4,26 +4,21 @@ over the view, and through Textual while something does (a notification)."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import pty
 import select
-import struct
-import subprocess
 import sys
-import termios
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pyte
 
+from tests.ptys import ROOT, start_in_pty
 from tests.video.terminal_app import COLUMNS, FRAMES, ROWS
 from tui.video_cells import CellFrame, palette_colour
 
 WAIT_S = 30.0
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def hex_of(index: int) -> str:
@@ -52,20 +47,11 @@ def shows(cells: CellFrame, rows: range = range(ROWS)) -> Callable[[pyte.Screen]
 
 class Terminal:
     def __init__(self, report: Path) -> None:
-        self.controller, child = pty.openpty()
-        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
         env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM", "NO_COLOR")}
         env.update(TERM="xterm-256color", PYTHONPATH=str(ROOT))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.video.terminal_app", str(report)],
-            stdin=child,
-            stdout=child,
-            stderr=child,
-            env=env,
-            cwd=ROOT,
-            start_new_session=True,
-        )
-        os.close(child)
+        argv = [sys.executable, "-m", "tests.video.terminal_app", str(report)]
+        self.app = start_in_pty(argv, COLUMNS, ROWS, env)
+        self.process, self.controller = self.app.process, self.app.controller
         self.screen = pyte.Screen(COLUMNS, ROWS)
         self.stream = pyte.ByteStream(self.screen)
 
@@ -85,10 +71,7 @@ class Terminal:
         os.write(self.controller, key.encode())
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
-        os.close(self.controller)
+        self.app.close()
 
 
 def test_frames_reach_the_terminal_directly_and_through_textual_under_a_notification(
